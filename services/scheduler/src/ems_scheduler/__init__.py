@@ -1,0 +1,1 @@
+"""EMS scheduler: The campaign HTTP API: verifies and compiles campaigns, schedules them."""

@@ -1,0 +1,1 @@
+"""EMS sender: Drains the send queue into SES within the account's rate, quota and concurrency."""
