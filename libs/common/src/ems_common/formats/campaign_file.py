@@ -1,0 +1,205 @@
+"""One line of the campaign file: an SES v2 ``SendEmail`` request for one recipient.
+
+The scheduler writes one compact JSON line per recipient, the launcher moves lines to SQS and
+the sender turns each line into an SES call. The shape is exactly the seed's::
+
+    {"FromEmailAddress":"from@email.com","Destination":{"ToAddresses":["to@email.com"]},
+     "Content":{"Template":{"TemplateName":"NAME","TemplateData":"{...}"}},
+     "EmailTags":[{"Name":"campaignId","Value":"c"},{"Name":"segmentId","Value":"s"}],
+     "ConfigurationSetName":"myConfigSet"}
+
+(on one line, keys in that order).
+"""
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Self
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from ems_common.formats.tags import CAMPAIGN_ID_TAG, SEGMENT_ID_TAG, TagText
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses.type_defs import SendTemplatedEmailRequestTypeDef
+
+
+class _SesShape(BaseModel):
+    # Fields beyond the seed's shape are refused: the v1 mapping would otherwise drop them
+    # without a word (a ReplyToAddresses nobody gets, say).
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="forbid")
+
+
+class Destination(_SesShape):
+    """``Destination``: EMS sends one personalised email per recipient, so one address."""
+
+    to_addresses: list[str] = Field(alias="ToAddresses")
+
+    @field_validator("to_addresses")
+    @classmethod
+    def _exactly_one(cls, addresses: list[str]) -> list[str]:
+        if len(addresses) != 1:
+            raise PydanticCustomError(
+                "one_recipient_per_line",
+                "holds {count} addresses: a campaign file line sends to exactly one recipient, "
+                "write one line per recipient",
+                {"count": len(addresses)},
+            )
+        return addresses
+
+
+class TemplateContent(_SesShape):
+    """``Content.Template``: the SES template and the recipient's data for it."""
+
+    template_name: str = Field(alias="TemplateName", min_length=1)
+    # SES's rule: a string holding a JSON object. Its content is not checked here, so the seed's
+    # placeholder "STRING_VALUE" still parses; for_recipient always writes a real object.
+    template_data: str = Field(alias="TemplateData")
+
+    def decoded_template_data(self) -> dict[str, object]:
+        """``TemplateData`` decoded; raise ValueError if it is not a JSON object."""
+        try:
+            decoded = orjson.loads(self.template_data)
+        except orjson.JSONDecodeError:
+            decoded = None
+        if not isinstance(decoded, dict):
+            raise ValueError(
+                "TemplateData must be a string holding a JSON object, like "
+                '"{\\"fname\\":\\"Ann\\"}"; build lines with CampaignFileLine.for_recipient'
+            )
+        return decoded
+
+
+class EmailContent(_SesShape):
+    """``Content``: campaign sends always use an SES template."""
+
+    template: TemplateContent = Field(alias="Template")
+
+
+class EmailTag(_SesShape):
+    """One entry of ``EmailTags``."""
+
+    name: TagText = Field(alias="Name")
+    value: TagText = Field(alias="Value")
+
+
+class CampaignFileLine(_SesShape):
+    """One SES v2 ``SendEmail`` request, as written to the campaign file and carried by SQS."""
+
+    from_email_address: str = Field(alias="FromEmailAddress", min_length=1)
+    destination: Destination = Field(alias="Destination")
+    content: EmailContent = Field(alias="Content")
+    email_tags: list[EmailTag] = Field(alias="EmailTags")
+    # Required although SES makes it optional: without it SES publishes no events, and the
+    # campaign's metrics would silently stay at zero.
+    configuration_set_name: str = Field(alias="ConfigurationSetName", min_length=1)
+
+    @field_validator("email_tags")
+    @classmethod
+    def _campaign_tags_present(cls, tags: list[EmailTag]) -> list[EmailTag]:
+        names = [tag.name for tag in tags]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise PydanticCustomError(
+                "duplicate_tag",
+                "repeats tag name(s) {names}: give each tag once",
+                {"names": ", ".join(duplicates)},
+            )
+        missing = [name for name in (CAMPAIGN_ID_TAG, SEGMENT_ID_TAG) if name not in names]
+        if missing:
+            # The tracker files every event under these two tags; without them it cannot.
+            raise PydanticCustomError(
+                "missing_campaign_tags",
+                "lacks tag(s) {names}: every campaign send carries {campaign} and {segment}",
+                {
+                    "names": ", ".join(missing),
+                    "campaign": CAMPAIGN_ID_TAG,
+                    "segment": SEGMENT_ID_TAG,
+                },
+            )
+        return tags
+
+    @classmethod
+    def for_recipient(
+        cls,
+        *,
+        from_email_address: str,
+        to_address: str,
+        template_name: str,
+        template_data: Mapping[str, str],
+        campaign_id: str,
+        segment_id: str,
+        configuration_set_name: str,
+    ) -> Self:
+        """Build the line sending ``template_name`` to one recipient, tags in the standard order."""
+        return cls.model_validate(
+            {
+                "FromEmailAddress": from_email_address,
+                "Destination": {"ToAddresses": [to_address]},
+                "Content": {
+                    "Template": {
+                        "TemplateName": template_name,
+                        "TemplateData": orjson.dumps(dict(template_data)).decode(),
+                    }
+                },
+                "EmailTags": [
+                    {"Name": CAMPAIGN_ID_TAG, "Value": campaign_id},
+                    {"Name": SEGMENT_ID_TAG, "Value": segment_id},
+                ],
+                "ConfigurationSetName": configuration_set_name,
+            }
+        )
+
+    @classmethod
+    def from_json_line(cls, line: str | bytes) -> Self:
+        """Parse one line of the campaign file (a trailing newline is fine).
+
+        Raises pydantic.ValidationError (a ValueError); ``validation_problems`` lists its paths.
+        """
+        return cls.model_validate_json(line)
+
+    def to_json_line(self) -> str:
+        """Serialise to one compact JSON line, keys in the seed's order, without the newline."""
+        return orjson.dumps(self.model_dump(by_alias=True)).decode()
+
+    @property
+    def to_address(self) -> str:
+        """The recipient's address."""
+        return self.destination.to_addresses[0]
+
+    def tag(self, name: str) -> str | None:
+        """The value of tag ``name``, or None if the line does not carry it."""
+        return next((tag.value for tag in self.email_tags if tag.name == name), None)
+
+    def _required_tag(self, name: str) -> str:
+        value = self.tag(name)
+        if value is None:
+            # Validation requires the tag, so only a line made with model_construct gets here.
+            raise ValueError(f"campaign file line has no {name} tag: build lines with validation")
+        return value
+
+    @property
+    def campaign_id(self) -> str:
+        """The campaign this send belongs to (its campaignId tag)."""
+        return self._required_tag(CAMPAIGN_ID_TAG)
+
+    @property
+    def segment_id(self) -> str:
+        """The segment this send belongs to (its segmentId tag)."""
+        return self._required_tag(SEGMENT_ID_TAG)
+
+    def to_send_templated_email_kwargs(self) -> "SendTemplatedEmailRequestTypeDef":
+        """Map this v2 ``SendEmail`` shape to SES v1 ``SendTemplatedEmail`` keyword arguments.
+
+        The one place where the file's v2 shape becomes the v1 call the sender makes:
+        ``ses_client.send_templated_email(**line.to_send_templated_email_kwargs())``.
+        """
+        template = self.content.template
+        return {
+            "Source": self.from_email_address,
+            "Destination": {"ToAddresses": list(self.destination.to_addresses)},
+            "Template": template.template_name,
+            "TemplateData": template.template_data,
+            "ConfigurationSetName": self.configuration_set_name,
+            "Tags": [{"Name": tag.name, "Value": tag.value} for tag in self.email_tags],
+        }
