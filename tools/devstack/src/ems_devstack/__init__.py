@@ -1,0 +1,1 @@
+"""Local AWS stack orchestration for development and tests (never deployed)."""

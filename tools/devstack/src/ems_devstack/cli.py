@@ -1,0 +1,63 @@
+"""`ems-stack`: start, provision, inspect and stop the local AWS stack."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ems_devstack.config import StackConfig
+from ems_devstack.processes import StackError
+from ems_devstack.stack import LocalStackStack
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="ems-stack",
+        description=(
+            "The local AWS stack EMS runs and is tested on: LocalStack and DynamoDB Local as"
+            " processes (or ones already running, e.g. from docker compose), provisioned by"
+            " `terraform apply` of terraform/environments/local."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("install", help="install LocalStack and DynamoDB Local (no start)")
+    commands.add_parser(
+        "up", help="start (or reuse) the emulators, apply Terraform, write .ems/local.env"
+    )
+    commands.add_parser("down", help="stop everything `up` started; leaves no process")
+    commands.add_parser("status", help="show what runs")
+    commands.add_parser("env", help="print .ems/local.env (for `set -a; . .ems/local.env`)")
+    args = parser.parse_args(argv)
+
+    try:
+        stack = LocalStackStack(StackConfig.from_environment())
+        match args.command:
+            case "install":
+                stack.install()
+            case "up":
+                started = time.monotonic()
+                result = stack.up()
+                print(
+                    f"[ems-stack] ready in {time.monotonic() - started:.0f} s:"
+                    f" LocalStack {result.localstack}, DynamoDB Local {result.dynamodb};"
+                    f" settings in {stack.config.env_file}"
+                )
+            case "down":
+                stack.down()
+            case "status":
+                for name, state in stack.status().items():
+                    print(f"{name:15} {state}")
+            case "env":
+                if not stack.config.env_file.exists():
+                    raise StackError("the stack is not up: run `make up` first")
+                sys.stdout.write(stack.config.env_file.read_text())
+    except StackError as exc:
+        print(f"ems-stack: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
