@@ -1,0 +1,65 @@
+# EMS: every command a developer or CI needs. `make help` lists them.
+# Tools are bootstrapped into .ems/ (git-ignored): uv, the workspace venv, LocalStack's venv,
+# DynamoDB Local. Terraform >= 1.6, Java 17+, Node/npm and Python 3 must be on the machine.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+CHECKOV_VERSION := 3.2.495
+TOOLS := .ems/tools
+UV := $(TOOLS)/bin/uv
+RUN := $(UV) run --locked --no-sync
+TF_ROOTS := $(wildcard terraform/environments/*) $(wildcard terraform/modules/*)
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: help install up down status test unit e2e lint check fmt clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "[make] bootstrapping uv $(UV_VERSION) into $(TOOLS)"
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV) ## Install the workspace (from uv.lock), LocalStack and DynamoDB Local
+	$(UV) sync --locked --all-packages
+	$(RUN) ems-stack install
+
+up: install ## Start the local stack, apply Terraform, write .ems/local.env (returns when ready)
+	$(RUN) ems-stack up
+
+down: ## Stop everything `make up` started (leaves no process)
+	@if [ -x .venv/bin/ems-stack ]; then $(RUN) ems-stack down; else echo "[make] nothing installed, nothing to stop"; fi
+
+status: ## Show what runs
+	$(RUN) ems-stack status
+
+lint: install ## ruff, mypy and terraform fmt
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+	terraform fmt -check -recursive terraform
+
+fmt: install ## Format Python and Terraform
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+	terraform fmt -recursive terraform
+
+check: install ## checkov on terraform/ (every skip carries its reason inline)
+	$(UV) tool run -p 3.13 --from checkov==$(CHECKOV_VERSION) checkov -d terraform \
+		--framework terraform --skip-download --compact --quiet
+
+unit: install ## Unit tests (no emulator)
+	$(RUN) pytest -m "not e2e"
+
+e2e: install ## Whole-stack tests against LocalStack + DynamoDB Local (starts the stack if down)
+	$(RUN) pytest -m e2e
+
+test: lint check ## Everything: lint, checkov, unit and whole-stack tests
+	$(RUN) pytest
+
+clean: down ## Remove .ems/ (tools, emulators, state) and the venv
+	rm -rf .ems .venv

@@ -1,0 +1,54 @@
+provider "aws" {
+  region     = var.region
+  access_key = "test"
+  secret_key = "test"
+
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  s3_use_path_style           = true
+
+  endpoints {
+    cloudwatch = var.localstack_endpoint
+    dynamodb   = var.dynamodb_endpoint
+    events     = var.localstack_endpoint
+    iam        = var.localstack_endpoint
+    kms        = var.localstack_endpoint
+    logs       = var.localstack_endpoint
+    s3         = var.localstack_endpoint
+    scheduler  = var.localstack_endpoint
+    ses        = var.localstack_endpoint
+    sns        = var.localstack_endpoint
+    sqs        = var.localstack_endpoint
+    sts        = var.localstack_endpoint
+  }
+}
+
+module "platform" {
+  # checkov:skip=CKV_AWS_28: point-in-time recovery is off only here: DynamoDB Local does not implement UpdateContinuousBackups (on by default in the platform module).
+  # checkov:skip=CKV2_AWS_16: tables are PROVISIONED only here, on DynamoDB Local, which enforces no capacity (PAY_PER_REQUEST everywhere else), so there is nothing to autoscale.
+  # checkov:skip=CKV_AWS_365: TLS policy unset only here: LocalStack does not implement PutConfigurationSetDeliveryOptions ("Require" by default in the platform module).
+  source = "../../modules/platform"
+
+  name_prefix   = var.name_prefix
+  sender_domain = var.sender_domain
+
+  # DynamoDB Local implements no UpdateContinuousBackups, and the tables must
+  # be shaped for what it does implement (see the table module's dynamodb_local).
+  point_in_time_recovery = false
+  dynamodb_local         = true
+  # LocalStack does not implement PutConfigurationSetDeliveryOptions.
+  ses_tls_policy = null
+
+  # A throwaway environment: destroy must always succeed. The SES CloudWatch
+  # destination stays off here: LocalStack keeps one event destination per
+  # configuration set, so it would displace the SNS one on a later apply.
+  force_destroy_buckets       = true
+  kms_deletion_window_in_days = 7
+
+  tags = {
+    Project     = "ems"
+    Environment = "local"
+    ManagedBy   = "terraform"
+  }
+}

@@ -1,0 +1,9 @@
+output "service_settings" {
+  description = "Names the services read as environment variables EMS_<KEY uppercased>."
+  value       = module.platform.service_settings
+}
+
+output "region" {
+  description = "Region of the local stack (AWS_DEFAULT_REGION for the services)."
+  value       = var.region
+}

@@ -1,0 +1,56 @@
+"""The whole local stack for end-to-end tests.
+
+The session reuses a stack that `make up` already brought up, or brings one up itself (and
+takes it down again at the end). Tests reach AWS only through the Terraform outputs, read from
+`.ems/local.env` exactly as the services read them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from ems_common.aws import AwsClients
+from ems_common.settings import InfraSettings
+from ems_devstack.config import StackConfig
+from ems_devstack.stack import LocalStackStack, parse_env_file
+
+
+def _stack_is_up(stack: LocalStackStack) -> bool:
+    return stack.config.env_file.exists() and stack.localstack.ready() and stack.dynamodb.ready()
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStackStack]:
+    """The running local stack, with its settings exported into this process's environment."""
+    stack = LocalStackStack(StackConfig.from_environment())
+    started_here = not _stack_is_up(stack)
+    if started_here:
+        stack.up()
+    env = parse_env_file(stack.config.env_file.read_text())
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        yield stack
+    if started_here and not os.environ.get("EMS_KEEP_STACK"):
+        stack.down()
+
+
+@pytest.fixture(scope="session")
+def settings(local_stack: LocalStackStack) -> InfraSettings:
+    """Resource names, from the environment the stack wrote (Terraform's outputs)."""
+    return InfraSettings()  # every field comes from the environment
+
+
+@pytest.fixture(scope="session")
+def aws(local_stack: LocalStackStack) -> AwsClients:
+    """boto3 clients, pointed at the stack by the AWS_ENDPOINT_URL* variables."""
+    return AwsClients()
+
+
+@pytest.fixture(scope="session")
+def localstack_url(local_stack: LocalStackStack) -> str:
+    """LocalStack's edge URL (for its /_aws/ses mailbox)."""
+    return local_stack.config.localstack_url
