@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from ems_devstack.processes import ManagedProcess, StackError, port_is_open, run, wait_until
 
 

@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
 from ems_devstack.emulators import DynamoDBLocal, LocalStack
@@ -28,7 +29,7 @@ def test_env_file_round_trips_into_the_settings_the_services_read(
     # Given Terraform's service_settings
     config = _config(tmp_path)
     # When they are written as the env file and read back into the environment
-    env = parse_env_file(render_env_file(config, SETTINGS))
+    env = parse_env_file(render_env_file(config, SETTINGS, api_key="k"))
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     # Then the services' settings model sees every value, and the endpoints are the stack's
@@ -41,7 +42,7 @@ def test_env_file_round_trips_into_the_settings_the_services_read(
 
 def test_env_file_refuses_a_value_that_is_not_one_line(tmp_path: Path) -> None:
     with pytest.raises(StackError, match="'bad' must be a one-line string"):
-        render_env_file(_config(tmp_path), {"bad": "two\nlines"})
+        render_env_file(_config(tmp_path), {"bad": "two\nlines"}, api_key="k")
 
 
 def test_terraform_cli_config_points_at_the_mirror(tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ class InfraSettings(BaseSettings):
     send_dlq_url: str = Field(description="Dead-letter queue of the send queue")
     tracker_queue_url: str = Field(description="SQS queue fed by the SES events topic")
     tracker_dlq_url: str = Field(description="Dead-letter queue of the tracker queue")
+    compile_queue_url: str = Field(description="SQS queue of large candidates to verify")
+    compile_dlq_url: str = Field(description="Dead-letter queue of the compile queue")
     ses_events_topic_arn: str = Field(description="SNS topic the configuration set publishes to")
     configuration_set_name: str = Field(description="Default SES configuration set")
     sender_domain: str = Field(description="SES identity (domain) EMS sends from")
@@ -39,6 +41,10 @@ class InfraSettings(BaseSettings):
     rate_limits_table: str = Field(description="DynamoDB table holding the shared send limiter")
     launcher_rule_name: str = Field(description="EventBridge rule that triggers the launcher")
     schedule_group_name: str = Field(description="EventBridge Scheduler group for campaigns")
+    launcher_target_arn: str = Field(
+        description="What a campaign's one-time schedule invokes: the launcher (a queue locally)"
+    )
+    schedule_role_arn: str = Field(description="Role EventBridge Scheduler assumes to invoke it")
     launcher_ticks_queue_url: str | None = Field(
         default=None,
         description="Local stack only: queue the launcher rule targets, since Lambda cannot run",

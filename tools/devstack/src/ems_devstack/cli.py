@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
                     f" LocalStack {result.localstack}, DynamoDB Local {result.dynamodb};"
                     f" settings in {stack.config.env_file}"
                 )
+                print(f"[ems-stack] services: {', '.join(result.services)}")
+                print(
+                    f"[ems-stack] API: {result.env['EMS_API_URL']} (key: EMS_API_KEY in"
+                    f" {stack.config.env_file}); logs in {stack.config.logs_dir}"
+                )
             case "down":
                 stack.down()
             case "status":

@@ -53,6 +53,7 @@ class StackConfig:
     root: Path
     localstack_port: int = 4566
     dynamodb_port: int = 8000
+    api_port: int = 8080
     host: str = "127.0.0.1"
     environment: str = "local"
     state_dir: Path = field(init=False)
@@ -62,11 +63,12 @@ class StackConfig:
 
     @classmethod
     def from_environment(cls, root: Path | None = None) -> StackConfig:
-        """Defaults, with ports overridable by EMS_LOCALSTACK_PORT / EMS_DYNAMODB_PORT."""
+        """Defaults; EMS_LOCALSTACK_PORT, EMS_DYNAMODB_PORT and EMS_API_PORT move the ports."""
         return cls(
             root=root or find_repo_root(),
             localstack_port=int(os.environ.get("EMS_LOCALSTACK_PORT", "4566")),
             dynamodb_port=int(os.environ.get("EMS_DYNAMODB_PORT", "8000")),
+            api_port=int(os.environ.get("EMS_API_PORT", "8080")),
         )
 
     @property
@@ -78,6 +80,11 @@ class StackConfig:
     def dynamodb_url(self) -> str:
         """DynamoDB Local's endpoint."""
         return f"http://{self.host}:{self.dynamodb_port}"
+
+    @property
+    def api_url(self) -> str:
+        """The local EMS API."""
+        return f"http://{self.host}:{self.api_port}"
 
     @property
     def localstack_venv(self) -> Path:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ems_common.settings import ENV_PREFIX
-
 from ems_devstack.config import (
     LOCAL_ACCESS_KEY,
     LOCAL_SECRET_KEY,
@@ -16,13 +16,18 @@ from ems_devstack.config import (
 )
 from ems_devstack.emulators import DynamoDBLocal, LocalStack, Ownership
 from ems_devstack.processes import StackError
+from ems_devstack.services import ServiceRunner, api_key
 from ems_devstack.terraform import Terraform
 
 
 def render_env_file(
-    config: StackConfig, service_settings: Mapping[str, object], region: str = REGION
+    config: StackConfig,
+    service_settings: Mapping[str, object],
+    *,
+    api_key: str,
+    region: str = REGION,
 ) -> str:
-    """The `.ems/local.env` text: AWS endpoints, then every Terraform setting as EMS_<KEY>."""
+    """The `.ems/local.env` text: AWS endpoints, the API, every Terraform setting as EMS_<KEY>."""
     lines = [
         "# Written by `make up` (ems-stack); do not edit: it is rewritten on every `up`.",
         f"AWS_REGION={region}",
@@ -31,6 +36,8 @@ def render_env_file(
         f"AWS_SECRET_ACCESS_KEY={LOCAL_SECRET_KEY}",
         f"AWS_ENDPOINT_URL={config.localstack_url}",
         f"AWS_ENDPOINT_URL_DYNAMODB={config.dynamodb_url}",
+        f"{ENV_PREFIX}API_URL={config.api_url}",
+        f"{ENV_PREFIX}API_KEY={api_key}",
     ]
     for key, value in sorted(service_settings.items()):
         if not isinstance(value, str) or "\n" in value:
@@ -57,6 +64,7 @@ class UpResult:
     localstack: Ownership
     dynamodb: Ownership
     env: dict[str, str]
+    services: list[str]
 
 
 class LocalStackStack:
@@ -67,6 +75,7 @@ class LocalStackStack:
         self.localstack = LocalStack(config)
         self.dynamodb = DynamoDBLocal(config)
         self.terraform = Terraform(config)
+        self.services = ServiceRunner(config)
 
     def install(self) -> None:
         """Install both emulators without starting them."""
@@ -90,21 +99,30 @@ class LocalStackStack:
                 }
             )
             outputs = self.terraform.outputs()
+            settings = outputs.get("service_settings")
+            if not isinstance(settings, dict):
+                msg = "terraform output `service_settings` is missing or not a map"
+                raise StackError(msg)
+            text = render_env_file(
+                self.config,
+                settings,
+                api_key=api_key(self.config),
+                region=str(outputs.get("region", REGION)),
+            )
+            self.config.env_file.write_text(text)
+            env = parse_env_file(text)
+            print("[ems-stack] starting the EMS services")
+            services = self.services.start_all({**os.environ, **env}, STOP_GRACE_S)
         except BaseException:
             # A half-started stack would be left running; `down` is the one way out.
             self.down(quiet=True)
             raise
-        settings = outputs.get("service_settings")
-        if not isinstance(settings, dict):
-            msg = "terraform output `service_settings` is missing or not a map"
-            raise StackError(msg)
-        text = render_env_file(self.config, settings, str(outputs.get("region", REGION)))
-        self.config.env_file.write_text(text)
-        return UpResult(localstack, dynamodb, parse_env_file(text))
+        return UpResult(localstack, dynamodb, env, services)
 
     def down(self, *, quiet: bool = False) -> list[str]:
         """Stop what this tool started; leave external emulators alone. Returns what stopped."""
-        stopped = [
+        stopped = self.services.stop_all(STOP_GRACE_S)
+        stopped += [
             proc.name
             for proc in (self.dynamodb.process, self.localstack.process)
             if proc.stop(STOP_GRACE_S)
@@ -127,6 +145,7 @@ class LocalStackStack:
             return "external (not started by ems-stack)" if ready else "stopped"
 
         return {
+            **self.services.status(),
             "LocalStack": describe(self.localstack.process.pid(), self.localstack.ready()),
             "DynamoDB Local": describe(self.dynamodb.process.pid(), self.dynamodb.ready()),
             "env file": str(self.config.env_file)

@@ -1,0 +1,140 @@
+"""The campaign as EMS stores it, and the states it moves through.
+
+`VERIFYING -> SCHEDULED -> LAUNCHING -> SENDING -> COMPLETED`, with `CANCELLED`, `FAILED`
+(something broke on our side) and `REJECTED` (the candidate itself was wrong) on the way.
+The scheduler, launcher and tracker all move campaigns through these states, so they live here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ems_common.formats.candidate import Problem
+
+
+class CampaignStatus(StrEnum):
+    """Where a campaign is in its life."""
+
+    VERIFYING = "VERIFYING"
+    SCHEDULED = "SCHEDULED"
+    LAUNCHING = "LAUNCHING"
+    SENDING = "SENDING"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"
+
+
+# Nothing has been sent yet: the campaign can still be rescheduled (SCHEDULED only) or deleted.
+NOT_LAUNCHED: Final = frozenset(
+    {
+        CampaignStatus.VERIFYING,
+        CampaignStatus.SCHEDULED,
+        CampaignStatus.REJECTED,
+        CampaignStatus.FAILED,
+    }
+)
+CANCELLABLE: Final = frozenset(
+    {
+        CampaignStatus.VERIFYING,
+        CampaignStatus.SCHEDULED,
+        CampaignStatus.LAUNCHING,
+        CampaignStatus.SENDING,
+    }
+)
+# A client may create again under the same id once a candidate was refused or broke.
+REPLACEABLE: Final = frozenset({CampaignStatus.REJECTED, CampaignStatus.FAILED})
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def utc_iso(moment: datetime) -> str:
+    """One text form for every stored time, so that string order is time order."""
+    if moment.tzinfo is None:
+        msg = "stored times must be timezone-aware"
+        raise ValueError(msg)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Rejection(BaseModel):
+    """One recipient left out of a campaign, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    segment: str
+    to_address: str
+    reason: str
+
+
+class RecipientCounts(BaseModel):
+    """How many recipients made it into the campaign file."""
+
+    accepted: int = 0
+    rejected: int = 0
+
+
+class SegmentSummary(BaseModel):
+    """One segment as compiled."""
+
+    list_name: str
+    template_name: str
+    from_address: str
+    configuration_set: str
+    accepted: int
+    rejected: int
+
+
+class Progress(BaseModel):
+    """How far a long-running step (compiling, launching) has come."""
+
+    step: str
+    done: int
+    total: int | None = None
+    updated_at: datetime
+
+
+class Campaign(BaseModel):
+    """A campaign record (one DynamoDB item)."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    campaign_id: str
+    status: CampaignStatus
+    scheduled_at: datetime | None = Field(
+        default=None, description="Launch date; unknown while a candidate in S3 is VERIFYING"
+    )
+    created_at: datetime
+    updated_at: datetime
+    request_hash: str = Field(description="Digest of the create request, for idempotency")
+    source: Literal["inline", "s3"] = "inline"
+    candidate_s3_uri: str | None = None
+    recipients: RecipientCounts = Field(default_factory=RecipientCounts)
+    rejected_by_reason: dict[str, int] = Field(default_factory=dict)
+    rejections: list[Rejection] = Field(default_factory=list, description="The first few")
+    segments: list[SegmentSummary] = Field(default_factory=list)
+    template_names: list[str] = Field(default_factory=list)
+    manifest_key: str | None = None
+    schedule_name: str | None = None
+    progress: Progress | None = None
+    problems: list[Problem] = Field(default_factory=list, description="Why it was REJECTED")
+    error: str | None = Field(default=None, description="Why it FAILED")
+    emails_enqueued: int = 0
+    launched_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @field_validator("scheduled_at", "created_at", "updated_at", "launched_at", "cancelled_at")
+    @classmethod
+    def _aware_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = "must carry a UTC offset"
+            raise ValueError(msg)
+        return value.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Adapters: the only code in ems-common that talks to AWS."""

@@ -1,0 +1,286 @@
+"""Campaign records in DynamoDB: conditional writes make every state change race-safe."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import ClientError
+
+from ems_common import keys
+from ems_common.campaigns import Campaign, CampaignStatus, utc_iso, utc_now
+from ems_common.dal.items import from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# The campaign itself; other items under the same partition (launch checkpoints) use other
+# sort keys, so one campaign's data can be read and deleted together.
+CAMPAIGN_SK: Final = "CAMPAIGN"
+_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+class CampaignExistsError(Exception):
+    """A campaign with that id is already stored."""
+
+    def __init__(self, existing: Campaign) -> None:
+        super().__init__(f"campaign {existing.campaign_id} already exists")
+        self.existing = existing
+
+
+class InvalidPageTokenError(ValueError):
+    """A page token this API did not hand out."""
+
+
+class CampaignNotFoundError(LookupError):
+    """No campaign with that id."""
+
+    def __init__(self, campaign_id: str) -> None:
+        super().__init__(f"no campaign {campaign_id!r}")
+        self.campaign_id = campaign_id
+
+
+class StatusConflictError(Exception):
+    """The campaign is not in a state that allows the change."""
+
+    def __init__(self, campaign: Campaign, wanted: Iterable[CampaignStatus], action: str) -> None:
+        allowed = ", ".join(sorted(wanted))
+        super().__init__(
+            f"campaign {campaign.campaign_id} is {campaign.status}: {action} needs {allowed}"
+        )
+        self.campaign = campaign
+        self.allowed = frozenset(wanted)
+
+
+def _to_item(campaign: Campaign) -> dict[str, Any]:
+    values = campaign.model_dump(mode="json")
+    # The index's range key: one text form, so that string order is time order. Absent (and
+    # so out of the index) while the date is unknown.
+    values[keys.CAMPAIGN_SCHEDULED_AT] = (
+        utc_iso(campaign.scheduled_at) if campaign.scheduled_at else None
+    )
+    return to_item({keys.PARTITION_KEY: campaign.campaign_id, keys.SORT_KEY: CAMPAIGN_SK, **values})
+
+
+def _from_item(item: Mapping[str, Any]) -> Campaign:
+    values = from_item(item)
+    values.pop(keys.PARTITION_KEY, None)
+    values.pop(keys.SORT_KEY, None)
+    return Campaign.model_validate(values)
+
+
+def _update_expression(changes: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """SET for values, REMOVE for None: (expression, attribute names, attribute values)."""
+    names = {f"#f{i}": name for i, name in enumerate(changes)}
+    sets = [f"#f{i} = :v{i}" for i, value in enumerate(changes.values()) if value is not None]
+    removes = [f"#f{i}" for i, value in enumerate(changes.values()) if value is None]
+    values = to_item({f":v{i}": value for i, value in enumerate(changes.values())})
+    expression = " ".join(
+        part
+        for part in (
+            "SET " + ", ".join(sets) if sets else "",
+            "REMOVE " + ", ".join(removes) if removes else "",
+        )
+        if part
+    )
+    return expression, names, values
+
+
+class CampaignRepository:
+    """Reads and writes campaign records in the campaigns table."""
+
+    def __init__(self, client: DynamoDBClient, table: str, status_index: str) -> None:
+        self._db = client
+        self._table = table
+        self._status_index = status_index
+
+    def _key(self, campaign_id: str) -> dict[str, Any]:
+        return to_item({keys.PARTITION_KEY: campaign_id, keys.SORT_KEY: CAMPAIGN_SK})
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        """The campaign, or None."""
+        item = self._db.get_item(
+            TableName=self._table, Key=self._key(campaign_id), ConsistentRead=True
+        ).get("Item")
+        return _from_item(item) if item else None
+
+    def require(self, campaign_id: str) -> Campaign:
+        """The campaign, or CampaignNotFoundError."""
+        campaign = self.get(campaign_id)
+        if campaign is None:
+            raise CampaignNotFoundError(campaign_id)
+        return campaign
+
+    def create(self, campaign: Campaign, *, replaceable: Iterable[CampaignStatus] = ()) -> None:
+        """Store a new campaign; CampaignExistsError if the id is taken (unless replaceable)."""
+        allowed = sorted(replaceable)
+        condition = f"attribute_not_exists({keys.PARTITION_KEY})"
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        if allowed:
+            placeholders = [f":r{i}" for i in range(len(allowed))]
+            condition += f" OR #status IN ({', '.join(placeholders)})"
+            names["#status"] = keys.CAMPAIGN_STATUS
+            values.update(to_item(dict(zip(placeholders, allowed, strict=True))))
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": _to_item(campaign),
+            "ConditionExpression": condition,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+            request["ExpressionAttributeValues"] = values
+        try:
+            self._db.put_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+            raise CampaignExistsError(self.require(campaign.campaign_id)) from error
+
+    def save(self, campaign: Campaign, *, expected: Iterable[CampaignStatus], action: str) -> None:
+        """Overwrite the record if its stored status is one of `expected` (compare-and-set)."""
+        expected = sorted(expected)
+        placeholders = [f":e{i}" for i in range(len(expected))]
+        campaign.updated_at = utc_now()
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_to_item(campaign),
+                ConditionExpression=f"#status IN ({', '.join(placeholders)})",
+                ExpressionAttributeNames={"#status": keys.CAMPAIGN_STATUS},
+                ExpressionAttributeValues=to_item(dict(zip(placeholders, expected, strict=True))),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+            current = self.require(campaign.campaign_id)
+            raise StatusConflictError(current, expected, action) from error
+
+    def transition(
+        self,
+        campaign_id: str,
+        *,
+        expected: Iterable[CampaignStatus],
+        to: CampaignStatus,
+        action: str,
+        changes: Mapping[str, Any] | None = None,
+    ) -> Campaign:
+        """Move the campaign to `to` only if it is in `expected`; set `changes` with it."""
+        expected = sorted(expected)
+        placeholders = [f":e{i}" for i in range(len(expected))]
+        updates = {
+            keys.CAMPAIGN_STATUS: to.value,
+            "updated_at": utc_iso(utc_now()),
+            **(changes or {}),
+        }
+        expression, names, values = _update_expression(updates)
+        names["#status"] = keys.CAMPAIGN_STATUS
+        values.update(to_item(dict(zip(placeholders, expected, strict=True))))
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=self._key(campaign_id),
+                UpdateExpression=expression,
+                ConditionExpression=(
+                    f"attribute_exists({keys.PARTITION_KEY}) AND "
+                    f"#status IN ({', '.join(placeholders)})"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+            raise StatusConflictError(self.require(campaign_id), expected, action) from error
+        return _from_item(response["Attributes"])
+
+    def update(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
+        """Set fields (e.g. progress) without a status condition; the campaign must exist."""
+        expression, names, values = _update_expression(changes)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(campaign_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": f"attribute_exists({keys.PARTITION_KEY})",
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = values
+        self._db.update_item(**request)
+
+    def delete(self, campaign_id: str, *, expected: Iterable[CampaignStatus]) -> None:
+        """Delete the record if its status is one of `expected`."""
+        expected = sorted(expected)
+        placeholders = [f":e{i}" for i in range(len(expected))]
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=self._key(campaign_id),
+                ConditionExpression=f"#status IN ({', '.join(placeholders)})",
+                ExpressionAttributeNames={"#status": keys.CAMPAIGN_STATUS},
+                ExpressionAttributeValues=to_item(dict(zip(placeholders, expected, strict=True))),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+            raise StatusConflictError(self.require(campaign_id), expected, "delete") from error
+
+    def list_page(
+        self, *, status: CampaignStatus | None = None, limit: int = 50, page: str | None = None
+    ) -> tuple[list[Campaign], str | None]:
+        """A page of campaigns (by status and date when `status` is given) and the next token."""
+        start = _decode_page(page)
+        request: dict[str, Any] = {"TableName": self._table, "Limit": limit}
+        if start:
+            request["ExclusiveStartKey"] = start
+        if status is None:
+            request["FilterExpression"] = f"{keys.SORT_KEY} = :sk"
+            request["ExpressionAttributeValues"] = to_item({":sk": CAMPAIGN_SK})
+            response = self._db.scan(**request)
+        else:
+            request["IndexName"] = self._status_index
+            request["KeyConditionExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"] = {"#status": keys.CAMPAIGN_STATUS}
+            request["ExpressionAttributeValues"] = to_item({":status": status.value})
+            response = self._db.query(**request)
+        campaigns = [_from_item(item) for item in response.get("Items", [])]
+        return campaigns, _encode_page(response.get("LastEvaluatedKey"))
+
+    def due(self, now: datetime, *, status: CampaignStatus, limit: int = 100) -> list[Campaign]:
+        """Campaigns in `status` whose date has come, oldest first (a query, never a scan)."""
+        response = self._db.query(
+            TableName=self._table,
+            IndexName=self._status_index,
+            KeyConditionExpression="#status = :status AND #at <= :now",
+            ExpressionAttributeNames={
+                "#status": keys.CAMPAIGN_STATUS,
+                "#at": keys.CAMPAIGN_SCHEDULED_AT,
+            },
+            ExpressionAttributeValues=to_item({":status": status.value, ":now": utc_iso(now)}),
+            Limit=limit,
+        )
+        return [_from_item(item) for item in response.get("Items", [])]
+
+
+def _encode_page(key: Mapping[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_page(page: str | None) -> dict[str, Any] | None:
+    if not page:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(page.encode()))
+    except (ValueError, TypeError) as error:
+        msg = "the page token is not one this API returned: start again without it"
+        raise InvalidPageTokenError(msg) from error
+    if not isinstance(decoded, dict):
+        msg = "the page token is not one this API returned: start again without it"
+        raise InvalidPageTokenError(msg)
+    return decoded

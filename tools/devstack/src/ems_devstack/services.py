@@ -1,0 +1,135 @@
+"""The EMS services as local processes: the same handler code Lambda runs on AWS.
+
+This module names them by entry point (strings), never imports them: the tool stays
+independent of the services it runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ems_devstack.config import StackConfig
+from ems_devstack.processes import ManagedProcess, wait_until
+
+SERVICE_READY_DEADLINE_S = 60.0
+
+
+@dataclass(frozen=True)
+class LocalService:
+    """One long-running process of the local deployment."""
+
+    name: str
+    argv: tuple[str, ...]
+    health_url: str | None = None
+
+
+def api_port(config: StackConfig) -> int:
+    """Where the local API listens."""
+    return config.api_port
+
+
+def local_services(config: StackConfig) -> list[LocalService]:
+    """Every service process `make up` starts, in start order."""
+    python = sys.executable  # the workspace venv's interpreter, which has every service
+    runtime = (python, "-m", "ems_common.runtime")
+    return [
+        LocalService(
+            "scheduler-api",
+            (
+                python,
+                "-m",
+                "waitress",
+                f"--listen={config.host}:{config.api_port}",
+                "--threads=8",
+                "ems_scheduler.wsgi:app",
+            ),
+            health_url=f"{config.api_url}/health",
+        ),
+        LocalService(
+            "scheduler-compiler",
+            (
+                *runtime,
+                "sqs",
+                "--handler",
+                "ems_scheduler.handlers.compile:handler",
+                "--queue-url-env",
+                "EMS_COMPILE_QUEUE_URL",
+                "--batch-size",
+                "1",
+                "--timeout",
+                "900",
+            ),
+        ),
+    ]
+
+
+def api_key(config: StackConfig) -> str:
+    """The local API key: made once, kept in .ems/api-key (git-ignored)."""
+    path = config.state_dir / "api-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class ServiceRunner:
+    """Starts and stops the local service processes."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+
+    def process(self, service: LocalService) -> ManagedProcess:
+        """The managed process of one service."""
+        return ManagedProcess(
+            service.name,
+            self.config.run_dir / f"{service.name}.pid",
+            self.config.logs_dir / f"{service.name}.log",
+        )
+
+    def start_all(self, env: Mapping[str, str], grace_s: float) -> list[str]:
+        """(Re)start every service with `env`; wait until each is healthy."""
+        started = []
+        for service in local_services(self.config):
+            process = self.process(service)
+            process.stop(grace_s)  # a second `up` runs the current code
+            process.start(service.argv, env=env, cwd=self.config.root)
+            if service.health_url is not None:
+                url = service.health_url
+                wait_until(
+                    lambda url=url: _healthy(url),  # type: ignore[misc]
+                    deadline_s=SERVICE_READY_DEADLINE_S,
+                    what=f"{service.name} at {url}",
+                    alive=process.death_reason,
+                )
+            started.append(service.name)
+        return started
+
+    def stop_all(self, grace_s: float) -> list[str]:
+        """Stop every service that runs; returns their names."""
+        return [
+            service.name
+            for service in reversed(local_services(self.config))
+            if self.process(service).stop(grace_s)
+        ]
+
+    def status(self) -> dict[str, str]:
+        """One line per service."""
+        lines = {}
+        for service in local_services(self.config):
+            pid = self.process(service).pid()
+            lines[service.name] = f"running (pid {pid})" if pid else "stopped"
+        return lines
