@@ -216,18 +216,19 @@ def test_tables_have_the_keys_and_indexes_the_code_uses(
 
 def test_dynamodb_writes_and_reads_an_item(aws: AwsClients, settings: InfraSettings) -> None:
     dynamodb = aws.client("dynamodb")
+    # An item of its own kind (not a campaign record), so services never mistake it for one
     campaign_id = f"smoke-{uuid.uuid4()}"
     item = {
         keys.PARTITION_KEY: {"S": campaign_id},
-        keys.SORT_KEY: {"S": "CAMPAIGN"},
-        keys.CAMPAIGN_STATUS: {"S": "SCHEDULED"},
+        keys.SORT_KEY: {"S": "SMOKE"},
+        keys.CAMPAIGN_STATUS: {"S": "SMOKE"},
         keys.CAMPAIGN_SCHEDULED_AT: {"S": "2030-01-01T00:00:00+00:00"},
     }
     dynamodb.put_item(TableName=settings.campaigns_table, Item=item)
 
     got = dynamodb.get_item(
         TableName=settings.campaigns_table,
-        Key={keys.PARTITION_KEY: {"S": campaign_id}, keys.SORT_KEY: {"S": "CAMPAIGN"}},
+        Key={keys.PARTITION_KEY: {"S": campaign_id}, keys.SORT_KEY: {"S": "SMOKE"}},
         ConsistentRead=True,
     )
     by_status = dynamodb.query(
@@ -235,7 +236,11 @@ def test_dynamodb_writes_and_reads_an_item(aws: AwsClients, settings: InfraSetti
         IndexName=settings.campaigns_status_index,
         KeyConditionExpression="#s = :s AND #d <= :d",
         ExpressionAttributeNames={"#s": keys.CAMPAIGN_STATUS, "#d": keys.CAMPAIGN_SCHEDULED_AT},
-        ExpressionAttributeValues={":s": {"S": "SCHEDULED"}, ":d": {"S": "2030-01-01T00:00:01"}},
+        ExpressionAttributeValues={":s": {"S": "SMOKE"}, ":d": {"S": "2030-01-01T00:00:01"}},
+    )
+    dynamodb.delete_item(
+        TableName=settings.campaigns_table,
+        Key={keys.PARTITION_KEY: {"S": campaign_id}, keys.SORT_KEY: {"S": "SMOKE"}},
     )
 
     assert got["Item"] == item

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from ems_common.aws import AwsClients
 from ems_common.settings import AwsSettings, InfraSettings
-from pydantic import ValidationError
 
 
 def test_clients_use_the_general_and_the_per_service_endpoint(

@@ -7,13 +7,14 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
+from pydantic import ValidationError
+
 from ems_common.formats import (
     CAMPAIGN_ID_TAG,
     SEGMENT_ID_TAG,
     CampaignFileLine,
     validation_problems,
 )
-from pydantic import ValidationError
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SEED_LINE = (EVENTS / "seed_campaign_file_line.jsonl").read_text().splitlines()[0]

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from ems_common.formats import (
     CampaignCandidate,
     InvalidCandidateError,
@@ -20,7 +22,7 @@ from ems_common.formats import (
     split_s3_uri,
     validation_problems,
 )
-from pydantic import ValidationError
+from ems_common.formats.candidate import CampaignHeader, candidate_reference
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -445,3 +447,181 @@ def test_error_message_stays_short_when_many_recipients_are_wrong() -> None:
 
     assert len(caught.value.problems) == 25
     assert str(caught.value).endswith("; and 15 more")
+
+
+# --- subject, from, configuration_set; campaign id length; candidateS3Uri ----------------------
+
+
+def test_campaign_and_segments_may_set_subject_sender_and_configuration_set() -> None:
+    # Given a campaign with defaults and a segment overriding them
+    document = valid_document()
+    document.update(
+        {
+            "subject": "Summer sale: {{fname}}",
+            "from": "News <news@mail.example.com>",
+            "configuration_set": "ems-campaigns",
+        }
+    )
+    document["segments"][0].update(
+        {"subject": "VIP only", "from": "vip@mail.example.com", "configuration_set": "vip_set-1"}
+    )
+
+    # When it is parsed
+    candidate = parse_campaign_candidate(document)
+    vip, newsletter = candidate.segments
+
+    # Then each segment resolves to its own setting, or else the campaign's
+    assert candidate.from_address == "News <news@mail.example.com>"
+    assert [candidate.subject_for(s) for s in (vip, newsletter)] == [
+        "VIP only",
+        "Summer sale: {{fname}}",
+    ]
+    assert [candidate.from_address_for(s) for s in (vip, newsletter)] == [
+        "vip@mail.example.com",
+        "News <news@mail.example.com>",
+    ]
+    assert [candidate.configuration_set_for(s) for s in (vip, newsletter)] == [
+        "vip_set-1",
+        "ems-campaigns",
+    ]
+    assert candidate.model_dump(by_alias=True)["from"] == "News <news@mail.example.com>"
+
+
+def test_settings_left_out_resolve_to_none_for_the_scheduler_to_default() -> None:
+    candidate = parse_campaign_candidate(valid_document())
+    segment = candidate.segments[0]
+
+    assert candidate.subject_for(segment) is None
+    assert candidate.from_address_for(segment) is None
+    assert candidate.configuration_set_for(segment) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        pytest.param(_set("subject", "  "), "$.subject", "is blank", id="blank subject"),
+        pytest.param(
+            _set("segments", 0, "subject", "Hi\r\nBcc: x@example.com"),
+            "$.segments[0].subject",
+            "line break",
+            id="subject with a line break",
+        ),
+        pytest.param(
+            _set("from", "news at example"), "$.from", "is not a sender address", id="bad from"
+        ),
+        pytest.param(
+            _set("segments", 1, "from", "Zoë <zoe@example.com>"),
+            "$.segments[1].from",
+            "non-ASCII",
+            id="non-ASCII from",
+        ),
+        pytest.param(
+            _set("configuration_set", "my config"),
+            "$.configuration_set",
+            "not an SES configuration set name",
+            id="bad configuration set",
+        ),
+        pytest.param(
+            _set("configuration_set", "c" * 65),
+            "$.configuration_set",
+            "1 to 64",
+            id="configuration set too long",
+        ),
+        pytest.param(
+            _set("campaign_id", "c" * 49),
+            "$.campaign_id",
+            "campaign ids allow at most 48",
+            id="campaign id too long for SES template names",
+        ),
+    ],
+)
+def test_new_setting_problem_is_reported_at_its_path(
+    change: Callable[[Document], None], path: str, message: str
+) -> None:
+    document = copy.deepcopy(valid_document())
+    change(document)
+
+    problems = problems_of(document)
+
+    assert [problem["path"] for problem in problems] == [path]
+    assert message in problems[0]["message"]
+
+
+def test_a_48_character_campaign_id_is_accepted() -> None:
+    document = valid_document()
+    document["campaign_id"] = "c" * 48
+
+    assert parse_campaign_candidate(document).campaign_id == "c" * 48
+    with pytest.raises(ValueError, match="at most 48"):
+        parse_campaign_candidate(valid_document()).with_campaign_id("c" * 49)
+
+
+def test_header_is_the_candidate_without_recipients() -> None:
+    document = valid_document()
+    for segment in document["segments"]:
+        del segment["recipients"]
+
+    header = CampaignHeader.model_validate(document)
+
+    assert [segment.list_name for segment in header.segments] == ["vip-customers", "newsletter"]
+    assert (
+        header.template_s3_uri_for(header.segments[1]) == "s3://ems-templates/summer/default.html"
+    )
+    with pytest.raises(ValidationError, match="more than one segment"):
+        CampaignHeader.model_validate(
+            {**document, "segments": [{"list_name": "a"}, {"list_name": "a"}]}
+        )
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"candidateS3Uri": "s3://ems-assets/candidates/summer.json"},
+        b'{"candidateS3Uri": "s3://ems-assets/candidates/summer.json", "campaign_id": "summer"}',
+        '{"campaign_id": null, "candidateS3Uri": "s3://ems-assets/candidates/summer.json"}',
+    ],
+)
+def test_a_request_may_name_its_candidate_in_s3(request_body: Any) -> None:
+    reference = candidate_reference(request_body)
+
+    assert reference is not None
+    assert reference.candidate_s3_uri == "s3://ems-assets/candidates/summer.json"
+    assert reference.campaign_id in (None, "summer")
+
+
+def test_an_inline_candidate_is_no_reference() -> None:
+    assert candidate_reference(valid_document()) is None
+    assert candidate_reference(json.dumps(valid_document()).encode()) is None
+
+
+def test_a_reference_carries_nothing_but_the_uri_and_campaign_id() -> None:
+    with pytest.raises(InvalidCandidateError) as caught:
+        candidate_reference(
+            {"candidateS3Uri": "https://bucket/c.json", "date": "2025-07-01T09:00:00Z"}
+        )
+
+    assert [problem["path"] for problem in caught.value.problems] == ["$.candidateS3Uri", "$.date"]
+    assert "only campaign_id" in caught.value.problems[1]["message"]
+
+
+@pytest.mark.parametrize(
+    ("request_body", "message"),
+    [
+        ("[1, 2]", "must be a JSON object"),
+        ("{", "is not valid JSON"),
+        ([], "must be a JSON object"),
+    ],
+)
+def test_a_request_that_is_no_json_object_is_refused(request_body: Any, message: str) -> None:
+    with pytest.raises(InvalidCandidateError) as caught:
+        candidate_reference(request_body)
+
+    assert caught.value.problems[0]["path"] == "$"
+    assert message in caught.value.problems[0]["message"]
+
+
+def test_error_total_can_exceed_the_problems_listed() -> None:
+    error = InvalidCandidateError([{"path": "$.a", "message": "wrong"}], total=1000)
+
+    assert error.total == 1000
+    assert str(error) == "campaign candidate has 1000 problem(s): $.a: wrong; and 999 more"

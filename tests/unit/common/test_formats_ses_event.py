@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
+
 from ems_common.formats import (
     EVENT_TYPES,
     BounceEvent,
@@ -29,7 +31,6 @@ from ems_common.formats import (
     UnknownEventTypeError,
     parse_ses_event,
 )
-from pydantic import TypeAdapter
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 RECIPIENT = "ann.lee@example.org"

@@ -1,6 +1,7 @@
 """SES tag names EMS writes, and SES's rule for tag text."""
 
 import pytest
+
 from ems_common.formats import (
     CAMPAIGN_ID_TAG,
     SEGMENT_ID_TAG,

@@ -100,6 +100,19 @@ class Progress(BaseModel):
     updated_at: datetime
 
 
+class LaunchCheckpoint(BaseModel):
+    """The launcher's progress through the campaign file, and its lease on the launch.
+
+    `next_part`/`next_line` say where to resume; the lease lets another launcher take over
+    once it expires (the holder died).
+    """
+
+    owner: str
+    lease_until: datetime
+    next_part: int = 1
+    next_line: int = 0
+
+
 class Campaign(BaseModel):
     """A campaign record (one DynamoDB item)."""
 
@@ -127,6 +140,9 @@ class Campaign(BaseModel):
     error: str | None = Field(default=None, description="Why it FAILED")
     emails_enqueued: int = 0
     launched_at: datetime | None = None
+    launch: LaunchCheckpoint | None = Field(
+        default=None, description="How far the launcher got, and who holds the launch"
+    )
     cancelled_at: datetime | None = None
 
     @field_validator("scheduled_at", "created_at", "updated_at", "launched_at", "cancelled_at")

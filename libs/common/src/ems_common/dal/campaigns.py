@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from ems_common import keys
-from ems_common.campaigns import Campaign, CampaignStatus, utc_iso, utc_now
+from ems_common.campaigns import (
+    Campaign,
+    CampaignStatus,
+    LaunchCheckpoint,
+    utc_iso,
+    utc_now,
+)
 from ems_common.dal.items import from_item, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+logger = logging.getLogger(__name__)
 
 # The campaign itself; other items under the same partition (launch checkpoints) use other
 # sort keys, so one campaign's data can be read and deleted together.
@@ -70,6 +80,17 @@ def _from_item(item: Mapping[str, Any]) -> Campaign:
     values.pop(keys.PARTITION_KEY, None)
     values.pop(keys.SORT_KEY, None)
     return Campaign.model_validate(values)
+
+
+def _campaigns(items: Iterable[Mapping[str, Any]]) -> list[Campaign]:
+    """Items to campaigns; one item that is not a campaign record is logged, not fatal."""
+    campaigns = []
+    for item in items:
+        try:
+            campaigns.append(_from_item(item))
+        except ValidationError:
+            logger.exception("skipping an item of the campaigns table that is not a campaign")
+    return campaigns
 
 
 def _update_expression(changes: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -212,6 +233,79 @@ class CampaignRepository:
             request["ExpressionAttributeValues"] = values
         self._db.update_item(**request)
 
+    def hold_launch(
+        self,
+        campaign_id: str,
+        *,
+        holder: str,
+        checkpoint: LaunchCheckpoint,
+        emails_enqueued: int,
+    ) -> bool:
+        """Record launch progress (and renew the lease) while `holder` still holds the launch.
+
+        False when it no longer does: the campaign was cancelled, or another launcher took the
+        launch over after the lease expired. Either way the caller must stop enqueuing.
+        """
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(campaign_id),
+                UpdateExpression="SET #launch = :launch, #n = :n, #u = :u",
+                ConditionExpression="#status = :launching AND #launch.#owner = :holder",
+                ExpressionAttributeNames={
+                    "#launch": "launch",
+                    "#owner": "owner",
+                    "#n": "emails_enqueued",
+                    "#u": "updated_at",
+                    "#status": keys.CAMPAIGN_STATUS,
+                },
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":launch": checkpoint.model_dump(mode="json"),
+                        ":n": emails_enqueued,
+                        ":u": utc_iso(utc_now()),
+                        ":launching": CampaignStatus.LAUNCHING.value,
+                        ":holder": holder,
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+            return False
+        return True
+
+    def take_over_launch(
+        self, campaign_id: str, *, dead_holder: str, checkpoint: LaunchCheckpoint
+    ) -> bool:
+        """Take a LAUNCHING campaign over from a holder whose lease expired; False if beaten."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(campaign_id),
+                UpdateExpression="SET #launch = :launch, #u = :u",
+                ConditionExpression="#status = :launching AND #launch.#owner = :dead",
+                ExpressionAttributeNames={
+                    "#launch": "launch",
+                    "#owner": "owner",
+                    "#u": "updated_at",
+                    "#status": keys.CAMPAIGN_STATUS,
+                },
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":launch": checkpoint.model_dump(mode="json"),
+                        ":u": utc_iso(utc_now()),
+                        ":launching": CampaignStatus.LAUNCHING.value,
+                        ":dead": dead_holder,
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+            return False
+        return True
+
     def delete(self, campaign_id: str, *, expected: Iterable[CampaignStatus]) -> None:
         """Delete the record if its status is one of `expected`."""
         expected = sorted(expected)
@@ -247,7 +341,7 @@ class CampaignRepository:
             request["ExpressionAttributeNames"] = {"#status": keys.CAMPAIGN_STATUS}
             request["ExpressionAttributeValues"] = to_item({":status": status.value})
             response = self._db.query(**request)
-        campaigns = [_from_item(item) for item in response.get("Items", [])]
+        campaigns = _campaigns(response.get("Items", []))
         return campaigns, _encode_page(response.get("LastEvaluatedKey"))
 
     def due(self, now: datetime, *, status: CampaignStatus, limit: int = 100) -> list[Campaign]:
@@ -263,7 +357,7 @@ class CampaignRepository:
             ExpressionAttributeValues=to_item({":status": status.value, ":now": utc_iso(now)}),
             Limit=limit,
         )
-        return [_from_item(item) for item in response.get("Items", [])]
+        return _campaigns(response.get("Items", []))
 
 
 def _encode_page(key: Mapping[str, Any] | None) -> str | None:

@@ -1,30 +1,49 @@
 """The campaign candidate: the JSON document the dev team sends to schedule a campaign.
 
-Shape (from the seed design)::
+Shape (from the seed design, plus the optional ``subject``, ``from`` and ``configuration_set``
+on the campaign and on each segment)::
 
     {
-      "campaign_id": "optional, made by EMS when absent",
+      "campaign_id": "optional, made by EMS when absent; 1-48 of A-Z a-z 0-9 _ -",
       "date": "2025-07-01T09:00:00+00:00",
       "templateS3Uri": "s3://bucket/templates/default.html",
+      "subject": "optional; else the segment's, else the template's <title>",
+      "from": "optional, e.g. News <news@mail.example.com>; else EMS's default",
+      "configuration_set": "optional SES configuration set; else EMS's default",
       "segments": [
         {
           "list_name": "vip",
           "templateS3Uri": "optional, inherits the campaign's",
+          "subject": "optional, overrides the campaign's",
+          "from": "optional, overrides the campaign's",
+          "configuration_set": "optional, overrides the campaign's",
           "recipients": [{"to_address": "ann@example.com", "fname": "Ann"}]
         }
       ]
     }
 
+Large candidates (a million recipients do not fit in a request) are uploaded to S3 first and
+the request only points at them (``CandidateReference``)::
+
+    {"candidateS3Uri": "s3://bucket/candidates/summer.json", "campaign_id": "optional"}
+
+The object it names is a whole candidate document as above. ``campaign_id`` may be given in the
+request, in the document, or in both if they agree. Nothing else may sit next to
+``candidateS3Uri``: one document holds the campaign, so there is no merging to explain.
+
 Validation here is structural. Email addresses are *not* checked: the scheduler checks each
 recipient and rejects only that recipient, not the whole campaign. A date in the past is also
-left to the scheduler, which owns the clock.
+left to the scheduler, which owns the clock. ``CampaignHeader`` is the candidate without its
+recipients, for readers that stream the recipients instead of holding them.
 """
 
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Final, TypedDict
+from typing import Annotated, Any, Final, Self, TypedDict
 
+import orjson
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -39,11 +58,16 @@ from pydantic_core import PydanticCustomError
 from ems_common.formats.tags import TagText, check_tag_text
 
 DATE_EXAMPLE: Final = "2025-07-01T09:00:00+00:00"
+CAMPAIGN_ID_MAX_LENGTH: Final = 48
+"""The longest campaign id: SES template names (at most 64 characters) are derived from it."""
+CANDIDATE_S3_URI_KEY: Final = "candidateS3Uri"
 _PROBLEMS_IN_MESSAGE: Final = 10
 
 # Bucket names: 3-63 lowercase letters, digits, dots and dashes, starting and ending alphanumeric.
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
 _JSON_PATH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# SES's rule for configuration set names.
+_CONFIGURATION_SET = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Problem(TypedDict):
@@ -81,16 +105,21 @@ def validation_problems(error: ValidationError, *, skip_loc_prefix: int = 0) -> 
 
 
 class InvalidCandidateError(ValueError):
-    """The campaign candidate is not valid; ``problems`` lists everything to fix."""
+    """The campaign candidate is not valid; ``problems`` lists what to fix.
 
-    def __init__(self, problems: list[Problem]) -> None:
+    ``total`` counts every problem found; ``problems`` may list only the first of them when a
+    streaming reader caps the list (a million malformed recipients must not fill the memory).
+    """
+
+    def __init__(self, problems: list[Problem], *, total: int | None = None) -> None:
         self.problems = problems
+        self.total = len(problems) if total is None else max(total, len(problems))
         # The message stays readable when a million recipients are wrong; problems has them all.
         shown = problems[:_PROBLEMS_IN_MESSAGE]
         listed = "; ".join(f"{problem['path']}: {problem['message']}" for problem in shown)
-        if len(problems) > len(shown):
-            listed += f"; and {len(problems) - len(shown)} more"
-        super().__init__(f"campaign candidate has {len(problems)} problem(s): {listed}")
+        if self.total > len(shown):
+            listed += f"; and {self.total - len(shown)} more"
+        super().__init__(f"campaign candidate has {self.total} problem(s): {listed}")
 
 
 def parse_campaign_date(value: object) -> datetime:
@@ -142,18 +171,98 @@ def _check_s3_uri(uri: str) -> str:
     return uri
 
 
+def check_campaign_id(text: str) -> str:
+    """Return ``text`` if it can be a campaign id, else raise ValueError saying what to fix.
+
+    A campaign id is an SES tag value (the campaignId tag on every email) and part of the SES
+    template names EMS makes (``ems-<campaign_id>-<8 hex>``, at most 64 characters), hence
+    1 to 48 ASCII letters, digits, '_' and '-'.
+    """
+    check_tag_text(text)
+    if len(text) > CAMPAIGN_ID_MAX_LENGTH:
+        raise PydanticCustomError(
+            "campaign_id_length",
+            "is {length} characters long: campaign ids allow at most {limit} (the SES template "
+            "names EMS derives from them hold 64), shorten it",
+            {"length": len(text), "limit": CAMPAIGN_ID_MAX_LENGTH},
+        )
+    return text
+
+
+def _check_subject(text: str) -> str:
+    if not text.strip():
+        raise PydanticCustomError(
+            "subject_blank",
+            "is blank: write a subject, or leave the field out to use the template's <title>",
+        )
+    if "\r" in text or "\n" in text:
+        raise PydanticCustomError(
+            "subject_line_break", "contains a line break: write the subject on one line"
+        )
+    return text
+
+
+def _check_from_address(text: str) -> str:
+    shown = repr(text[:120])
+    if not text.isascii():
+        # SES takes 7-bit ASCII addresses; a non-ASCII display name needs MIME encoding.
+        raise PydanticCustomError(
+            "from_address_ascii",
+            "{value} contains non-ASCII characters: SES needs a plain ASCII sender, or a display "
+            "name MIME-encoded like =?UTF-8?B?...?= <news@mail.example.com>",
+            {"value": shown},
+        )
+    try:
+        validate_email(
+            text, allow_display_name=True, allow_smtputf8=False, check_deliverability=False
+        )
+    except EmailNotValidError as error:
+        raise PydanticCustomError(
+            "from_address",
+            "{value} is not a sender address ({reason}): write it like "
+            "news@mail.example.com or News <news@mail.example.com>",
+            {"value": shown, "reason": str(error)},
+        ) from None
+    return text
+
+
+def _check_configuration_set(text: str) -> str:
+    if _CONFIGURATION_SET.fullmatch(text) is None:
+        raise PydanticCustomError(
+            "configuration_set",
+            "{value} is not an SES configuration set name: 1 to 64 ASCII letters, digits, "
+            "'_' and '-'",
+            {"value": repr(text[:120])},
+        )
+    return text
+
+
 CampaignDate = Annotated[datetime, BeforeValidator(parse_campaign_date)]
 """An aware datetime, parsed from ISO 8601 text that carries a UTC offset."""
 
 S3Uri = Annotated[str, AfterValidator(_check_s3_uri)]
 """An ``s3://bucket/key`` URI naming one object."""
 
+CampaignId = Annotated[str, AfterValidator(check_campaign_id)]
+"""1 to 48 ASCII letters, digits, '_' and '-' (see check_campaign_id)."""
+
+Subject = Annotated[str, AfterValidator(_check_subject)]
+"""An email subject: one line, not blank (it may hold Handlebars placeholders)."""
+
+FromAddress = Annotated[str, AfterValidator(_check_from_address)]
+"""An ASCII sender address, optionally with a display name: ``News <news@example.com>``."""
+
+ConfigurationSetName = Annotated[str, AfterValidator(_check_configuration_set)]
+"""An SES configuration set name."""
+
 
 class Recipient(BaseModel):
     """One recipient: the address plus any number of string personalization fields.
 
     Kept to one declared field and no custom validators because a segment can hold a million
-    of these; the extra fields are checked to be strings by pydantic-core itself.
+    of these; the extra fields are checked to be strings by pydantic-core itself. The
+    scheduler's streaming compiler does not build these at all (it checks the same rules on the
+    decoded JSON); this model serves small candidates and tests.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -170,12 +279,8 @@ class Recipient(BaseModel):
         return self.__pydantic_extra__
 
 
-class Segment(BaseModel):
-    """A list of recipients sent with one template.
-
-    An empty ``recipients`` list is allowed: lists are exported by the dev team, and a list
-    whose members all left should not block the other segments of the campaign.
-    """
+class SegmentBase(BaseModel):
+    """What a segment says besides its recipients; every setting falls back to the campaign's."""
 
     # Unknown keys are refused, so a misspelt "templateS3URI" is reported instead of silently
     # falling back to the campaign's template.
@@ -184,48 +289,108 @@ class Segment(BaseModel):
     # Becomes the segmentId tag on every email, hence SES's tag rule.
     list_name: TagText
     template_s3_uri: S3Uri | None = Field(default=None, alias="templateS3Uri")
+    subject: Subject | None = None
+    from_address: FromAddress | None = Field(default=None, alias="from")
+    configuration_set: ConfigurationSetName | None = None
+
+
+class SegmentHeader(SegmentBase):
+    """A segment without its recipients: what a streaming reader validates before them."""
+
+
+class Segment(SegmentBase):
+    """A list of recipients sent with one template.
+
+    An empty ``recipients`` list is allowed: lists are exported by the dev team, and a list
+    whose members all left should not block the other segments of the campaign.
+    """
+
     recipients: list[Recipient]
 
 
-class CampaignCandidate(BaseModel):
-    """The campaign as the dev team sends it, before EMS resolves defaults and writes sends."""
+def _check_segments[SegmentT: SegmentBase](segments: list[SegmentT]) -> list[SegmentT]:
+    if not segments:
+        raise PydanticCustomError("no_segments", "is empty: a campaign needs at least one segment")
+    seen: set[str] = set()
+    for segment in segments:
+        if segment.list_name in seen:
+            # Events name the segment by list_name (the segmentId tag): two segments with
+            # one name could not be told apart in the campaign's metrics.
+            raise PydanticCustomError(
+                "duplicate_segment",
+                "list_name {name} is used by more than one segment: give each segment "
+                "its own list_name or merge them",
+                {"name": repr(segment.list_name)},
+            )
+        seen.add(segment.list_name)
+    return segments
+
+
+class CampaignBase(BaseModel):
+    """What a campaign says besides its segments, and how a segment's settings resolve."""
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
 
-    # Becomes the campaignId tag on every email, hence SES's tag rule.
-    campaign_id: TagText | None = None
+    # Becomes the campaignId tag on every email and part of its SES template names.
+    campaign_id: CampaignId | None = None
     date: CampaignDate
     template_s3_uri: S3Uri = Field(alias="templateS3Uri")
+    subject: Subject | None = None
+    from_address: FromAddress | None = Field(default=None, alias="from")
+    configuration_set: ConfigurationSetName | None = None
+
+    def template_s3_uri_for(self, segment: SegmentBase) -> str:
+        """The template URI ``segment`` is sent with: its own, or else the campaign's."""
+        return segment.template_s3_uri or self.template_s3_uri
+
+    def subject_for(self, segment: SegmentBase) -> str | None:
+        """The segment's subject, or else the campaign's (None: use the template's title)."""
+        return segment.subject or self.subject
+
+    def from_address_for(self, segment: SegmentBase) -> str | None:
+        """The segment's sender, or else the campaign's (None: EMS's default)."""
+        return segment.from_address or self.from_address
+
+    def configuration_set_for(self, segment: SegmentBase) -> str | None:
+        """The segment's configuration set, or else the campaign's (None: EMS's default)."""
+        return segment.configuration_set or self.configuration_set
+
+    def with_campaign_id(self, campaign_id: str) -> Self:
+        """Return a copy carrying ``campaign_id`` (for the id EMS makes when none was given)."""
+        return self.model_copy(update={"campaign_id": check_campaign_id(campaign_id)})
+
+
+class CampaignHeader(CampaignBase):
+    """The candidate without its recipients: what a streaming reader validates first."""
+
+    segments: list[SegmentHeader]
+
+    @field_validator("segments")
+    @classmethod
+    def _segments_are_present_and_distinct(
+        cls, segments: list[SegmentHeader]
+    ) -> list[SegmentHeader]:
+        return _check_segments(segments)
+
+
+class CampaignCandidate(CampaignBase):
+    """The campaign as the dev team sends it, before EMS resolves defaults and writes sends."""
+
     segments: list[Segment]
 
     @field_validator("segments")
     @classmethod
     def _segments_are_present_and_distinct(cls, segments: list[Segment]) -> list[Segment]:
-        if not segments:
-            raise PydanticCustomError(
-                "no_segments", "is empty: a campaign needs at least one segment"
-            )
-        seen: set[str] = set()
-        for segment in segments:
-            if segment.list_name in seen:
-                # Events name the segment by list_name (the segmentId tag): two segments with
-                # one name could not be told apart in the campaign's metrics.
-                raise PydanticCustomError(
-                    "duplicate_segment",
-                    "list_name {name} is used by more than one segment: give each segment "
-                    "its own list_name or merge them",
-                    {"name": repr(segment.list_name)},
-                )
-            seen.add(segment.list_name)
-        return segments
+        return _check_segments(segments)
 
-    def template_s3_uri_for(self, segment: Segment) -> str:
-        """The template URI ``segment`` is sent with: its own, or else the campaign's."""
-        return segment.template_s3_uri or self.template_s3_uri
 
-    def with_campaign_id(self, campaign_id: str) -> "CampaignCandidate":
-        """Return a copy carrying ``campaign_id`` (for the id EMS makes when none was given)."""
-        return self.model_copy(update={"campaign_id": check_tag_text(campaign_id)})
+class CandidateReference(BaseModel):
+    """A request naming its candidate by ``candidateS3Uri`` instead of carrying it inline."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+
+    candidate_s3_uri: S3Uri = Field(alias=CANDIDATE_S3_URI_KEY)
+    campaign_id: CampaignId | None = None
 
 
 def parse_campaign_candidate(document: str | bytes | Mapping[str, Any]) -> CampaignCandidate:
@@ -239,3 +404,57 @@ def parse_campaign_candidate(document: str | bytes | Mapping[str, Any]) -> Campa
         return CampaignCandidate.model_validate(document)
     except ValidationError as error:
         raise InvalidCandidateError(validation_problems(error)) from error
+
+
+def candidate_reference(
+    document: str | bytes | Mapping[str, Any],
+) -> CandidateReference | None:
+    """Tell a create request naming its candidate in S3 from one carrying it inline.
+
+    Returns the validated reference for ``{"candidateS3Uri": ..., "campaign_id"?: ...}`` and
+    None for anything else that is a JSON object (an inline candidate, validated by whoever reads
+    it). Raises InvalidCandidateError if the request is not a JSON object, or is a reference
+    with problems (keys other than campaign_id next to candidateS3Uri among them).
+    """
+    decoded: object
+    if isinstance(document, str | bytes):
+        try:
+            decoded = orjson.loads(document)
+        except orjson.JSONDecodeError as error:
+            raise InvalidCandidateError(
+                [{"path": "$", "message": f"is not valid JSON ({error})"}]
+            ) from None
+    else:
+        decoded = document
+    if not isinstance(decoded, Mapping):
+        raise InvalidCandidateError(
+            [
+                {
+                    "path": "$",
+                    "message": "must be a JSON object: a campaign candidate, or "
+                    '{"candidateS3Uri": "s3://bucket/candidate.json"}',
+                }
+            ]
+        )
+    if CANDIDATE_S3_URI_KEY not in decoded:
+        return None
+    allowed = (CANDIDATE_S3_URI_KEY, "campaign_id")
+    problems: list[Problem] = []
+    try:
+        reference = CandidateReference.model_validate(
+            {key: value for key, value in decoded.items() if key in allowed}
+        )
+    except ValidationError as error:
+        problems.extend(validation_problems(error))
+    problems.extend(
+        {
+            "path": json_path((str(key),)),
+            "message": f"is not allowed next to {CANDIDATE_S3_URI_KEY}: such a request holds "
+            "only campaign_id, put everything else into the candidate document it names",
+        }
+        for key in decoded
+        if key not in allowed
+    )
+    if problems:
+        raise InvalidCandidateError(problems)
+    return reference

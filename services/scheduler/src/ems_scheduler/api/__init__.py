@@ -1,0 +1,1 @@
+"""The campaign HTTP API (Flask, deployable with zappa)."""

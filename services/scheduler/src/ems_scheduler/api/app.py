@@ -1,0 +1,52 @@
+"""`create_app`: the Flask app, with its collaborators injected (fakes in tests, AWS in use)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from flask_openapi3 import Info, OpenAPI
+
+from ems_scheduler.api.auth import API_KEY_HEADER, require_api_key
+from ems_scheduler.api.campaigns import campaigns_api
+from ems_scheduler.api.errors import register_error_handlers, validation_error_response
+from ems_scheduler.api.views import HealthView
+from ems_scheduler.service import CampaignService
+from ems_scheduler.settings import SchedulerSettings
+
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: SchedulerSettings, service: CampaignService) -> OpenAPI:
+    """The API app for these settings and this campaign service."""
+    app = OpenAPI(
+        "ems_scheduler",
+        info=Info(
+            title="EMS API",
+            version=API_VERSION,
+            description=(
+                "Create, list, describe, reschedule, cancel and delete email campaigns."
+                f" Every route but /health needs the `{API_KEY_HEADER}` header."
+            ),
+        ),
+        security_schemes={"api_key": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}},
+        validation_error_status=400,
+        validation_error_callback=validation_error_response,
+        doc_ui=False,
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    register_error_handlers(app)
+    require_api_key(app, settings.api_key)
+    app.register_api(campaigns_api(service))
+
+    @app.get("/health", responses={200: HealthView})
+    def health() -> dict[str, Any]:
+        """Is the API up (no key needed)."""
+        return HealthView().model_dump()
+
+    @app.route("/openapi.json")
+    def openapi() -> Response:
+        """This API, described in OpenAPI 3."""
+        return jsonify(app.api_doc)
+
+    return app

@@ -1,0 +1,101 @@
+"""Campaign routes: thin, they parse, call the service, and shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel
+
+from ems_scheduler.api.errors import ErrorView
+from ems_scheduler.api.views import (
+    CampaignPage,
+    CampaignPath,
+    CampaignQuery,
+    CampaignView,
+    RescheduleBody,
+)
+from ems_scheduler.service import CampaignService
+
+_ERRORS: dict[str | int, type[BaseModel] | dict[Any, Any] | None] = {
+    400: ErrorView,
+    401: ErrorView,
+    403: ErrorView,
+    404: ErrorView,
+    409: ErrorView,
+    413: ErrorView,
+}
+
+_CANDIDATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "The campaign candidate (campaign_id?, date, templateS3Uri, subject?, from?,"
+            " configuration_set?, segments[{list_name, templateS3Uri?, subject?, from?,"
+            " configuration_set?, recipients[{to_address, ...string fields}]}]), or for a large"
+            " campaign {campaign_id?, date?, candidateS3Uri} pointing at that JSON in the assets"
+            " bucket."
+        ),
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def campaigns_api(service: CampaignService) -> APIBlueprint:
+    """The /campaigns routes, bound to `service`."""
+    api = APIBlueprint(
+        "campaigns",
+        __name__,
+        url_prefix="/campaigns",
+        abp_tags=[Tag(name="campaigns")],
+        abp_security=[{"api_key": []}],
+    )
+
+    @api.post(
+        "",
+        responses={200: CampaignView, 201: CampaignView, 202: CampaignView, **_ERRORS},
+        openapi_extensions=_CANDIDATE_BODY,
+    )
+    def create() -> tuple[dict[str, Any], int]:
+        """Verify, compile and schedule a campaign.
+
+        201 when created, 200 when the same campaign_id and body were sent before, 202 while a
+        large candidate (candidateS3Uri) is verified in the background: poll GET until SCHEDULED
+        or REJECTED. 400 lists every structural problem with its JSON path; rejected recipients
+        do not fail the campaign but are counted and listed.
+        """
+        outcome = service.create(request.get_data(cache=False))
+        return CampaignView.of(outcome.campaign).model_dump(mode="json"), outcome.http_status
+
+    @api.get("", responses={200: CampaignPage, **_ERRORS})
+    def list_campaigns(query: CampaignQuery) -> dict[str, Any]:
+        """List campaigns, newest state first within a status when filtered by it."""
+        campaigns, next_page = service.list(status=query.status, limit=query.limit, page=query.page)
+        return CampaignPage(
+            campaigns=[CampaignView.of(c) for c in campaigns], next_page=next_page
+        ).model_dump(mode="json")
+
+    @api.get("/<campaign_id>", responses={200: CampaignView, **_ERRORS})
+    def describe(path: CampaignPath) -> dict[str, Any]:
+        """One campaign: status, counts, rejections, progress."""
+        return CampaignView.of(service.get(path.campaign_id)).model_dump(mode="json")
+
+    @api.patch("/<campaign_id>", responses={200: CampaignView, **_ERRORS})
+    def reschedule(path: CampaignPath, body: RescheduleBody) -> dict[str, Any]:
+        """Move the date of a SCHEDULED campaign (409 otherwise)."""
+        campaign = service.reschedule(path.campaign_id, body.date)
+        return CampaignView.of(campaign).model_dump(mode="json")
+
+    @api.post("/<campaign_id>/cancel", responses={200: CampaignView, **_ERRORS})
+    def cancel(path: CampaignPath) -> dict[str, Any]:
+        """Cancel before or during sending: nothing more is enqueued or sent."""
+        return CampaignView.of(service.cancel(path.campaign_id)).model_dump(mode="json")
+
+    @api.delete("/<campaign_id>", responses={204: None, **_ERRORS})
+    def delete(path: CampaignPath) -> tuple[str, int]:
+        """Delete a campaign that has not launched (409 otherwise): schedule, files, templates."""
+        service.delete(path.campaign_id)
+        return "", 204
+
+    return api

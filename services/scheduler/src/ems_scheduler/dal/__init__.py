@@ -1,0 +1,1 @@
+"""The scheduler's adapters: the only code in this service that calls AWS."""

@@ -1,0 +1,32 @@
+"""SES templates, through the SES v1 API (the one LocalStack emulates; SES v2 shares them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+
+
+class SesTemplates:
+    """Creates, replaces and deletes SES templates."""
+
+    def __init__(self, client: SESClient) -> None:
+        self._ses = client
+
+    def put(self, name: str, *, subject: str, html: str, text: str | None = None) -> None:
+        """Create the template, or replace its content if the name exists (idempotent)."""
+        template = {"TemplateName": name, "SubjectPart": subject, "HtmlPart": html}
+        if text:
+            template["TextPart"] = text
+        try:
+            self._ses.create_template(Template=template)  # type: ignore[arg-type]
+        except self._ses.exceptions.AlreadyExistsException:
+            self._ses.update_template(Template=template)  # type: ignore[arg-type]
+
+    def delete(self, name: str) -> None:
+        """Delete the template; a missing one is fine."""
+        try:
+            self._ses.delete_template(TemplateName=name)
+        except self._ses.exceptions.TemplateDoesNotExistException:
+            return

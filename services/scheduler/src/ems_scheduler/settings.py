@@ -1,0 +1,28 @@
+"""The scheduler's settings: Terraform's names plus the API's own limits."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from ems_common.settings import InfraSettings
+
+# Lambda's synchronous payload limit; larger candidates go through candidateS3Uri.
+MAX_INLINE_REQUEST_BYTES = 6 * 1024 * 1024
+
+
+class SchedulerSettings(InfraSettings):
+    """Everything the scheduler reads from its environment (EMS_*)."""
+
+    api_key: SecretStr = Field(description="The key clients send in X-Api-Key")
+    allowed_template_buckets: list[str] = Field(
+        default_factory=list,
+        description="Buckets templates and candidates may come from (default: the assets bucket)",
+    )
+    part_lines: int = Field(default=50_000, ge=1, description="Campaign-file lines per part")
+    max_request_bytes: int = Field(default=MAX_INLINE_REQUEST_BYTES, ge=1024)
+    rejections_shown: int = Field(default=100, ge=0, description="Rejections listed per campaign")
+    max_days_ahead: int = Field(default=365, ge=1, description="How far ahead a date may be")
+
+    def template_buckets(self) -> frozenset[str]:
+        """Where templates and candidates may be read from."""
+        return frozenset(self.allowed_template_buckets or [self.assets_bucket])

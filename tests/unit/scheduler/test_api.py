@@ -1,0 +1,181 @@
+"""The API's contract around the service: keys, error shapes, limits, the OpenAPI document.
+
+The campaign service is replaced by a small in-memory fake: what is under test here is the HTTP
+layer (auth, status codes, JSON errors), not the use cases, which the e2e suite drives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from pydantic import SecretStr
+
+from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
+from ems_common.formats.candidate import InvalidCandidateError
+from ems_scheduler.api.app import create_app
+from ems_scheduler.service import CampaignConflictError, CreateOutcome
+from ems_scheduler.settings import SchedulerSettings
+
+KEY = "test-key-123"
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def _campaign(
+    campaign_id: str = "c1", status: CampaignStatus = CampaignStatus.SCHEDULED
+) -> Campaign:
+    return Campaign(
+        campaign_id=campaign_id,
+        status=status,
+        scheduled_at=NOW,
+        created_at=NOW,
+        updated_at=NOW,
+        request_hash="h",
+    )
+
+
+class FakeService:
+    """Answers from a dict; raises the domain's errors where the real service would."""
+
+    def __init__(self) -> None:
+        self.campaigns = {"c1": _campaign()}
+        self.bodies: list[bytes] = []
+
+    def create(self, body: bytes) -> CreateOutcome:
+        self.bodies.append(body)
+        if body.startswith(b"bad"):
+            raise InvalidCandidateError(
+                [{"path": "$.date", "message": "x"}, {"path": "$.segments", "message": "y"}]
+            )
+        if body.startswith(b"taken"):
+            raise CampaignConflictError("campaign c1 already exists with a different body")
+        return CreateOutcome(self.campaigns["c1"], 201)
+
+    def get(self, campaign_id: str) -> Campaign:
+        if campaign_id not in self.campaigns:
+            raise CampaignNotFoundError(campaign_id)
+        return self.campaigns[campaign_id]
+
+    def list(self, **_: Any) -> tuple[list[Campaign], str | None]:
+        return list(self.campaigns.values()), None
+
+    def reschedule(self, campaign_id: str, date_text: str) -> Campaign:
+        campaign = self.get(campaign_id)
+        raise StatusConflictError(campaign, {CampaignStatus.SCHEDULED}, "reschedule")
+
+    def cancel(self, campaign_id: str) -> Campaign:
+        return self.get(campaign_id)
+
+    def delete(self, campaign_id: str) -> None:
+        self.get(campaign_id)
+
+    def boom(self) -> None:
+        raise RuntimeError("unexpected")
+
+
+@pytest.fixture
+def service() -> FakeService:
+    return FakeService()
+
+
+@pytest.fixture
+def client(service: FakeService, monkeypatch: pytest.MonkeyPatch) -> Iterator[FlaskClient]:
+    for name in SchedulerSettings.model_fields:
+        monkeypatch.setenv(f"EMS_{name.upper()}", "x")
+    monkeypatch.setenv("EMS_ALLOWED_TEMPLATE_BUCKETS", "[]")
+    monkeypatch.setenv("EMS_PART_LINES", "100")
+    monkeypatch.setenv("EMS_MAX_REQUEST_BYTES", "2048")
+    monkeypatch.setenv("EMS_REJECTIONS_SHOWN", "10")
+    monkeypatch.setenv("EMS_MAX_DAYS_AHEAD", "365")
+    monkeypatch.delenv("EMS_LAUNCHER_TICKS_QUEUE_URL")
+    settings = SchedulerSettings(api_key=SecretStr(KEY))
+    app = create_app(settings, service)  # type: ignore[arg-type]
+    with app.test_client() as test_client:
+        yield test_client
+
+
+AUTH = {"X-Api-Key": KEY}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"X-Api-Key": "nope"}, 403), ({"X-Api-Key": ""}, 401), (AUTH, 200)],
+)
+def test_every_route_but_health_needs_the_key(
+    client: FlaskClient, headers: dict[str, str], status: int
+) -> None:
+    assert client.get("/campaigns", headers=headers).status_code == status
+    assert client.get("/openapi.json", headers=headers).status_code == status
+    assert client.get("/health", headers=headers).status_code == 200
+
+
+def test_candidate_problems_are_a_400_listing_every_path(client: FlaskClient) -> None:
+    response = client.post("/campaigns", data=b"bad", headers=AUTH)
+    assert response.status_code == 400
+    assert [p["path"] for p in response.json["problems"]] == ["$.date", "$.segments"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "kind"),
+    [
+        ("post", "/campaigns", b"taken", 409, "conflict"),
+        ("get", "/campaigns/nope", None, 404, "not_found"),
+        ("patch", "/campaigns/c1", {"date": "2031-01-01T00:00:00+00:00"}, 409, "conflict"),
+        ("patch", "/campaigns/c1", {"when": "tomorrow"}, 400, "bad_request"),
+        ("get", "/campaigns?limit=0", None, 400, "bad_request"),
+        ("get", "/campaigns?status=SLEEPING", None, 400, "bad_request"),
+        ("get", "/campaigns/has%20space", None, 400, "bad_request"),
+        ("put", "/campaigns/c1", None, 405, "method_not_allowed"),
+        ("get", "/nowhere", None, 404, "not_found"),
+    ],
+)
+def test_errors_are_json_with_a_status_and_a_message(
+    client: FlaskClient, method: str, path: str, body: Any, status: int, kind: str
+) -> None:
+    kwargs: dict[str, Any] = {"headers": AUTH}
+    if isinstance(body, bytes):
+        kwargs["data"] = body
+    elif body is not None:
+        kwargs["json"] = body
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == status
+    assert response.json["error"] == kind
+    assert response.json["message"]
+
+
+def test_an_oversized_body_is_a_413_that_says_what_to_do(
+    client: FlaskClient, service: FakeService
+) -> None:
+    response = client.post("/campaigns", data=b"x" * 4096, headers=AUTH)
+    assert response.status_code == 413
+    assert "candidateS3Uri" in response.json["message"]  # type: ignore[index]
+    assert service.bodies == []
+
+
+def test_an_unexpected_failure_is_a_json_500_without_details(
+    client: FlaskClient, service: FakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "get", lambda _id: service.boom())
+    response = client.get("/campaigns/c1", headers=AUTH)
+    assert response.status_code == 500
+    assert response.json["error"] == "internal"  # type: ignore[index]
+    assert "unexpected" not in response.json["message"]  # type: ignore[index]
+
+
+def test_describe_shows_the_campaign(client: FlaskClient) -> None:
+    body = client.get("/campaigns/c1", headers=AUTH).json
+    assert body["campaign_id"] == "c1"  # type: ignore[index]
+    assert body["status"] == "SCHEDULED"  # type: ignore[index]
+    assert body["date"].startswith("2030-01-01T00:00:00")  # type: ignore[index]
+
+
+def test_openapi_lists_the_campaign_routes_and_the_key(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json", headers=AUTH).json
+    assert {"/campaigns", "/campaigns/{campaign_id}", "/campaigns/{campaign_id}/cancel"} <= set(
+        spec["paths"]  # type: ignore[index]
+    )
+    assert spec["components"]["securitySchemes"]["api_key"]["name"] == "X-Api-Key"  # type: ignore[index]
