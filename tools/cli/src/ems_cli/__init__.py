@@ -1,0 +1,1 @@
+"""`ems`: the command-line client for the EMS campaign API."""

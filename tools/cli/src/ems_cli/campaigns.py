@@ -1,0 +1,400 @@
+"""`ems campaign ...`: create, list, describe, reschedule, cancel and delete campaigns."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from ems_cli.client import EmsClient, JsonObject
+from ems_cli.render import (
+    campaign_summary,
+    campaigns_table,
+    make_console,
+    print_json,
+    progress_text,
+)
+from ems_cli.session import EXIT_USAGE, Session, fail, reporting_errors, session_of
+
+VERIFYING: Final = "VERIFYING"
+UNSUCCESSFUL: Final = frozenset({"REJECTED", "FAILED"})
+DEFAULT_WAIT_S: Final = 900.0
+
+app = typer.Typer(
+    help="Create, list, describe, reschedule, cancel and delete email campaigns.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON answer instead of the summary.")
+]
+CampaignId = Annotated[str, typer.Argument(help="The campaign's id.", show_default=False)]
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    *,
+    file: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="FILE",
+            help="A campaign candidate JSON file, or - to read it from standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    s3_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--s3-uri",
+            metavar="S3_URI",
+            help="Instead of FILE: a candidate already uploaded to the assets bucket"
+            " (for big campaigns). EMS verifies it in the background (status VERIFYING).",
+        ),
+    ] = None,
+    campaign_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            metavar="ID",
+            help="The campaign_id to use (1-48 of A-Z a-z 0-9 _ -); else the file's, else EMS"
+            " makes one. Creating again with the same id and body changes nothing.",
+        ),
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="While EMS verifies the candidate, show its progress until it is done."
+        ),
+    ] = False,
+    wait_timeout_s: Annotated[
+        float,
+        typer.Option("--wait-timeout", metavar="SECONDS", min=1, help="Give up --wait after this."),
+    ] = DEFAULT_WAIT_S,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a campaign from a candidate JSON document, and show what EMS made of it.
+
+    EMS checks every recipient: bad or suppressed addresses are rejected one by one (listed
+    in the summary), the rest are scheduled for the candidate's date. The candidate's shape:
+    {"date": "...+00:00", "templateS3Uri": "s3://...", "segments": [{"list_name": "...",
+    "recipients": [{"to_address": "...", ...}]}]}.
+
+    Examples:
+
+        ems campaign create summer.json
+
+        cat summer.json | ems campaign create - --id summer-2025
+
+        ems campaign create --s3-uri s3://ems-assets/candidates/summer.json --wait
+    """
+    session = session_of(ctx)
+    if (file is None) == (s3_uri is None):
+        fail(
+            "give either a candidate FILE or --s3-uri, not both"
+            if file is not None
+            else "give a candidate FILE (- reads standard input), or --s3-uri",
+            details=["See `ems campaign create --help`."],
+            code=EXIT_USAGE,
+        )
+    with reporting_errors(session), session.client() as client:
+        if s3_uri is not None:
+            result = client.create_campaign_from_s3(s3_uri, campaign_id)
+        else:
+            assert file is not None  # one of the two, checked above
+            result = client.create_campaign(_candidate_body(file, campaign_id))
+        campaign = result.campaign
+        if wait and campaign.get("status") == VERIFYING:
+            campaign = _wait_while_verifying(client, session, campaign, wait_timeout_s)
+
+    if as_json:
+        print_json(campaign)
+    else:
+        console = make_console()
+        console.print(_create_headline(result.status_code, campaign, waited=wait))
+        console.print(campaign_summary(campaign))
+    if campaign.get("status") in UNSUCCESSFUL:
+        fail(
+            f"campaign {campaign.get('campaign_id')} is {campaign.get('status')}:"
+            " see its problems or error above"
+        )
+
+
+def _candidate_body(file: str, campaign_id: str | None) -> bytes:
+    """The file's bytes, unchanged unless --id must be written into the document."""
+    try:
+        body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as error:
+        fail(f"cannot read the candidate {file}: {error.strerror or error}", code=EXIT_USAGE)
+    if campaign_id is None:
+        return body  # the API checks it and names every problem's JSON path
+    name = "standard input" if file == "-" else file
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        fail(f"{name} is not JSON: {error}", code=EXIT_USAGE)
+    if not isinstance(document, dict):
+        fail(f"{name} must hold a JSON object (the campaign candidate)", code=EXIT_USAGE)
+    given = document.get("campaign_id")
+    if given is not None and given != campaign_id:
+        fail(
+            f"{name} sets campaign_id {given!r} but --id says {campaign_id!r}:"
+            " drop one of them or make them agree",
+            code=EXIT_USAGE,
+        )
+    document["campaign_id"] = campaign_id
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _create_headline(status_code: int, campaign: JsonObject, *, waited: bool) -> str:
+    campaign_id = campaign.get("campaign_id")
+    status = campaign.get("status")
+    if status == VERIFYING:
+        return (
+            f"Accepted campaign {campaign_id}: EMS is verifying the candidate. Follow it with"
+            f" `ems campaign describe {campaign_id}`, or create with --wait."
+        )
+    if status_code == 200 and not waited:
+        return f"Campaign {campaign_id} already exists with this same candidate; nothing changed."
+    if status in UNSUCCESSFUL:
+        return f"Campaign {campaign_id} was not scheduled."
+    return f"Created campaign {campaign_id}."
+
+
+def _wait_while_verifying(
+    client: EmsClient, session: Session, campaign: JsonObject, timeout_s: float
+) -> JsonObject:
+    """Poll until the campaign leaves VERIFYING, showing its progress on stderr."""
+    campaign_id = str(campaign["campaign_id"])
+    deadline = session.monotonic() + timeout_s
+    console = make_console(stderr=True)
+    with _ProgressReport(console) as report:
+        while campaign.get("status") == VERIFYING:
+            report.show(campaign)
+            if session.monotonic() >= deadline:
+                fail(
+                    f"campaign {campaign_id} is still VERIFYING after {timeout_s:.0f} s;"
+                    f" check again with `ems campaign describe {campaign_id}`"
+                )
+            session.sleep(session.poll_interval_s)
+            campaign = client.get_campaign(campaign_id)
+    return campaign
+
+
+class _ProgressReport:
+    """A live progress bar on a terminal; a line per change elsewhere (logs, CI)."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._last = ""
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        if console.is_terminal:
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+
+    def __enter__(self) -> _ProgressReport:
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task("verifying", total=None)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def show(self, campaign: JsonObject) -> None:
+        progress = campaign.get("progress")
+        if self._bar is not None and self._task is not None:
+            if isinstance(progress, dict):
+                self._bar.update(
+                    self._task,
+                    description=escape(str(progress.get("step", "verifying"))),
+                    completed=int(progress.get("done") or 0),
+                    total=progress.get("total"),
+                )
+            return
+        text = progress_text(progress)
+        line = f"{campaign.get('campaign_id')} VERIFYING" + (f": {text.plain}" if text else "")
+        if line != self._last:
+            self._console.print(line, markup=False)
+            self._last = line
+
+
+@app.command("list")
+def list_campaigns(
+    ctx: typer.Context,
+    *,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            "-s",
+            metavar="STATUS",
+            help="Only campaigns in this status: VERIFYING, SCHEDULED, LAUNCHING, SENDING,"
+            " COMPLETED, CANCELLED, FAILED or REJECTED.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=200, help="Campaigns per page.")
+    ] = 50,
+    page: Annotated[
+        str | None,
+        typer.Option("--page", metavar="TOKEN", help="Start at this page (a next_page token)."),
+    ] = None,
+    all_pages: Annotated[
+        bool, typer.Option("--all", help="Follow next_page until the last page.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List campaigns in a table, 50 to a page.
+
+    Examples:
+
+        ems campaign list --status SCHEDULED
+
+        ems campaign list --all --json
+    """
+    session = session_of(ctx)
+    campaigns: list[JsonObject] = []
+    with reporting_errors(session), session.client() as client:
+        current = client.list_campaigns(status=status and status.upper(), limit=limit, page=page)
+        campaigns += current.campaigns
+        seen = {page}
+        while all_pages and current.next_page is not None and current.next_page not in seen:
+            seen.add(current.next_page)
+            current = client.list_campaigns(
+                status=status and status.upper(), limit=limit, page=current.next_page
+            )
+            campaigns += current.campaigns
+    next_page = None if all_pages else current.next_page
+
+    if as_json:
+        print_json(current.raw if not all_pages else {"campaigns": campaigns, "next_page": None})
+        return
+    console = make_console()
+    if not campaigns:
+        console.print(f"No {status.upper() + ' ' if status else ''}campaigns.", markup=False)
+    else:
+        console.print(campaigns_table(campaigns))
+    if next_page is not None:
+        console.print(
+            f"More campaigns: add --all, or --page {next_page}", style="dim", markup=False
+        )
+
+
+@app.command()
+def describe(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = False) -> None:
+    """Show one campaign: status, date, recipients, rejections, segments, progress.
+
+    Example:
+
+        ems campaign describe summer-2025
+    """
+    session = session_of(ctx)
+    with reporting_errors(session), session.client() as client:
+        campaign = client.get_campaign(campaign_id)
+    _show(campaign, as_json=as_json)
+
+
+@app.command()
+def reschedule(
+    ctx: typer.Context,
+    campaign_id: CampaignId,
+    date: Annotated[
+        str,
+        typer.Argument(
+            help="The new date: ISO 8601 with a UTC offset, in the future.", show_default=False
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Move a SCHEDULED campaign to another date (campaigns in any other status cannot move).
+
+    Example:
+
+        ems campaign reschedule summer-2025 2030-07-01T09:00:00+02:00
+    """
+    session = session_of(ctx)
+    with reporting_errors(session), session.client() as client:
+        campaign = client.reschedule_campaign(campaign_id, date)
+    _show(campaign, as_json=as_json, headline=f"Rescheduled campaign {campaign_id}.")
+
+
+@app.command()
+def cancel(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = False) -> None:
+    """Cancel a campaign before or while it sends: nothing more is enqueued or sent.
+
+    Example:
+
+        ems campaign cancel summer-2025
+    """
+    session = session_of(ctx)
+    with reporting_errors(session), session.client() as client:
+        campaign = client.cancel_campaign(campaign_id)
+    _show(campaign, as_json=as_json, headline=f"Cancelled campaign {campaign_id}.")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    campaign_id: CampaignId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print {"campaign_id": ..., "deleted": true} (the API answers with no body).',
+        ),
+    ] = False,
+) -> None:
+    """Delete a campaign that has not launched, with its schedule, campaign file and templates.
+
+    Asks first unless --yes. A launched campaign cannot be deleted: cancel it instead.
+
+    Example:
+
+        ems campaign delete summer-2025 --yes
+    """
+    session = session_of(ctx)
+    if not yes:
+        typer.confirm(
+            f"Delete campaign {campaign_id}? This cannot be undone.", default=False, abort=True
+        )
+    with reporting_errors(session), session.client() as client:
+        client.delete_campaign(campaign_id)
+    if as_json:
+        print_json({"campaign_id": campaign_id, "deleted": True})
+    else:
+        make_console().print(f"Deleted campaign {campaign_id}.", markup=False)
+
+
+def _show(campaign: JsonObject, *, as_json: bool, headline: str | None = None) -> None:
+    if as_json:
+        print_json(campaign)
+        return
+    console = make_console()
+    if headline:
+        console.print(headline, markup=False)
+    console.print(campaign_summary(campaign))

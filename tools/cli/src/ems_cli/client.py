@@ -1,0 +1,237 @@
+"""A small HTTP client for the EMS API: one method per route, JSON in and out.
+
+Every failure surfaces as one of two exceptions: `ApiError` when the API answered with an error
+(its status, message and the problems' JSON paths), `ApiUnreachableError` when no answer came.
+New routes (metrics, transactional email, templates, DLQ) are added as further methods here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, Self
+from urllib.parse import quote
+
+import httpx
+
+API_KEY_HEADER: Final = "X-Api-Key"
+DEFAULT_TIMEOUT_S: Final = 60.0
+CONNECT_TIMEOUT_S: Final = 10.0
+_BODY_IN_MESSAGE: Final = 200
+
+JsonObject = dict[str, Any]
+"""A decoded JSON object as the API sends it (a campaign, a page of campaigns)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: where (a JSON path such as `$.date`) and what."""
+
+    path: str
+    message: str
+
+
+class ApiError(Exception):
+    """The API answered with an error status: its kind, message and the problems' paths."""
+
+    def __init__(
+        self, status: int, kind: str, message: str, problems: list[Problem] | None = None
+    ) -> None:
+        super().__init__(f"{message} (HTTP {status} {kind})")
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.problems = problems or []
+
+
+class ApiUnreachableError(Exception):
+    """No answer from the API: nothing listens at its URL, or it did not answer in time."""
+
+    def __init__(self, url: str, reason: str, *, refused: bool) -> None:
+        super().__init__(f"{reason}: {url}")
+        self.url = url
+        self.reason = reason
+        self.refused = refused
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """What POST /campaigns answered: the campaign and how (201, 200 replay, 202 verifying)."""
+
+    status_code: int
+    campaign: JsonObject
+
+
+@dataclass(frozen=True)
+class CampaignPage:
+    """One page of campaigns and the token for the next (None on the last page)."""
+
+    campaigns: list[JsonObject]
+    next_page: str | None
+    raw: JsonObject
+
+
+class EmsClient:
+    """The EMS API at `base_url`, authenticated with `api_key`.
+
+    `transport` lets tests stand an `httpx.MockTransport` in for the server.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
+            transport=transport,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def health(self) -> JsonObject:
+        """GET /health (needs no key)."""
+        return _object(self._request("GET", "/health"))
+
+    def openapi(self) -> JsonObject:
+        """GET /openapi.json: the API described in OpenAPI 3."""
+        return _object(self._request("GET", "/openapi.json"))
+
+    def create_campaign(self, candidate: bytes) -> CreateResult:
+        """POST /campaigns with a whole candidate document (JSON bytes, sent unchanged)."""
+        response = self._request(
+            "POST", "/campaigns", content=candidate, headers={"Content-Type": "application/json"}
+        )
+        return CreateResult(response.status_code, _object(response))
+
+    def create_campaign_from_s3(
+        self, candidate_s3_uri: str, campaign_id: str | None = None
+    ) -> CreateResult:
+        """POST /campaigns naming a candidate already uploaded to S3 (answers 202 VERIFYING)."""
+        body: JsonObject = {"candidateS3Uri": candidate_s3_uri}
+        if campaign_id is not None:
+            body["campaign_id"] = campaign_id
+        response = self._request("POST", "/campaigns", json=body)
+        return CreateResult(response.status_code, _object(response))
+
+    def list_campaigns(
+        self, *, status: str | None = None, limit: int | None = None, page: str | None = None
+    ) -> CampaignPage:
+        """GET /campaigns: one page, optionally only campaigns in `status`."""
+        params = {
+            name: str(value)
+            for name, value in (("status", status), ("limit", limit), ("page", page))
+            if value is not None
+        }
+        raw = _object(self._request("GET", "/campaigns", params=params))
+        next_page = raw.get("next_page")
+        return CampaignPage(
+            campaigns=list(raw.get("campaigns") or []),
+            next_page=next_page if isinstance(next_page, str) and next_page else None,
+            raw=raw,
+        )
+
+    def get_campaign(self, campaign_id: str) -> JsonObject:
+        """GET /campaigns/{id}."""
+        return _object(self._request("GET", _campaign_path(campaign_id)))
+
+    def reschedule_campaign(self, campaign_id: str, date: str) -> JsonObject:
+        """PATCH /campaigns/{id}: move a SCHEDULED campaign to `date` (ISO 8601 with offset)."""
+        return _object(self._request("PATCH", _campaign_path(campaign_id), json={"date": date}))
+
+    def cancel_campaign(self, campaign_id: str) -> JsonObject:
+        """POST /campaigns/{id}/cancel."""
+        return _object(self._request("POST", f"{_campaign_path(campaign_id)}/cancel"))
+
+    def delete_campaign(self, campaign_id: str) -> None:
+        """DELETE /campaigns/{id} (only before launch)."""
+        self._request("DELETE", _campaign_path(campaign_id))
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.ConnectError as error:
+            raise ApiUnreachableError(
+                self.base_url, f"cannot connect ({error})", refused=True
+            ) from error
+        except httpx.TimeoutException as error:
+            raise ApiUnreachableError(
+                self.base_url, f"no answer in time ({type(error).__name__})", refused=False
+            ) from error
+        except httpx.TransportError as error:
+            raise ApiUnreachableError(
+                self.base_url, f"{type(error).__name__}: {error}", refused=False
+            ) from error
+        if response.is_error:
+            raise _api_error(response)
+        return response
+
+
+def _campaign_path(campaign_id: str) -> str:
+    # Quoted whole: an id such as "../x" must stay one path segment.
+    return f"/campaigns/{quote(campaign_id, safe='')}"
+
+
+def _object(response: httpx.Response) -> JsonObject:
+    try:
+        body = response.json()
+    except ValueError as error:
+        raise ApiError(
+            response.status_code,
+            "bad_response",
+            f"the API answered with non-JSON: {_snippet(response)}",
+        ) from error
+    if not isinstance(body, dict):
+        raise ApiError(
+            response.status_code,
+            "bad_response",
+            f"the API answered with {type(body).__name__}, not a JSON object",
+        )
+    return body
+
+
+def _api_error(response: httpx.Response) -> ApiError:
+    """The error the API described, or one made from whatever a proxy or server sent instead."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "message" not in body:
+        text = _snippet(response) or response.reason_phrase
+        return ApiError(response.status_code, "http_error", f"HTTP {response.status_code}: {text}")
+    problems = [
+        Problem(str(item.get("path", "$")), str(item.get("message", "")))
+        for item in body.get("problems") or []
+        if isinstance(item, dict)
+    ]
+    return ApiError(
+        response.status_code, str(body.get("error", "error")), str(body["message"]), problems
+    )
+
+
+def _snippet(response: httpx.Response) -> str:
+    text = " ".join(response.text.split())
+    return text if len(text) <= _BODY_IN_MESSAGE else text[:_BODY_IN_MESSAGE] + "..."

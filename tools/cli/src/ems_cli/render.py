@@ -1,0 +1,238 @@
+"""How campaigns look at a terminal: a summary for one, a table for many.
+
+Everything from the API is wrapped in `Text`, never parsed as rich markup: an address or a list
+name may contain brackets.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ems_cli.client import JsonObject, Problem
+
+STATUS_STYLES: Final = {
+    "VERIFYING": "magenta",
+    "SCHEDULED": "cyan",
+    "LAUNCHING": "yellow",
+    "SENDING": "yellow",
+    "COMPLETED": "green",
+    "CANCELLED": "dim",
+    "FAILED": "bold red",
+    "REJECTED": "bold red",
+}
+_MINUTE: Final = 60
+_HOUR: Final = 3600
+_DAY: Final = 86400
+
+
+def print_json(body: object) -> None:
+    """Raw JSON for scripts: plain text on stdout, no colour, no wrapping."""
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+
+
+def status_text(status: object) -> Text:
+    """A status word in its colour."""
+    name = str(status or "?")
+    return Text(name, style=STATUS_STYLES.get(name, ""))
+
+
+def when(moment: object, now: datetime | None = None) -> Text:
+    """An API timestamp as sent (copy-pasteable), with how far away it is, e.g. `(in 2 h)`."""
+    if not isinstance(moment, str) or not moment:
+        return Text("-", style="dim")
+    text = Text(moment)
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    seconds = (parsed - (now or datetime.now(UTC))).total_seconds()
+    span = _span(abs(seconds))
+    text.append(f" (in {span})" if seconds >= 0 else f" ({span} ago)", style="dim")
+    return text
+
+
+def _span(seconds: float) -> str:
+    if seconds < _MINUTE:
+        return f"{seconds:.0f} s"
+    if seconds < _HOUR:
+        return f"{seconds / _MINUTE:.0f} min"
+    if seconds < _DAY:
+        hours, rest = divmod(int(seconds), _HOUR)
+        return f"{hours} h {rest // _MINUTE} min" if rest >= _MINUTE else f"{hours} h"
+    days = seconds / _DAY
+    return f"{days:.1f} days" if days < 10 else f"{days:.0f} days"
+
+
+def progress_text(progress: object) -> Text | None:
+    """`compiling 500/1,000 (50%)`, or None when nothing long-running is going on."""
+    if not isinstance(progress, dict):
+        return None
+    done, total = progress.get("done") or 0, progress.get("total")
+    step = str(progress.get("step", "?"))
+    if not (isinstance(total, int) and total > 0):
+        return Text(f"{step} {_n(done)}")
+    percent = f"{100 * done / total:.0f}%"
+    return Text(f"{step} {_n(done)}/{_n(total)} ({percent})")
+
+
+def _n(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def campaign_summary(campaign: JsonObject, *, rejections_shown: int = 10) -> RenderableType:
+    """What a person wants to know about one campaign, in reading order."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    recipients = campaign.get("recipients") or {}
+    facts.add_row("Status", status_text(campaign.get("status")))
+    facts.add_row("Date", when(campaign.get("date")))
+    facts.add_row(
+        "Recipients",
+        Text(
+            f"{_n(recipients.get('accepted', 0))} accepted,"
+            f" {_n(recipients.get('rejected', 0))} rejected"
+        ),
+    )
+    by_reason = campaign.get("rejected_by_reason") or {}
+    if by_reason:
+        reasons = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))
+        facts.add_row("Rejected by", Text(", ".join(f"{r} {_n(n)}" for r, n in reasons)))
+    progress = progress_text(campaign.get("progress"))
+    if progress is not None:
+        facts.add_row("Progress", progress)
+    if campaign.get("emails_enqueued"):
+        facts.add_row("Enqueued", Text(f"{_n(campaign['emails_enqueued'])} emails"))
+    if campaign.get("candidate_s3_uri"):
+        facts.add_row("Candidate", Text(str(campaign["candidate_s3_uri"])))
+    if campaign.get("error"):
+        facts.add_row("Error", Text(str(campaign["error"]), style="red"))
+    facts.add_row("Created", when(campaign.get("created_at")))
+    facts.add_row("Updated", when(campaign.get("updated_at")))
+
+    parts: list[RenderableType] = [
+        Text.assemble(("Campaign ", "bold"), (str(campaign.get("campaign_id", "?")), "bold")),
+        facts,
+    ]
+    segments = campaign.get("segments") or []
+    if segments:
+        parts.append(_segments_table(segments))
+    rejections = campaign.get("rejections") or []
+    if rejections:
+        total = campaign.get("rejections_total") or len(rejections)
+        parts.append(_rejections_table(rejections[:rejections_shown], total))
+    problems = campaign.get("problems") or []
+    if problems:
+        parts.append(
+            problems_table(
+                [Problem(str(p.get("path", "$")), str(p.get("message", ""))) for p in problems],
+                title="Problems with the candidate",
+            )
+        )
+    return Group(*parts)
+
+
+def _segments_table(segments: list[Any]) -> Table:
+    table = Table(title="Segments", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    for name in ("List", "Template", "From", "Config set"):
+        table.add_column(name, overflow="fold")
+    table.add_column("Accepted", justify="right")
+    table.add_column("Rejected", justify="right")
+    for segment in segments:
+        table.add_row(
+            *(
+                Text(str(segment.get(key, "")))
+                for key in ("list_name", "template_name", "from_address", "configuration_set")
+            ),
+            Text(_n(segment.get("accepted", 0))),
+            Text(_n(segment.get("rejected", 0))),
+        )
+    return table
+
+
+def _rejections_table(rejections: list[Any], total: int) -> Table:
+    table = Table(
+        title=f"First rejections ({len(rejections)} of {_n(total)})",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
+    for name in ("Segment", "Address", "Reason"):
+        table.add_column(name, overflow="fold")
+    for rejection in rejections:
+        table.add_row(
+            *(Text(str(rejection.get(key, ""))) for key in ("segment", "to_address", "reason"))
+        )
+    return table
+
+
+def problems_table(problems: list[Problem], *, title: str = "Problems") -> Table:
+    """Each problem's JSON path and what to fix."""
+    table = Table(title=title, title_justify="left", title_style="bold red", box=box.SIMPLE_HEAD)
+    table.add_column("Path", style="bold", overflow="fold")
+    table.add_column("Problem", overflow="fold")
+    for problem in problems:
+        table.add_row(Text(problem.path), Text(problem.message))
+    return table
+
+
+def campaigns_table(campaigns: list[JsonObject]) -> Table:
+    """One row per campaign, narrow enough for an 80-column terminal."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    # Ids are copied into the next command: never shortened; folded only if the terminal is narrow.
+    table.add_column("Campaign", overflow="fold", min_width=8)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Date (UTC)", no_wrap=True)
+    table.add_column("Accepted", justify="right", no_wrap=True)
+    table.add_column("Rejected", justify="right", no_wrap=True)
+    for campaign in campaigns:
+        recipients = campaign.get("recipients") or {}
+        status = status_text(campaign.get("status"))
+        percent = _percent(campaign.get("progress"))
+        if percent:
+            status.append(f" {percent}", style="dim")
+        table.add_row(
+            Text(str(campaign.get("campaign_id", "?"))),
+            status,
+            Text(_short_utc(campaign.get("date"))),
+            Text(_n(recipients.get("accepted", 0))),
+            Text(_n(recipients.get("rejected", 0))),
+        )
+    return table
+
+
+def _percent(progress: object) -> str:
+    if not isinstance(progress, dict):
+        return ""
+    done, total = progress.get("done") or 0, progress.get("total")
+    return f"{100 * done / total:.0f}%" if isinstance(total, int) and total > 0 else ""
+
+
+def _short_utc(moment: object) -> str:
+    """`2030-01-01 12:00` for a list; `-` while unknown (VERIFYING)."""
+    if not isinstance(moment, str) or not moment:
+        return "-"
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.strftime("%Y-%m-%d %H:%M")
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console on the current stdout/stderr (looked up at print time, so tests capture it).
+
+    Messages on stderr are soft-wrapped: the terminal wraps them, so they copy and grep whole.
+    """
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
