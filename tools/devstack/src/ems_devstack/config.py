@@ -54,6 +54,7 @@ class StackConfig:
     localstack_port: int = 4566
     dynamodb_port: int = 8000
     api_port: int = 8080
+    launcher_tick_seconds: float = 5.0
     host: str = "127.0.0.1"
     environment: str = "local"
     state_dir: Path = field(init=False)
@@ -69,6 +70,7 @@ class StackConfig:
             localstack_port=int(os.environ.get("EMS_LOCALSTACK_PORT", "4566")),
             dynamodb_port=int(os.environ.get("EMS_DYNAMODB_PORT", "8000")),
             api_port=int(os.environ.get("EMS_API_PORT", "8080")),
+            launcher_tick_seconds=float(os.environ.get("EMS_LAUNCHER_TICK_SECONDS", "5")),
         )
 
     @property

@@ -65,7 +65,23 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 "900",
             ),
         ),
+        LocalService(
+            "launcher",
+            (
+                *runtime,
+                "tick",
+                "--handler",
+                "ems_launcher.handlers.launch:handler",
+                "--every",
+                str(config.launcher_tick_seconds),
+            ),
+        ),
     ]
+
+
+# Settings the local deployment uses where the defaults are sized for AWS: parts of 2,000
+# lines make a campaign of a few thousand recipients span several parts, as a large one does.
+LOCAL_SERVICE_SETTINGS = {"EMS_PART_LINES": "2000"}
 
 
 def api_key(config: StackConfig) -> str:
@@ -106,7 +122,7 @@ class ServiceRunner:
         for service in local_services(self.config):
             process = self.process(service)
             process.stop(grace_s)  # a second `up` runs the current code
-            process.start(service.argv, env=env, cwd=self.config.root)
+            process.start(service.argv, env={**LOCAL_SERVICE_SETTINGS, **env}, cwd=self.config.root)
             if service.health_url is not None:
                 url = service.health_url
                 wait_until(
@@ -117,6 +133,22 @@ class ServiceRunner:
                 )
             started.append(service.name)
         return started
+
+    def stop(self, name: str, grace_s: float) -> bool:
+        """Stop one service by name; True if it was running."""
+        return any(
+            self.process(service).stop(grace_s)
+            for service in local_services(self.config)
+            if service.name == name
+        )
+
+    def start(self, name: str, env: Mapping[str, str]) -> None:
+        """Start one service by name (not waiting for health)."""
+        for service in local_services(self.config):
+            if service.name == name:
+                self.process(service).start(
+                    service.argv, env={**LOCAL_SERVICE_SETTINGS, **env}, cwd=self.config.root
+                )
 
     def stop_all(self, grace_s: float) -> list[str]:
         """Stop every service that runs; returns their names."""

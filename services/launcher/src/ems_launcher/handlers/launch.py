@@ -1,0 +1,57 @@
+"""The launcher's one handler, for both triggers.
+
+- The every-minute EventBridge rule (a scheduled event): sweep every due campaign.
+- A campaign's one-time Scheduler schedule (input `{"campaign_id": ...}`): that campaign.
+- Locally, `python -m ems_common.runtime tick` calls it with a scheduled event.
+"""
+
+import logging
+from typing import Any
+
+from ems_common.aws import AwsClients
+from ems_common.dal.campaigns import CampaignRepository
+from ems_launcher.dal.campaign_files import CampaignFileReader
+from ems_launcher.dal.send_queue import SendQueue
+from ems_launcher.launcher import Launcher
+from ems_launcher.settings import LauncherSettings
+
+logger = logging.getLogger(__name__)
+_launcher: Launcher | None = None
+
+
+def build_launcher(settings: LauncherSettings, clients: AwsClients | None = None) -> Launcher:
+    """The launcher wired to AWS (or the local stack)."""
+    clients = clients or AwsClients()
+    return Launcher(
+        settings=settings,
+        campaigns=CampaignRepository(
+            clients.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
+        ),
+        files=CampaignFileReader(clients.client("s3"), settings.campaigns_bucket),
+        queue=SendQueue(clients.client("sqs"), settings.send_queue_url),
+    )
+
+
+def _get_launcher() -> Launcher:
+    global _launcher  # noqa: PLW0603 - one per warm Lambda environment
+    if _launcher is None:
+        _launcher = build_launcher(LauncherSettings())
+    return _launcher
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Launch the named campaign, or sweep for due ones."""
+    launcher = _get_launcher()
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000
+
+    campaign_id = event.get("campaign_id")
+    if isinstance(campaign_id, str):
+        result = launcher.launch(campaign_id, time_left)
+        logger.info("campaign %s: %s", campaign_id, result)
+        return {"campaigns": {campaign_id: str(result)}}
+    results = launcher.sweep(time_left)
+    if results:
+        logger.info("sweep: %s", results)
+    return {"campaigns": {key: str(value) for key, value in results.items()}}

@@ -1,0 +1,1 @@
+"""Plain-Python launcher logic."""

@@ -1,0 +1,33 @@
+"""The launcher's settings: Terraform's names plus how it packs and leases."""
+
+from pydantic import Field
+
+from ems_common.formats.send_batch import MAX_SEND_BATCH_BYTES
+from ems_common.settings import InfraSettings
+
+
+class LauncherSettings(InfraSettings):
+    """Everything the launcher reads from its environment (EMS_*)."""
+
+    emails_per_message: int = Field(
+        default=50,
+        ge=1,
+        le=500,
+        description=(
+            "Emails per send-queue message: 50 makes 2 SendMessageBatch calls per 1,000 emails"
+            " (the goal is at most 3) and about 20 KB messages, a few seconds of sending each"
+        ),
+    )
+    message_max_bytes: int = Field(default=MAX_SEND_BATCH_BYTES, ge=4096, le=MAX_SEND_BATCH_BYTES)
+    lease_seconds: int = Field(
+        default=120, ge=2, description="How long a launch is held without progress"
+    )
+    missed_after_minutes: int = Field(
+        default=24 * 60,
+        ge=1,
+        description="A campaign this late is marked FAILED (missed) instead of sent",
+    )
+    sweep_limit: int = Field(default=25, ge=1, description="Campaigns one sweep looks at")
+    stop_margin_seconds: int = Field(
+        default=30, ge=0, description="Stop this long before the invocation's timeout"
+    )
