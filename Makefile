@@ -14,7 +14,7 @@ RUN := $(UV) run --locked --no-sync
 TF_ROOTS := $(wildcard terraform/environments/*) $(wildcard terraform/modules/*)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help install up down status test unit e2e lint check fmt clean
+.PHONY: help install up down status test unit e2e lint check bench fmt clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ unit: install ## Unit tests (no emulator)
 
 e2e: install ## Whole-stack tests against LocalStack + DynamoDB Local (starts the stack if down)
 	$(RUN) pytest -m e2e
+
+bench: install ## Measure every goal (1M-recipient compile, enqueue) into docs/benchmarks.md
+	$(RUN) python -m bench.run
 
 test: lint check ## Everything: lint, checkov, unit and whole-stack tests
 	$(RUN) pytest

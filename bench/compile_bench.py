@@ -277,24 +277,40 @@ class Row:
     output_mb: float
 
 
+@dataclass(frozen=True)
+class CompileFigures:
+    """The floor's and the engine's measurements on one generated candidate."""
+
+    recipients: int
+    candidate_mb: float
+    floor: dict[str, Any]
+    engine: dict[str, Any]
+
+
+def measure_compile(recipients: int, sink: str = "file") -> CompileFigures:
+    """Generate a candidate of `recipients`, then measure the orjson floor and the engine."""
+    with tempfile.TemporaryDirectory(prefix="ems-compile-bench-") as name:
+        folder = Path(name)
+        path = folder / "candidate.json"
+        started = time.perf_counter()
+        size = write_candidate(path, recipients)
+        generated = time.perf_counter() - started
+        print(
+            f"candidate: {recipients:,} recipients in {len(SEGMENTS)} segments, "
+            f"{size / 1e6:.0f} MB, generated in {generated:.1f} s; sink: {sink}"
+        )
+        floor = run_in_child(orjson_floor, path, sink, folder)
+        compiled = run_in_child(engine, path, sink, folder)
+    return CompileFigures(recipients, size / 1e6, floor, compiled)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--sink", choices=("file", "null"), default="file")
     arguments = parser.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="ems-compile-bench-") as name:
-        folder = Path(name)
-        path = folder / "candidate.json"
-        started = time.perf_counter()
-        size = write_candidate(path, arguments.recipients)
-        generated = time.perf_counter() - started
-        print(
-            f"candidate: {arguments.recipients:,} recipients in {len(SEGMENTS)} segments, "
-            f"{size / 1e6:.0f} MB, generated in {generated:.1f} s; sink: {arguments.sink}"
-        )
-        floor = run_in_child(orjson_floor, path, arguments.sink, folder)
-        compiled = run_in_child(engine, path, arguments.sink, folder)
+    figures = measure_compile(arguments.recipients, arguments.sink)
+    floor, compiled = figures.floor, figures.engine
 
     rows = [
         Row("orjson floor (load + re-emit)", floor["seconds"], floor["peak_rss_mb"],

@@ -52,7 +52,7 @@ from ems_scheduler.compiler.compile import (
 )
 from ems_scheduler.compiler.reader import CandidateChangedError
 from ems_scheduler.dal.compile_jobs import CompileJobs
-from ems_scheduler.dal.objects import CampaignFiles, S3Objects
+from ems_scheduler.dal.objects import CampaignFiles, ObjectChangedError, S3Objects
 from ems_scheduler.dal.schedules import CampaignSchedules
 from ems_scheduler.dal.ses_templates import SesTemplates
 from ems_scheduler.dal.template_source import S3PartSink, S3TemplateSource
@@ -281,11 +281,18 @@ class CampaignService:
                 view = Progress(step="verifying", done=done, total=total, updated_at=utc_now())
                 self._a.campaigns.update(campaign_id, {"progress": view.model_dump(mode="json")})
 
+        info = self._a.objects.head(uri)
+        if info is None:
+            gone: Problem = {"path": "$.candidateS3Uri", "message": "the object is gone"}
+            return self._reject(campaign_id, [gone])
         try:
-            compiled = self._compile(campaign_id, lambda: self._a.objects.open(uri), progress)
+            # Both passes read the same version: pinned by its ETag.
+            compiled = self._compile(
+                campaign_id, lambda: self._a.objects.open(uri, if_match=info.etag), progress
+            )
         except InvalidCandidateError as error:
             return self._reject(campaign_id, error.problems)
-        except CandidateChangedError:
+        except (CandidateChangedError, ObjectChangedError):
             problem: Problem = {
                 "path": "$.candidateS3Uri",
                 "message": "the object changed while EMS read it: upload it once, then retry",

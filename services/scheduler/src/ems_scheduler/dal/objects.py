@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 _NOT_FOUND: Final = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
 
+class ObjectChangedError(RuntimeError):
+    """The object was replaced between two reads."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """What HeadObject tells about an object."""
@@ -49,10 +53,23 @@ class S3Objects:
         bucket, key = split_s3_uri(uri)
         return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
-    def open(self, uri: str) -> BinaryIO:
-        """A stream over the object (for candidates, which can be large)."""
+    def open(self, uri: str, *, if_match: str | None = None) -> BinaryIO:
+        """A stream over the object (for candidates, which can be large).
+
+        With `if_match` (an ETag from `head`), an object replaced since raises
+        ObjectChangedError instead of mixing two versions into one read.
+        """
         bucket, key = split_s3_uri(uri)
-        return cast("BinaryIO", self._s3.get_object(Bucket=bucket, Key=key)["Body"])
+        try:
+            if if_match:
+                response = self._s3.get_object(Bucket=bucket, Key=key, IfMatch=if_match)
+            else:
+                response = self._s3.get_object(Bucket=bucket, Key=key)
+        except self._s3.exceptions.ClientError as error:
+            if str(error.response.get("Error", {}).get("Code")) in {"412", "PreconditionFailed"}:
+                raise ObjectChangedError(uri) from error
+            raise
+        return cast("BinaryIO", response["Body"])
 
 
 class CampaignFiles:

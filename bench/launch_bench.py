@@ -1,0 +1,162 @@
+"""Benchmark: the launcher's fan-out into the send queue, against the local stack.
+
+    .venv/bin/python -m bench.launch_bench [--emails 200000]
+
+Writes a compiled campaign (parts and manifest) of N emails straight to the campaigns bucket,
+makes it due, and times one launcher enqueuing it; counts the SendMessageBatch calls. The
+background launcher is paused meanwhile; the send queue is purged and the campaign removed at
+the end. Starts the local stack if it is not up (and stops it again).
+"""
+
+import argparse
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from ems_common.aws import AwsClients
+from ems_common.campaign_files import manifest_key, part_key
+from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.dal.campaigns import CampaignRepository
+from ems_common.formats import CampaignFileLine
+from ems_common.formats.manifest import CampaignManifest, PartEntry, RecipientTally
+from ems_devstack.config import StackConfig
+from ems_devstack.stack import LocalStackStack, parse_env_file
+from ems_launcher.handlers.launch import build_launcher
+from ems_launcher.settings import LauncherSettings
+
+PART_LINES: Final = 50_000
+
+
+@dataclass(frozen=True)
+class LaunchFigures:
+    """What one launch measured."""
+
+    emails: int
+    batch_calls: int
+    seconds: float
+
+    @property
+    def calls_per_thousand(self) -> float:
+        """SendMessageBatch calls per 1,000 emails enqueued."""
+        return self.batch_calls * 1000 / self.emails
+
+    @property
+    def emails_per_second(self) -> float:
+        """Enqueue throughput."""
+        return self.emails / self.seconds
+
+
+def _write_campaign(clients: AwsClients, bucket: str, campaign_id: str, emails: int) -> None:
+    s3 = clients.client("s3")
+    parts = []
+    for index, start in enumerate(range(0, emails, PART_LINES), start=1):
+        data = "".join(
+            CampaignFileLine.for_recipient(
+                from_email_address="news@ems.example.com",
+                to_address=f"bench{i}@example.org",
+                template_name=f"ems-{campaign_id}-00000000",
+                template_data={"fname": f"Name{i}", "offer": "20%"},
+                campaign_id=campaign_id,
+                segment_id="bench",
+                configuration_set_name="ems-local",
+            ).to_json_line()
+            + "\n"
+            for i in range(start, min(start + PART_LINES, emails))
+        ).encode()
+        s3.put_object(Bucket=bucket, Key=part_key(campaign_id, index), Body=data)
+        parts.append(
+            PartEntry(
+                index=index,
+                lines=min(PART_LINES, emails - start),
+                bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    manifest = CampaignManifest(
+        campaign_id=campaign_id,
+        part_lines=PART_LINES,
+        parts=parts,
+        segments=[],
+        totals=RecipientTally(recipients=emails, accepted=emails),
+        template_names=[],
+    )
+    s3.put_object(Bucket=bucket, Key=manifest_key(campaign_id), Body=manifest.to_json())
+
+
+def measure_launch(emails: int) -> LaunchFigures:
+    """Launch a campaign of `emails` into the send queue of the running local stack."""
+    settings = LauncherSettings()
+    clients = AwsClients()
+    campaign_id = f"bench-{uuid.uuid4().hex[:10]}"
+    _write_campaign(clients, settings.campaigns_bucket, campaign_id, emails)
+    repo = CampaignRepository(
+        clients.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
+    )
+    now = datetime.now(UTC)
+    repo.create(
+        Campaign(
+            campaign_id=campaign_id,
+            status=CampaignStatus.SCHEDULED,
+            scheduled_at=now - timedelta(seconds=1),
+            created_at=now,
+            updated_at=now,
+            request_hash="bench",
+        )
+    )
+    launcher = build_launcher(settings, clients)
+    started = time.perf_counter()
+    result = launcher.launch(campaign_id)
+    seconds = time.perf_counter() - started
+    stored = repo.require(campaign_id)
+    if stored.emails_enqueued != emails:
+        msg = f"launch ended {result} with {stored.emails_enqueued} of {emails} enqueued"
+        raise RuntimeError(msg)
+    clients.client("sqs").purge_queue(QueueUrl=settings.send_queue_url)
+    repo.transition(
+        campaign_id,
+        expected={CampaignStatus.SENDING},
+        to=CampaignStatus.CANCELLED,
+        action="bench cleanup",
+    )
+    return LaunchFigures(emails, launcher.queue.requests, seconds)
+
+
+def with_stack[T](work: Callable[[], T]) -> T:
+    """Run `work` with the local stack's settings exported, the background launcher paused."""
+    stack = LocalStackStack(StackConfig.from_environment())
+    up = stack.config.env_file.exists() and stack.localstack.ready() and stack.dynamodb.ready()
+    if not up:
+        stack.up()
+    saved = dict(os.environ)
+    os.environ.update(parse_env_file(stack.config.env_file.read_text()))
+    stack.services.stop("launcher", grace_s=10)
+    try:
+        return work()
+    finally:
+        stack.services.start("launcher", dict(os.environ))
+        os.environ.clear()
+        os.environ.update(saved)
+        if not up:
+            stack.down()
+
+
+def main() -> None:
+    """Print the launcher's figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--emails", type=int, default=200_000)
+    args = parser.parse_args()
+    figures = with_stack(lambda: measure_launch(args.emails))
+    print(
+        f"launch: {figures.emails:,} emails enqueued in {figures.seconds:.1f} s"
+        f" ({figures.emails_per_second:,.0f}/s), {figures.batch_calls} SendMessageBatch calls"
+        f" = {figures.calls_per_thousand:.2f} per 1,000 emails"
+    )
+
+
+if __name__ == "__main__":
+    main()
