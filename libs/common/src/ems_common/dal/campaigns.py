@@ -246,59 +246,42 @@ class CampaignRepository:
         False when it no longer does: the campaign was cancelled, or another launcher took the
         launch over after the lease expired. Either way the caller must stop enqueuing.
         """
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=self._key(campaign_id),
-                UpdateExpression="SET #launch = :launch, #n = :n, #u = :u",
-                ConditionExpression="#status = :launching AND #launch.#owner = :holder",
-                ExpressionAttributeNames={
-                    "#launch": "launch",
-                    "#owner": "owner",
-                    "#n": "emails_enqueued",
-                    "#u": "updated_at",
-                    "#status": keys.CAMPAIGN_STATUS,
-                },
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":launch": checkpoint.model_dump(mode="json"),
-                        ":n": emails_enqueued,
-                        ":u": utc_iso(utc_now()),
-                        ":launching": CampaignStatus.LAUNCHING.value,
-                        ":holder": holder,
-                    }
-                ),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != _CONDITION_FAILED:
-                raise
-            return False
-        return True
+        return self._set_launch(
+            campaign_id, held_by=holder, checkpoint=checkpoint, emails_enqueued=emails_enqueued
+        )
 
     def take_over_launch(
         self, campaign_id: str, *, dead_holder: str, checkpoint: LaunchCheckpoint
     ) -> bool:
         """Take a LAUNCHING campaign over from a holder whose lease expired; False if beaten."""
+        return self._set_launch(campaign_id, held_by=dead_holder, checkpoint=checkpoint)
+
+    def _set_launch(
+        self,
+        campaign_id: str,
+        *,
+        held_by: str,
+        checkpoint: LaunchCheckpoint,
+        emails_enqueued: int | None = None,
+    ) -> bool:
+        """Write the launch checkpoint if the campaign is LAUNCHING and held by `held_by`."""
+        changes: dict[str, Any] = {
+            "launch": checkpoint.model_dump(mode="json"),
+            "updated_at": utc_iso(utc_now()),
+        }
+        if emails_enqueued is not None:
+            changes["emails_enqueued"] = emails_enqueued
+        expression, names, values = _update_expression(changes)
+        names.update({"#status": keys.CAMPAIGN_STATUS, "#held": "launch", "#owner": "owner"})
+        values.update(to_item({":launching": CampaignStatus.LAUNCHING.value, ":holder": held_by}))
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key=self._key(campaign_id),
-                UpdateExpression="SET #launch = :launch, #u = :u",
-                ConditionExpression="#status = :launching AND #launch.#owner = :dead",
-                ExpressionAttributeNames={
-                    "#launch": "launch",
-                    "#owner": "owner",
-                    "#u": "updated_at",
-                    "#status": keys.CAMPAIGN_STATUS,
-                },
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":launch": checkpoint.model_dump(mode="json"),
-                        ":u": utc_iso(utc_now()),
-                        ":launching": CampaignStatus.LAUNCHING.value,
-                        ":dead": dead_holder,
-                    }
-                ),
+                UpdateExpression=expression,
+                ConditionExpression="#status = :launching AND #held.#owner = :holder",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != _CONDITION_FAILED:
