@@ -325,6 +325,30 @@ class CampaignService:
         self._a.schedules.put(campaign_id, compiled.date)
         return scheduled
 
+    def is_last_attempt(self, receive_count: int) -> bool:
+        """Whether a compile job received this often goes to the DLQ if it fails again."""
+        limit = self._a.compile_jobs.max_receive_count()
+        return limit is not None and receive_count >= limit
+
+    def fail_verification(self, campaign_id: str, reason: str) -> None:
+        """Mark a VERIFYING campaign FAILED: its last compile attempt broke on EMS's side."""
+        try:
+            self._a.campaigns.transition(
+                campaign_id,
+                expected={CampaignStatus.VERIFYING},
+                to=CampaignStatus.FAILED,
+                action="fail",
+                changes={
+                    "error": (
+                        f"verification failed on EMS's side ({reason}); the job is in the compile"
+                        " DLQ. POST the same request again to retry."
+                    ),
+                    "progress": None,
+                },
+            )
+        except StatusConflictError:
+            return
+
     def _reject(self, campaign_id: str, problems: list[Problem]) -> Campaign | None:
         try:
             return self._a.campaigns.transition(

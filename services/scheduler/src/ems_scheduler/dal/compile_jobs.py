@@ -16,6 +16,14 @@ class CompileJobs:
         self._sqs = client
         self._queue_url = queue_url
 
+    def max_receive_count(self) -> int | None:
+        """After how many receives SQS moves a job to the DLQ (Terraform's redrive policy)."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self._queue_url, AttributeNames=["RedrivePolicy"]
+        )["Attributes"]
+        policy = attributes.get("RedrivePolicy")
+        return int(json.loads(policy)["maxReceiveCount"]) if policy else None
+
     def submit(self, campaign_id: str) -> None:
         """Ask the worker to verify and compile `campaign_id`."""
         self._sqs.send_message(

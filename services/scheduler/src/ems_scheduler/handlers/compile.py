@@ -1,7 +1,8 @@
 """SQS-triggered: verify and compile a campaign whose candidate is in S3.
 
-One message per campaign. A failure raises, so SQS redelivers it, and after maxReceiveCount it
-goes to the compile DLQ; the campaign then stays VERIFYING until an operator redrives it.
+One message per campaign. A failure is reported, so SQS redelivers it; on the last attempt
+before the compile DLQ the campaign is marked FAILED with the reason, so its client is not left
+waiting on a VERIFYING campaign (FAILED campaigns may be created again under the same id).
 """
 
 from __future__ import annotations
@@ -28,14 +29,19 @@ def _get_service() -> CampaignService:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Compile each campaign named in the batch; report the ones that failed."""
     failures = []
+    service = _get_service()
     for record in event.get("Records", []):
+        campaign_id = None
         try:
-            campaign_id = json.loads(record["body"])["campaign_id"]
-            campaign = _get_service().compile_stored(str(campaign_id))
+            campaign_id = str(json.loads(record["body"])["campaign_id"])
+            campaign = service.compile_stored(campaign_id)
             logger.info(
                 "compile job for %s done: %s", campaign_id, campaign.status if campaign else "gone"
             )
-        except Exception:
+        except Exception as error:
             logger.exception("compile job %s failed", record.get("messageId"))
             failures.append({"itemIdentifier": record["messageId"]})
+            received = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+            if campaign_id and service.is_last_attempt(received):
+                service.fail_verification(campaign_id, type(error).__name__)
     return {"batchItemFailures": failures}
