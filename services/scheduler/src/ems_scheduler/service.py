@@ -237,12 +237,7 @@ class CampaignService:
         self, compiled: CompiledCampaign, digest: str, *, source: str, uri: str | None
     ) -> Campaign:
         """Templates into SES, the manifest next to the parts, the record, the schedule."""
-        for template in compiled.templates:
-            self._a.ses_templates.put(
-                template.name, subject=template.subject, html=template.html, text=template.text
-            )
-        manifest_key = self._a.files.manifest_key(compiled.campaign_id)
-        self._a.files.put(manifest_key, compiled.manifest.to_json(), "application/json")
+        manifest_key = self._publish(compiled)
         now = self._clock()
         campaign = Campaign(
             campaign_id=compiled.campaign_id,
@@ -259,6 +254,16 @@ class CampaignService:
         if stored is campaign:
             self._a.schedules.put(campaign.campaign_id, compiled.date)
         return stored
+
+    def _publish(self, compiled: CompiledCampaign) -> str:
+        """Create the campaign's SES templates and store its manifest; returns the key."""
+        for template in compiled.templates:
+            self._a.ses_templates.put(
+                template.name, subject=template.subject, html=template.html, text=template.text
+            )
+        manifest_key = self._a.files.manifest_key(compiled.campaign_id)
+        self._a.files.put(manifest_key, compiled.manifest.to_json(), "application/json")
+        return manifest_key
 
     # --- the background verification of candidates in S3 -------------------------------------
 
@@ -299,12 +304,7 @@ class CampaignService:
             }
             return self._reject(campaign_id, [problem])
 
-        for template in compiled.templates:
-            self._a.ses_templates.put(
-                template.name, subject=template.subject, html=template.html, text=template.text
-            )
-        manifest_key = self._a.files.manifest_key(campaign_id)
-        self._a.files.put(manifest_key, compiled.manifest.to_json(), "application/json")
+        manifest_key = self._publish(compiled)
         changes = {
             "scheduled_at": utc_iso(compiled.date),
             "progress": None,
