@@ -129,7 +129,7 @@ def measure_launch(emails: int) -> LaunchFigures:
 def with_stack[T](work: Callable[[], T]) -> T:
     """Run `work` with the local stack's settings exported, the background launcher paused."""
     stack = LocalStackStack(StackConfig.from_environment())
-    up = stack.config.env_file.exists() and stack.localstack.ready() and stack.dynamodb.ready()
+    up = stack.is_up()
     if not up:
         stack.up()
     saved = dict(os.environ)

@@ -18,15 +18,11 @@ from ems_devstack.config import StackConfig
 from ems_devstack.stack import LocalStackStack, parse_env_file
 
 
-def _stack_is_up(stack: LocalStackStack) -> bool:
-    return stack.config.env_file.exists() and stack.localstack.ready() and stack.dynamodb.ready()
-
-
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStackStack]:
     """The running local stack, with its settings exported into this process's environment."""
     stack = LocalStackStack(StackConfig.from_environment())
-    started_here = not _stack_is_up(stack)
+    started_here = not stack.is_up()
     if started_here:
         stack.up()
     env = parse_env_file(stack.config.env_file.read_text())

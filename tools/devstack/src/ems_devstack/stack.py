@@ -119,6 +119,10 @@ class LocalStackStack:
             raise
         return UpResult(localstack, dynamodb, env, services)
 
+    def is_up(self) -> bool:
+        """Whether a stack is up: settings written and both emulators answering."""
+        return self.config.env_file.exists() and self.localstack.ready() and self.dynamodb.ready()
+
     def down(self, *, quiet: bool = False) -> list[str]:
         """Stop what this tool started; leave external emulators alone. Returns what stopped."""
         stopped = self.services.stop_all(STOP_GRACE_S)
