@@ -4,8 +4,8 @@
 
 Writes a compiled campaign (parts and manifest) of N emails straight to the campaigns bucket,
 makes it due, and times one launcher enqueuing it; counts the SendMessageBatch calls. The
-background launcher is paused meanwhile; the send queue is purged and the campaign removed at
-the end. Starts the local stack if it is not up (and stops it again).
+background launcher and campaign senders are paused meanwhile; the send queue is purged and
+the campaign removed at the end. Starts the local stack if it is not up (and stops it again).
 """
 
 import argparse
@@ -25,6 +25,7 @@ from ems_common.dal.campaigns import CampaignRepository
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.manifest import CampaignManifest, PartEntry, RecipientTally
 from ems_devstack.config import StackConfig
+from ems_devstack.services import CAMPAIGN_SENDER_NAMES
 from ems_devstack.stack import LocalStackStack, parse_env_file
 from ems_launcher.handlers.launch import build_launcher
 from ems_launcher.settings import LauncherSettings
@@ -127,18 +128,21 @@ def measure_launch(emails: int) -> LaunchFigures:
 
 
 def with_stack[T](work: Callable[[], T]) -> T:
-    """Run `work` with the local stack's settings exported, the background launcher paused."""
+    """Run `work` with the local stack's settings exported, launcher and senders paused."""
     stack = LocalStackStack(StackConfig.from_environment())
     up = stack.is_up()
     if not up:
         stack.up()
     saved = dict(os.environ)
     os.environ.update(parse_env_file(stack.config.env_file.read_text()))
-    stack.services.stop("launcher", grace_s=10)
+    paused = ("launcher", *CAMPAIGN_SENDER_NAMES)
+    for name in paused:
+        stack.services.stop(name, grace_s=10)
     try:
         return work()
     finally:
-        stack.services.start("launcher", dict(os.environ))
+        for name in paused:
+            stack.services.start(name, dict(os.environ))
         os.environ.clear()
         os.environ.update(saved)
         if not up:

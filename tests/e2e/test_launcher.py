@@ -1,7 +1,7 @@
 """The launcher against the local stack: due campaigns reach the send queue exactly once.
 
-No sender drains the send queue yet, so each test reads the queue itself and counts the emails
-of its own campaign (deleting those messages, leaving others').
+The campaign senders are paused meanwhile, so each test reads the queue itself and counts the
+emails of its own campaign (deleting those messages, leaving others').
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.formats.send_batch import SendBatch
 from ems_common.settings import InfraSettings
+from ems_devstack.services import CAMPAIGN_SENDER_NAMES
 from ems_devstack.stack import LocalStackStack
 from ems_launcher.handlers.launch import build_launcher
 from ems_launcher.launcher import LaunchResult
@@ -57,6 +58,16 @@ def repo(aws: AwsClients, settings: InfraSettings) -> CampaignRepository:
     return CampaignRepository(
         aws.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
     )
+
+
+@pytest.fixture(autouse=True)
+def senders_stopped(local_stack: LocalStackStack) -> Iterator[None]:
+    """No sender drains the send queue here: these tests count what the launcher enqueued."""
+    for name in CAMPAIGN_SENDER_NAMES:
+        local_stack.services.stop(name, grace_s=10)
+    yield
+    for name in CAMPAIGN_SENDER_NAMES:
+        local_stack.services.start(name, dict(os.environ))
 
 
 @pytest.fixture

@@ -166,6 +166,17 @@ module "send_queue" {
   tags = var.tags
 }
 
+# The transactional lane: single and bulk transactional emails, sent before campaign traffic.
+module "transactional_queue" {
+  source = "../queue"
+
+  name                       = "${var.name_prefix}-transactional"
+  visibility_timeout_seconds = var.send_queue_visibility_timeout_seconds
+  max_receive_count          = var.send_queue_max_receive_count
+
+  tags = var.tags
+}
+
 # Large candidates (candidateS3Uri) are verified by the scheduler's compile worker, one
 # message per campaign, so the API can answer within API Gateway's 29 s.
 module "compile_queue" {

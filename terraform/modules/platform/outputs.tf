@@ -6,6 +6,8 @@ output "service_settings" {
       campaigns_bucket        = module.campaigns_bucket.name
       send_queue_url          = module.send_queue.url
       send_dlq_url            = module.send_queue.dlq_url
+      transactional_queue_url = module.transactional_queue.url
+      transactional_dlq_url   = module.transactional_queue.dlq_url
       compile_queue_url       = module.compile_queue.url
       compile_dlq_url         = module.compile_queue.dlq_url
       tracker_queue_url       = module.tracker_queue.url
@@ -38,6 +40,8 @@ output "arns" {
       campaigns_bucket        = module.campaigns_bucket.arn
       send_queue              = module.send_queue.arn
       send_dlq                = module.send_queue.dlq_arn
+      transactional_queue     = module.transactional_queue.arn
+      transactional_dlq       = module.transactional_queue.dlq_arn
       compile_queue           = module.compile_queue.arn
       compile_dlq             = module.compile_queue.dlq_arn
       schedule_role           = aws_iam_role.schedules.arn

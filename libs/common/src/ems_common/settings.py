@@ -26,6 +26,10 @@ class InfraSettings(BaseSettings):
     send_dlq_url: str = Field(description="Dead-letter queue of the send queue")
     tracker_queue_url: str = Field(description="SQS queue fed by the SES events topic")
     tracker_dlq_url: str = Field(description="Dead-letter queue of the tracker queue")
+    transactional_queue_url: str = Field(
+        description="SQS queue of the transactional lane, sent before campaign traffic"
+    )
+    transactional_dlq_url: str = Field(description="Dead-letter queue of the transactional lane")
     compile_queue_url: str = Field(description="SQS queue of large candidates to verify")
     compile_dlq_url: str = Field(description="Dead-letter queue of the compile queue")
     ses_events_topic_arn: str = Field(description="SNS topic the configuration set publishes to")

@@ -76,12 +76,48 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 str(config.launcher_tick_seconds),
             ),
         ),
+        LocalService(
+            "sender-transactional",
+            (
+                *runtime,
+                "sqs",
+                "--handler",
+                "ems_sender.handlers.send:transactional_handler",
+                "--queue-url-env",
+                "EMS_TRANSACTIONAL_QUEUE_URL",
+            ),
+        ),
+        *(
+            LocalService(
+                f"sender-campaign-{worker}",
+                (
+                    *runtime,
+                    "sqs",
+                    "--handler",
+                    "ems_sender.handlers.send:campaign_handler",
+                    "--queue-url-env",
+                    "EMS_SEND_QUEUE_URL",
+                ),
+            )
+            for worker in range(1, CAMPAIGN_SENDERS + 1)
+        ),
     ]
 
 
+# Sender processes on the campaign lane locally (Lambda's concurrency on AWS).
+CAMPAIGN_SENDERS = 2
+CAMPAIGN_SENDER_NAMES = tuple(f"sender-campaign-{w}" for w in range(1, CAMPAIGN_SENDERS + 1))
+
+
 # Settings the local deployment uses where the defaults are sized for AWS: parts of 2,000
-# lines make a campaign of a few thousand recipients span several parts, as a large one does.
-LOCAL_SERVICE_SETTINGS = {"EMS_PART_LINES": "2000"}
+# lines make a campaign of a few thousand recipients span several parts, as a large one does;
+# LocalStack's SES answers GetSendQuota with a fixed 1 email/s and 200 a day, so the local
+# send rate and quota are set here (within what LocalStack sustains on 2 cores).
+LOCAL_SERVICE_SETTINGS = {
+    "EMS_PART_LINES": "2000",
+    "EMS_SEND_RATE_OVERRIDE": "100",
+    "EMS_DAILY_QUOTA_OVERRIDE": "10000000",
+}
 
 
 def api_key(config: StackConfig) -> str:

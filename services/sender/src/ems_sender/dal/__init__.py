@@ -1,0 +1,1 @@
+"""The sender's adapters: the only code in this service that calls AWS."""

@@ -1,0 +1,168 @@
+"""Once per recipient: a record per (campaign, recipient), claimed before the SES call and
+completed after it, both with conditional writes.
+
+A redelivered message, a message enqueued twice, or two workers holding the same email: the
+claim lets exactly one of them call SES; the others see the record and skip (or, while the
+claim is fresh, come back later). What remains possible: a worker that dies after SES accepted
+the email and before it completed the record leaves a claim that expires; the email is then
+sent again. The sender counts those re-claims (`reclaimed`) so the window is visible.
+"""
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import ClientError
+
+from ems_common import keys
+from ems_common.campaigns import utc_iso, utc_now
+from ems_common.dal.items import from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+class EmailState(StrEnum):
+    """Where one email is."""
+
+    CLAIMED = "CLAIMED"  # a worker is sending it
+    SENT = "SENT"  # SES accepted it (ses_message_id is set)
+    FAILED = "FAILED"  # SES refused it for good (reason is set)
+    SUPPRESSED = "SUPPRESSED"  # the address is on the suppression list
+
+
+FINAL_STATES: Final = frozenset({EmailState.SENT, EmailState.FAILED, EmailState.SUPPRESSED})
+
+
+class ClaimOutcome(StrEnum):
+    """What a claim found."""
+
+    CLAIMED = "claimed"
+    RECLAIMED = "reclaimed"  # an expired claim of a worker that died: maybe sent already
+    DONE = "done"  # already sent, failed or suppressed: nothing to do
+    BUSY = "busy"  # another worker holds a fresh claim: try later
+
+
+@dataclass(frozen=True)
+class EmailKey:
+    """One email: the campaign (or transactional request) and the recipient."""
+
+    scope: str
+    recipient: str
+
+    def item_key(self) -> dict[str, Any]:
+        """The DynamoDB key."""
+        return to_item({keys.PARTITION_KEY: self.scope, keys.SORT_KEY: self.recipient.lower()})
+
+
+class EmailRecords:
+    """The emails table."""
+
+    def __init__(
+        self, client: "DynamoDBClient", table: str, *, claim_seconds: int, ttl_days: int
+    ) -> None:
+        self._db = client
+        self._table = table
+        self._claim_seconds = claim_seconds
+        self._ttl_seconds = ttl_days * 86_400
+
+    def claim(self, key: EmailKey, *, owner: str, segment: str) -> ClaimOutcome:
+        """Claim the email for sending, unless it is done or freshly claimed by another."""
+        now = int(time.time())
+        values = {
+            ":claimed": EmailState.CLAIMED.value,
+            ":owner": owner,
+            ":until": now + self._claim_seconds,
+            ":now": now,
+            ":segment": segment,
+            ":expires": now + self._ttl_seconds,
+            ":at": utc_iso(utc_now()),
+        }
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=key.item_key(),
+                UpdateExpression=(
+                    "SET #state = :claimed, #owner = :owner, #until = :until, #segment = :segment,"
+                    " #expires = :expires, #at = :at ADD #claims :one"
+                ),
+                ConditionExpression=(
+                    "attribute_not_exists(#state) OR (#state = :claimed AND #until < :now)"
+                ),
+                ExpressionAttributeNames={
+                    "#state": "state",
+                    "#owner": "claim_owner",
+                    "#until": "claim_until",
+                    "#segment": "segment_id",
+                    "#expires": keys.TTL_ATTRIBUTE,
+                    "#at": "claimed_at",
+                    "#claims": "claims",
+                },
+                ExpressionAttributeValues=to_item({**values, ":one": 1}),
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+            current = self.get(key)
+            if current is not None and current.get("state") in FINAL_STATES:
+                return ClaimOutcome.DONE
+            return ClaimOutcome.BUSY
+        claims = int(from_item(response["Attributes"]).get("claims", 1))
+        return ClaimOutcome.RECLAIMED if claims > 1 else ClaimOutcome.CLAIMED
+
+    def get(self, key: EmailKey) -> dict[str, Any] | None:
+        """The record, or None."""
+        item = self._db.get_item(TableName=self._table, Key=key.item_key(), ConsistentRead=True)
+        return from_item(item["Item"]) if "Item" in item else None
+
+    def release(self, key: EmailKey, *, owner: str) -> None:
+        """Give a claim back (the email was not sent: it will be tried again)."""
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=key.item_key(),
+                ConditionExpression="#state = :claimed AND #owner = :owner",
+                ExpressionAttributeNames={"#state": "state", "#owner": "claim_owner"},
+                ExpressionAttributeValues=to_item(
+                    {":claimed": EmailState.CLAIMED.value, ":owner": owner}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != _CONDITION_FAILED:
+                raise
+
+    def complete(
+        self,
+        key: EmailKey,
+        state: EmailState,
+        *,
+        segment: str,
+        ses_message_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Record the outcome (SENT with its SES message id, FAILED with a reason, ...)."""
+        now = int(time.time())
+        changes: dict[str, Any] = {
+            "state": state.value,
+            "segment_id": segment,
+            "completed_at": utc_iso(utc_now()),
+            keys.TTL_ATTRIBUTE: now + self._ttl_seconds,
+        }
+        if ses_message_id is not None:
+            changes[keys.EMAIL_SES_MESSAGE_ID] = ses_message_id
+        if reason is not None:
+            changes["reason"] = reason
+        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        self._db.update_item(
+            TableName=self._table,
+            Key=key.item_key(),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(
+                {f":v{i}": value for i, value in enumerate(changes.values())}
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Lambda handlers (thin: parse, call the sender, map the result)."""

@@ -1,0 +1,81 @@
+"""SQS-triggered: send the emails of each message (Lambda's partial-batch contract).
+
+`campaign_handler` drains the send queue, `transactional_handler` the transactional lane; the
+limiter gives the transactional lane first call on the account's send rate. Messages reported
+in `batchItemFailures` are delivered again; the others are deleted.
+"""
+
+import logging
+from typing import Any
+
+from ems_common.aws import AwsClients, client_config
+from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.suppressions import SuppressionList
+from ems_sender.dal.queues import Requeue
+from ems_sender.dal.records import EmailRecords
+from ems_sender.dal.ses import SesSender
+from ems_sender.gate import build_gate
+from ems_sender.limiter import Lane
+from ems_sender.sending import Outcome, Sender
+from ems_sender.settings import SenderSettings
+
+logger = logging.getLogger(__name__)
+_senders: dict[Lane, Sender] = {}
+
+
+def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | None = None) -> Sender:
+    """A sender for `lane`, wired to AWS (or the local stack)."""
+    clients = clients or AwsClients()
+    # One attempt per SES call: the sender owns the retry policy (see dal/ses.py).
+    ses_clients = AwsClients(config=client_config(max_attempts=1))
+    dynamodb = clients.client("dynamodb")
+    queue_url, dlq_url = (
+        (settings.transactional_queue_url, settings.transactional_dlq_url)
+        if lane is Lane.TRANSACTIONAL
+        else (settings.send_queue_url, settings.send_dlq_url)
+    )
+    return Sender(
+        records=EmailRecords(
+            dynamodb,
+            settings.emails_table,
+            claim_seconds=settings.claim_seconds,
+            ttl_days=settings.record_ttl_days,
+        ),
+        ses=SesSender(ses_clients.client("ses")),
+        requeue=Requeue(clients.client("sqs")),
+        suppressions=SuppressionList(dynamodb, settings.suppressions_table),
+        campaigns=CampaignRepository(
+            dynamodb, settings.campaigns_table, settings.campaigns_status_index
+        ),
+        gate=build_gate(settings, settings.rate_limits_table, clients),
+        queue_url=queue_url,
+        dlq_url=dlq_url,
+        lane=lane,
+        requeue_busy_after_s=settings.requeue_busy_after_seconds,
+    )
+
+
+def _handle(lane: Lane, event: dict[str, Any]) -> dict[str, Any]:
+    if lane not in _senders:
+        _senders[lane] = build_sender(lane, SenderSettings())
+    sender = _senders[lane]
+    failures = []
+    for record in event.get("Records", []):
+        try:
+            outcome = sender.process(record["body"])
+        except Exception:
+            logger.exception("message %s failed", record.get("messageId"))
+            outcome = Outcome.RETRY
+        if outcome is Outcome.RETRY:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def campaign_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The send queue (campaign emails)."""
+    return _handle(Lane.CAMPAIGN, event)
+
+
+def transactional_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The transactional lane."""
+    return _handle(Lane.TRANSACTIONAL, event)

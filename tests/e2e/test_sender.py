@@ -1,0 +1,303 @@
+"""The sender against the local stack: what really went out, read at LocalStack's /_aws/ses.
+
+`make up` runs sender workers on both lanes; campaigns launched by the background launcher
+are sent by them. Tests that need a message in a given state enqueue it themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from ems_common.aws import AwsClients
+from ems_common.campaign_files import part_key
+from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.dal.campaigns import CampaignRepository
+from ems_common.formats import CampaignFileLine
+from ems_common.formats.send_batch import SendBatch
+from ems_common.settings import InfraSettings
+from ems_devstack.stack import LocalStackStack
+from tests.e2e.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+TEMPLATE = "<html><head><title>Hi {{name}}</title></head><body>Hi {{name}}, {{code}}</body></html>"
+
+
+@pytest.fixture(scope="module")
+def api(local_stack: LocalStackStack) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=os.environ["EMS_API_URL"],
+        headers={"X-Api-Key": os.environ["EMS_API_KEY"]},
+        timeout=120,
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def template_uri(aws: AwsClients, settings: InfraSettings) -> str:
+    key = f"templates/send-{uuid.uuid4().hex[:8]}.html"
+    aws.client("s3").put_object(Bucket=settings.assets_bucket, Key=key, Body=TEMPLATE.encode())
+    return f"s3://{settings.assets_bucket}/{key}"
+
+
+@pytest.fixture
+def repo(aws: AwsClients, settings: InfraSettings) -> CampaignRepository:
+    return CampaignRepository(
+        aws.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
+    )
+
+
+def _outbox(localstack_url: str) -> list[dict[str, Any]]:
+    """Everything LocalStack's SES sent. Its listing fails now and then while mail is being
+    sent (a race inside LocalStack: "dictionary changed size during iteration"): ask again."""
+    for attempt in range(10):
+        try:
+            with urllib.request.urlopen(f"{localstack_url}/_aws/ses", timeout=30) as response:
+                messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
+        except urllib.error.HTTPError:
+            time.sleep(0.2 * (attempt + 1))
+            continue
+        return messages
+    raise AssertionError("LocalStack's /_aws/ses kept failing")
+
+
+def _sent_to(localstack_url: str, templates: set[str]) -> Counter[str]:
+    """How many emails each address got with one of `templates`."""
+    return Counter(
+        address
+        for message in _outbox(localstack_url)
+        if message.get("Template") in templates
+        for address in message["Destination"]["ToAddresses"]
+    )
+
+
+def _create(
+    api: httpx.Client, template_uri: str, recipients: int, seconds_ahead: float
+) -> dict[str, Any]:
+    response = api.post(
+        "/campaigns",
+        json={
+            "date": (datetime.now(UTC) + timedelta(seconds=seconds_ahead)).isoformat(),
+            "templateS3Uri": template_uri,
+            "segments": [
+                {
+                    "list_name": "all",
+                    "recipients": [
+                        {
+                            "to_address": f"r{i}-{uuid.uuid4().hex[:6]}@example.org",
+                            "name": f"N{i}",
+                            "code": f"C{i}",
+                        }
+                        for i in range(recipients)
+                    ],
+                }
+            ],
+        },
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_a_campaign_sends_one_email_per_accepted_recipient_with_its_data(
+    api: httpx.Client,
+    aws: AwsClients,
+    settings: InfraSettings,
+    template_uri: str,
+    localstack_url: str,
+) -> None:
+    created = _create(api, template_uri, recipients=1000, seconds_ahead=3)
+    campaign_id = created["campaign_id"]
+    templates = {segment["template_name"] for segment in created["segments"]}
+
+    def all_sent() -> Counter[str] | None:
+        counts = _sent_to(localstack_url, templates)
+        return counts if sum(counts.values()) >= 1000 else None
+
+    sent = eventually(
+        all_sent, deadline_s=300, what=f"1,000 emails of {campaign_id} at /_aws/ses", interval_s=3
+    )
+
+    assert len(sent) == 1000
+    assert max(sent.values()) == 1
+    # Each recipient got its own data
+    lines = (
+        aws.client("s3")
+        .get_object(Bucket=settings.campaigns_bucket, Key=part_key(campaign_id, 1))["Body"]
+        .read()
+        .splitlines()
+    )
+    expected = {
+        CampaignFileLine.from_json_line(line).to_address: json.loads(
+            CampaignFileLine.from_json_line(line).content.template.template_data
+        )
+        for line in lines
+    }
+    for message in _outbox(localstack_url):
+        if message.get("Template") in templates:
+            (address,) = message["Destination"]["ToAddresses"]
+            if address in expected:
+                assert json.loads(message["TemplateData"]) == expected[address]
+
+
+def test_the_same_messages_delivered_twice_send_nothing_twice(
+    api: httpx.Client,
+    aws: AwsClients,
+    settings: InfraSettings,
+    template_uri: str,
+    localstack_url: str,
+) -> None:
+    created = _create(api, template_uri, recipients=300, seconds_ahead=3)
+    campaign_id = created["campaign_id"]
+    templates = {segment["template_name"] for segment in created["segments"]}
+    eventually(
+        lambda: sum(_sent_to(localstack_url, templates).values()) >= 300,
+        deadline_s=120,
+        what="the first sending",
+        interval_s=2,
+    )
+
+    # When every email of the campaign is enqueued again, twice
+    lines = (
+        aws.client("s3")
+        .get_object(Bucket=settings.campaigns_bucket, Key=part_key(campaign_id, 1))["Body"]
+        .read()
+        .splitlines()
+    )
+    body = SendBatch(
+        campaign_id=campaign_id,
+        part=1,
+        first_line=0,
+        emails=[CampaignFileLine.from_json_line(line) for line in lines],
+    ).model_dump_json(by_alias=True)
+    sqs = aws.client("sqs")
+    for _ in range(2):
+        sqs.send_message(QueueUrl=settings.send_queue_url, MessageBody=body)
+
+    # Then the queue drains and nobody got a second email
+    eventually(
+        lambda: (
+            int(
+                sqs.get_queue_attributes(
+                    QueueUrl=settings.send_queue_url,
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                    ],
+                )["Attributes"]["ApproximateNumberOfMessages"]
+            )
+            == 0
+        ),
+        deadline_s=60,
+        what="the send queue drained",
+    )
+    sent = _sent_to(localstack_url, templates)
+    assert len(sent) == 300
+    assert max(sent.values()) == 1
+
+
+def test_a_permanent_error_fails_that_email_and_the_others_go_out(
+    aws: AwsClients, settings: InfraSettings, repo: CampaignRepository, localstack_url: str
+) -> None:
+    # Given a sending campaign whose batch holds one email with a template SES does not have
+    campaign_id = f"perm-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    repo.create(
+        Campaign(
+            campaign_id=campaign_id,
+            status=CampaignStatus.SENDING,
+            scheduled_at=now,
+            created_at=now,
+            updated_at=now,
+            request_hash="t",
+        )
+    )
+    template = f"perm-{uuid.uuid4().hex[:8]}"
+    aws.client("ses").create_template(
+        Template={"TemplateName": template, "SubjectPart": "Hi", "HtmlPart": "<p>{{name}}</p>"}
+    )
+
+    def line(address: str, template_name: str) -> CampaignFileLine:
+        return CampaignFileLine.for_recipient(
+            from_email_address=settings.default_from,
+            to_address=address,
+            template_name=template_name,
+            template_data={"name": "X"},
+            campaign_id=campaign_id,
+            segment_id="s",
+            configuration_set_name=settings.configuration_set_name,
+        )
+
+    batch = SendBatch(
+        campaign_id=campaign_id,
+        part=1,
+        first_line=0,
+        emails=[
+            line("ok1@example.org", template),
+            line("broken@example.org", "no-such-template"),
+            line("ok2@example.org", template),
+        ],
+    )
+    aws.client("sqs").send_message(
+        QueueUrl=settings.send_queue_url, MessageBody=batch.model_dump_json(by_alias=True)
+    )
+
+    # Then the good ones are sent and the broken one is recorded FAILED with SES's reason
+    def both_sent() -> Counter[str] | None:
+        counts = _sent_to(localstack_url, {template})
+        return counts if len(counts) >= 2 else None
+
+    sent = eventually(both_sent, deadline_s=60, what="the two good emails")
+    assert set(sent) == {"ok1@example.org", "ok2@example.org"}
+    dynamodb = aws.client("dynamodb")
+
+    def failed_record() -> dict[str, Any] | None:
+        item = dynamodb.get_item(
+            TableName=settings.emails_table,
+            Key={"pk": {"S": campaign_id}, "sk": {"S": "broken@example.org"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return item if item and item["state"]["S"] == "FAILED" else None
+
+    record = eventually(failed_record, deadline_s=30, what="the FAILED record")
+    assert "TemplateDoesNotExist" in record["reason"]["S"]
+
+
+def test_a_message_that_is_not_a_batch_goes_to_the_dlq_with_its_reason(
+    aws: AwsClients, settings: InfraSettings
+) -> None:
+    marker = uuid.uuid4().hex
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=settings.send_queue_url, MessageBody=json.dumps({"junk": marker}))
+
+    received = eventually(
+        lambda: next(
+            (
+                m
+                for m in sqs.receive_message(
+                    QueueUrl=settings.send_dlq_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=1,
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+                if marker in m["Body"]
+            ),
+            None,
+        ),
+        deadline_s=60,
+        what="the junk message in the send DLQ",
+    )
+    assert "not a send batch" in received["MessageAttributes"]["reason"]["StringValue"]
+    sqs.delete_message(QueueUrl=settings.send_dlq_url, ReceiptHandle=received["ReceiptHandle"])

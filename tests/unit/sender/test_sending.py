@@ -1,0 +1,246 @@
+"""The sender's decisions, with in-memory stand-ins for DynamoDB, SES and SQS.
+
+The behaviour under test (once per email, errors by kind, requeue instead of DLQ for
+throttling) lives in `Sender`; the stand-ins only remember what they were asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.formats import CampaignFileLine
+from ems_common.formats.send_batch import SendBatch
+from ems_sender.dal.records import ClaimOutcome, EmailKey, EmailState
+from ems_sender.dal.ses import PermanentSendError, ThrottledError, TransientSendError
+from ems_sender.limiter import Lane
+from ems_sender.sending import Outcome, Sender
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+class Records:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def claim(self, key: EmailKey, *, owner: str, segment: str) -> ClaimOutcome:
+        item = self.items.get((key.scope, key.recipient.lower()))
+        if item is None:
+            self.items[(key.scope, key.recipient.lower())] = {
+                "state": EmailState.CLAIMED,
+                "owner": owner,
+            }
+            return ClaimOutcome.CLAIMED
+        if item["state"] is EmailState.CLAIMED:
+            return ClaimOutcome.BUSY
+        return ClaimOutcome.DONE
+
+    def release(self, key: EmailKey, *, owner: str) -> None:
+        self.items.pop((key.scope, key.recipient.lower()), None)
+
+    def complete(self, key: EmailKey, state: EmailState, **details: Any) -> None:
+        self.items[(key.scope, key.recipient.lower())] = {"state": state, **details}
+
+    def state(self, address: str) -> EmailState | None:
+        item = self.items.get(("c1", address))
+        return item["state"] if item else None
+
+
+class Ses:
+    def __init__(self, fail: dict[str, Exception] | None = None) -> None:
+        self.fail = fail or {}
+        self.sent: list[str] = []
+
+    def send(self, line: CampaignFileLine) -> str:
+        if line.to_address in self.fail:
+            raise self.fail.pop(line.to_address)
+        self.sent.append(line.to_address)
+        return f"ses-{len(self.sent)}"
+
+
+class Requeue:
+    def __init__(self) -> None:
+        self.later_calls: list[tuple[str, SendBatch, float]] = []
+        self.dead: list[tuple[str, str]] = []
+
+    def later(self, queue_url: str, body: str, delay_s: float) -> None:
+        self.later_calls.append((queue_url, SendBatch.from_body(body), delay_s))
+
+    def dead_letter(self, dlq_url: str, body: str, reason: str) -> None:
+        self.dead.append((body, reason))
+
+
+class Suppressions:
+    def __init__(self, suppressed: Iterable[str] = ()) -> None:
+        self.suppressed = set(suppressed)
+
+    def which(self, addresses: Iterable[str]) -> set[str]:
+        return {a.lower() for a in addresses} & self.suppressed
+
+
+class Campaigns:
+    def __init__(self, status: CampaignStatus | None) -> None:
+        self.status = status
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        if self.status is None:
+            return None
+        return Campaign(
+            campaign_id=campaign_id,
+            status=self.status,
+            scheduled_at=NOW,
+            created_at=NOW,
+            updated_at=NOW,
+            request_hash="h",
+        )
+
+
+class Gate:
+    def __init__(self, pause_after: int | None = None) -> None:
+        self.allowed = 0
+        self.pause_after = pause_after
+
+    def wait_for_send(self, lane: Lane) -> float | None:
+        if self.pause_after is not None and self.allowed >= self.pause_after:
+            return 600.0
+        self.allowed += 1
+        return None
+
+
+def _line(address: str) -> CampaignFileLine:
+    return CampaignFileLine.for_recipient(
+        from_email_address="news@example.com",
+        to_address=address,
+        template_name="t",
+        template_data={"name": "X"},
+        campaign_id="c1",
+        segment_id="s",
+        configuration_set_name="ems",
+    )
+
+
+def _body(*addresses: str) -> str:
+    return SendBatch(
+        campaign_id="c1", part=1, first_line=0, emails=[_line(a) for a in addresses]
+    ).model_dump_json(by_alias=True)
+
+
+@dataclass
+class Rig:
+    """A sender and the stand-ins it talks to."""
+
+    sender: Sender
+    records: Records
+    ses: Ses
+    requeue: Requeue
+
+
+def _sender(
+    *,
+    ses: Ses | None = None,
+    status: CampaignStatus | None = CampaignStatus.SENDING,
+    suppressed: Iterable[str] = (),
+    gate: Gate | None = None,
+) -> Rig:
+    records, requeue, ses = Records(), Requeue(), ses or Ses()
+    sender = Sender(
+        records=records,  # type: ignore[arg-type]
+        ses=ses,  # type: ignore[arg-type]
+        requeue=requeue,  # type: ignore[arg-type]
+        suppressions=Suppressions(suppressed),  # type: ignore[arg-type]
+        campaigns=Campaigns(status),  # type: ignore[arg-type]
+        gate=gate or Gate(),
+        queue_url="q",
+        dlq_url="dlq",
+        lane=Lane.CAMPAIGN,
+    )
+    return Rig(sender, records, ses, requeue)
+
+
+def test_each_email_is_sent_once_even_when_the_message_comes_twice() -> None:
+    rig = _sender()
+    body = _body("a@example.org", "b@example.org")
+
+    assert rig.sender.process(body) is Outcome.DONE
+    assert rig.sender.process(body) is Outcome.DONE
+
+    assert rig.ses.sent == ["a@example.org", "b@example.org"]
+    assert rig.sender.stats.counts["already_done"] == 2
+
+
+def test_a_permanent_error_fails_that_email_and_the_batch_goes_on() -> None:
+    ses = Ses(
+        fail={
+            "b@example.org": PermanentSendError("MessageRejected: Email address is not verified.")
+        }
+    )
+    rig = _sender(ses=ses)
+
+    assert (
+        rig.sender.process(_body("a@example.org", "b@example.org", "c@example.org")) is Outcome.DONE
+    )
+
+    assert ses.sent == ["a@example.org", "c@example.org"]
+    assert rig.records.state("b@example.org") is EmailState.FAILED
+    assert "MessageRejected" in rig.records.items[("c1", "b@example.org")]["reason"]
+
+
+def test_throttling_requeues_the_rest_as_a_new_message_and_never_fails_the_message() -> None:
+    ses = Ses(fail={"b@example.org": ThrottledError("Maximum sending rate exceeded.")})
+    rig = _sender(ses=ses)
+
+    assert (
+        rig.sender.process(_body("a@example.org", "b@example.org", "c@example.org")) is Outcome.DONE
+    )
+
+    (_, rest, delay) = rig.requeue.later_calls[0]
+    assert [e.to_address for e in rest.emails] == ["b@example.org", "c@example.org"]
+    assert delay > 0
+    assert rig.records.state("b@example.org") is None  # released: it will be claimed again
+
+
+def test_a_transient_error_leaves_the_message_for_redelivery_and_skips_what_was_sent() -> None:
+    ses = Ses(fail={"b@example.org": TransientSendError("InternalFailure: 500")})
+    rig = _sender(ses=ses)
+    body = _body("a@example.org", "b@example.org")
+
+    assert rig.sender.process(body) is Outcome.RETRY
+    assert rig.sender.process(body) is Outcome.DONE
+
+    assert ses.sent == ["a@example.org", "b@example.org"]
+
+
+def test_suppressed_addresses_are_skipped_and_counted() -> None:
+    rig = _sender(suppressed={"b@example.org"})
+    rig.sender.process(_body("a@example.org", "B@example.org"))
+    assert rig.ses.sent == ["a@example.org"]
+    assert rig.sender.stats.counts["suppressed"] == 1
+
+
+@pytest.mark.parametrize("status", [CampaignStatus.CANCELLED, None])
+def test_a_cancelled_or_deleted_campaign_is_dropped(status: CampaignStatus | None) -> None:
+    rig = _sender(status=status)
+    assert rig.sender.process(_body("a@example.org")) is Outcome.DONE
+    assert rig.ses.sent == []
+    assert rig.sender.stats.counts["dropped"] == 1
+
+
+def test_quota_pause_requeues_everything_not_sent_yet() -> None:
+    rig = _sender(gate=Gate(pause_after=1))
+    rig.sender.process(_body("a@example.org", "b@example.org", "c@example.org"))
+    (_, rest, delay) = rig.requeue.later_calls[0]
+    assert [e.to_address for e in rest.emails] == ["b@example.org", "c@example.org"]
+    assert delay == 600.0
+
+
+def test_a_message_that_is_not_a_batch_is_dead_lettered_with_its_reason() -> None:
+    rig = _sender()
+    assert rig.sender.process('{"hello": "world"}') is Outcome.DONE
+    ((body, reason),) = rig.requeue.dead
+    assert body == '{"hello": "world"}'
+    assert reason.startswith("not a send batch")
