@@ -1,5 +1,7 @@
 """Deliberate crashes at named points, for the fault tests (`make chaos`, the e2e suite).
 
+Also injected SES answers (throttling, 5xx), see `install_ses_faults`.
+
 Off unless `EMS_FAULTS` is set, e.g. `EMS_FAULTS=launcher.after_checkpoint:3` makes the
 process die (as SIGKILL would: no cleanup, no finally) the third time it passes that point.
 Nothing in normal operation sets it; it lets tests kill a process at an exact place instead of
@@ -7,8 +9,11 @@ racing a timer.
 """
 
 import os
+import random
 from collections import Counter
-from typing import Final
+from typing import Any, Final
+
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 FAULTS_VARIABLE: Final = "EMS_FAULTS"
 _EXIT_LIKE_SIGKILL: Final = 137
@@ -26,3 +31,39 @@ def crash_point(name: str) -> None:
             _hits[name] += 1
             if _hits[name] >= int(count or "1"):
                 os._exit(_EXIT_LIKE_SIGKILL)
+
+
+SES_THROTTLE_VARIABLE: Final = "EMS_FAULT_SES_THROTTLE"
+SES_ERROR_VARIABLE: Final = "EMS_FAULT_SES_5XX"
+
+
+def install_ses_faults(client: Any, rng: random.Random | None = None) -> None:
+    """Make `client` answer some SES sends with throttling or a 5xx, as SES can.
+
+    Probabilities come from `EMS_FAULT_SES_THROTTLE` and `EMS_FAULT_SES_5XX` (0 to 1); unset,
+    nothing is installed. The fake answer short-circuits the call before it leaves the process
+    (botocore's `before-call` event), so SES never sees the email.
+    """
+    throttle = float(os.environ.get(SES_THROTTLE_VARIABLE) or 0)
+    server_error = float(os.environ.get(SES_ERROR_VARIABLE) or 0)
+    if not throttle and not server_error:
+        return
+    chance = rng or random.Random()  # noqa: S311 - fault injection, not security
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        roll = chance.random()
+        if roll < throttle:
+            return _error(400, "Throttling", "Maximum sending rate exceeded.")
+        if roll < throttle + server_error:
+            return _error(503, "ServiceUnavailable", "Service is unavailable (injected).")
+        return None
+
+    client.meta.events.register("before-call.ses.SendTemplatedEmail", answer)
+
+
+def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    response = AWSResponse("https://ses.invalid", status, HTTPHeaders(), None)
+    return response, {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.suppressions import SuppressionList, suppression_key
+from ems_common.faults import crash_point
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_sender.dal.queues import Requeue
@@ -125,6 +126,7 @@ class Sender:
             if claim is ClaimOutcome.BUSY:
                 busy.append(email)
                 continue
+            crash_point("sender.after_claim")
             if claim is ClaimOutcome.RECLAIMED:
                 self.stats.add("reclaimed")  # its first sender died mid-send: maybe a duplicate
             if suppression_key(email.to_address) in suppressed:
@@ -138,6 +140,7 @@ class Sender:
                 return Outcome.DONE
             try:
                 message_id = self.ses.send(email)
+                crash_point("sender.after_send")
             except ThrottledError:
                 self.records.release(key, owner=self.owner)
                 self.stats.add("throttled")

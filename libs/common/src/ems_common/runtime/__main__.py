@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     sqs.add_argument("--queue-url-env", required=True, help="variable holding the queue URL")
     sqs.add_argument("--batch-size", type=int, default=10)
     sqs.add_argument("--timeout", type=float, default=60.0, help="seconds per invocation")
+    sqs.add_argument(
+        "--visibility-timeout", type=int, default=None, help="override the queue's, in seconds"
+    )
     tick = modes.add_parser("tick", help="call the handler on an interval (scheduled event)")
     tick.add_argument("--handler", required=True, help="package.module:function")
     tick.add_argument("--every", type=float, default=5.0, help="seconds between calls")
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             function_name=name,
             batch_size=args.batch_size,
             timeout_s=args.timeout,
+            visibility_timeout_s=args.visibility_timeout,
         )
         poller.run(stop)
     else:

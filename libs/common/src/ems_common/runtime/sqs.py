@@ -64,6 +64,7 @@ class SqsPoller:
         batch_size: int = 10,
         wait_s: int = 5,
         timeout_s: float = 60.0,
+        visibility_timeout_s: int | None = None,
     ) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
@@ -72,19 +73,23 @@ class SqsPoller:
         self._batch_size = batch_size
         self._wait_s = wait_s
         self._timeout_s = timeout_s
+        self._visibility_timeout_s = visibility_timeout_s
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
         self._queue_arn = attributes["Attributes"]["QueueArn"]
         self._region = sqs.meta.region_name
 
     def poll_once(self) -> tuple[int, int]:
         """Receive one batch, run the handler, delete what succeeded. Returns (done, failed)."""
-        messages = self._sqs.receive_message(
-            QueueUrl=self._queue_url,
-            MaxNumberOfMessages=self._batch_size,
-            WaitTimeSeconds=self._wait_s,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        request: dict[str, Any] = {
+            "QueueUrl": self._queue_url,
+            "MaxNumberOfMessages": self._batch_size,
+            "WaitTimeSeconds": self._wait_s,
+            "AttributeNames": ["All"],
+            "MessageAttributeNames": ["All"],
+        }
+        if self._visibility_timeout_s is not None:
+            request["VisibilityTimeout"] = self._visibility_timeout_s
+        messages = self._sqs.receive_message(**request).get("Messages", [])
         if not messages:
             return 0, 0
         event = lambda_sqs_event(messages, self._queue_arn, self._region)
