@@ -168,6 +168,19 @@ class EmsClient:
         """DELETE /campaigns/{id} (only before launch)."""
         self._request("DELETE", _campaign_path(campaign_id))
 
+    def list_dlqs(self) -> JsonObject:
+        """GET /dlq: approximate messages in each queue's dead-letter queue."""
+        return _object(self._request("GET", "/dlq"))
+
+    def peek_dlq(self, queue: str, *, limit: int | None = None) -> JsonObject:
+        """GET /dlq/{queue}: up to `limit` (at most 10) messages, left on the DLQ."""
+        params = {"limit": str(limit)} if limit is not None else {}
+        return _object(self._request("GET", _dlq_path(queue), params=params))
+
+    def redrive_dlq(self, queue: str) -> JsonObject:
+        """POST /dlq/{queue}/redrive: move the DLQ's messages back to their queue."""
+        return _object(self._request("POST", f"{_dlq_path(queue)}/redrive"))
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -193,6 +206,10 @@ class EmsClient:
 def _campaign_path(campaign_id: str) -> str:
     # Quoted whole: an id such as "../x" must stay one path segment.
     return f"/campaigns/{quote(campaign_id, safe='')}"
+
+
+def _dlq_path(queue: str) -> str:
+    return f"/dlq/{quote(queue, safe='')}"
 
 
 def _object(response: httpx.Response) -> JsonObject:

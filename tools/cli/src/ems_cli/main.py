@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ems_cli import campaigns
+from ems_cli import campaigns, dlq
 from ems_cli.config import KEY_ENV, URL_ENV
 from ems_cli.session import Session
 
@@ -30,6 +30,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(campaigns.app, name="campaign")
+app.add_typer(dlq.app, name="dlq")
 
 
 @app.callback()

@@ -9,23 +9,30 @@ from flask_openapi3 import Info, OpenAPI
 
 from ems_scheduler.api.auth import API_KEY_HEADER, require_api_key
 from ems_scheduler.api.campaigns import campaigns_api
+from ems_scheduler.api.dlq import dlq_api
 from ems_scheduler.api.errors import register_error_handlers, validation_error_response
 from ems_scheduler.api.views import HealthView
+from ems_scheduler.dal.dead_letters import DeadLetterQueues, SqsDeadLetters
 from ems_scheduler.service import CampaignService
 from ems_scheduler.settings import SchedulerSettings
 
 API_VERSION = "1.0.0"
 
 
-def create_app(settings: SchedulerSettings, service: CampaignService) -> OpenAPI:
-    """The API app for these settings and this campaign service."""
+def create_app(
+    settings: SchedulerSettings,
+    service: CampaignService,
+    dead_letters: DeadLetterQueues | None = None,
+) -> OpenAPI:
+    """The API app for these settings and this campaign service (and DLQs: SQS's by default)."""
     app = OpenAPI(
         "ems_scheduler",
         info=Info(
             title="EMS API",
             version=API_VERSION,
             description=(
-                "Create, list, describe, reschedule, cancel and delete email campaigns."
+                "Create, list, describe, reschedule, cancel and delete email campaigns; inspect"
+                " and redrive the dead-letter queues."
                 f" Every route but /health needs the `{API_KEY_HEADER}` header."
             ),
         ),
@@ -38,6 +45,7 @@ def create_app(settings: SchedulerSettings, service: CampaignService) -> OpenAPI
     register_error_handlers(app)
     require_api_key(app, settings.api_key)
     app.register_api(campaigns_api(service))
+    app.register_api(dlq_api(dead_letters or SqsDeadLetters.from_settings(settings)))
 
     @app.get("/health", responses={200: HealthView})
     def health() -> dict[str, Any]:
