@@ -118,19 +118,19 @@ def test_a_campaign_sends_one_email_per_accepted_recipient_with_its_data(
     template_uri: str,
     localstack_url: str,
 ) -> None:
-    created = _create(api, template_uri, recipients=1000, seconds_ahead=3)
+    created = _create(api, template_uri, recipients=2000, seconds_ahead=3)
     campaign_id = created["campaign_id"]
     templates = {segment["template_name"] for segment in created["segments"]}
 
     def all_sent() -> Counter[str] | None:
         counts = _sent_to(localstack_url, templates)
-        return counts if sum(counts.values()) >= 1000 else None
+        return counts if sum(counts.values()) >= 2000 else None
 
     sent = eventually(
-        all_sent, deadline_s=300, what=f"1,000 emails of {campaign_id} at /_aws/ses", interval_s=3
+        all_sent, deadline_s=300, what=f"2,000 emails of {campaign_id} at /_aws/ses", interval_s=3
     )
 
-    assert len(sent) == 1000
+    assert len(sent) == 2000
     assert max(sent.values()) == 1
     # Each recipient got its own data
     lines = (

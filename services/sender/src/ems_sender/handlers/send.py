@@ -68,6 +68,13 @@ def _handle(lane: Lane, event: dict[str, Any]) -> dict[str, Any]:
             outcome = Outcome.RETRY
         if outcome is Outcome.RETRY:
             failures.append({"itemIdentifier": record["messageId"]})
+    # Counts only (sent, already_done, reclaimed, throttled, ...): never an address.
+    logger.info(
+        "%s lane so far: %s; SES throttled %d times",
+        lane,
+        dict(sender.stats.counts),
+        sender.ses.counters.throttled,
+    )
     return {"batchItemFailures": failures}
 
 
