@@ -20,7 +20,7 @@ import pytest
 
 from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
-from ems_devstack.services import CAMPAIGN_SENDER_NAMES
+from ems_devstack.services import CAMPAIGN_SENDER_NAMES, LOCAL_SERVICE_SETTINGS
 from ems_devstack.stack import LocalStackStack
 from tests.e2e.test_sender import _create, _sent_to
 from tests.e2e.waiting import eventually
@@ -70,10 +70,10 @@ def _sender(**env: str) -> subprocess.Popen[bytes]:
         ],
         env={
             **os.environ,
+            # The same limiter settings as the local senders: they share one limiter.
+            **LOCAL_SERVICE_SETTINGS,
             "EMS_CLAIM_SECONDS": "10",
             "EMS_REQUEUE_BUSY_AFTER_SECONDS": "5",
-            "EMS_SEND_RATE_OVERRIDE": "100",
-            "EMS_DAILY_QUOTA_OVERRIDE": "10000000",
             **env,
         },
     )  # fmt: skip

@@ -112,10 +112,12 @@ CAMPAIGN_SENDER_NAMES = tuple(f"sender-campaign-{w}" for w in range(1, CAMPAIGN_
 # Settings the local deployment uses where the defaults are sized for AWS: parts of 2,000
 # lines make a campaign of a few thousand recipients span several parts, as a large one does;
 # LocalStack's SES answers GetSendQuota with a fixed 1 email/s and 200 a day, so the local
-# send rate and quota are set here (within what LocalStack sustains on 2 cores).
+# send rate and quota are set here, within what LocalStack sustains on 2 cores (about 20 SES
+# calls a second through the configuration set), with one limiter stripe per campaign sender.
 LOCAL_SERVICE_SETTINGS = {
     "EMS_PART_LINES": "2000",
-    "EMS_SEND_RATE_OVERRIDE": "100",
+    "EMS_SEND_RATE_OVERRIDE": "20",
+    "EMS_LIMITER_WORKER_SEND_RATE": "10",
     "EMS_DAILY_QUOTA_OVERRIDE": "10000000",
 }
 

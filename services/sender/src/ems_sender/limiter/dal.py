@@ -1,6 +1,6 @@
 """The shared limiter item in DynamoDB: the only code here that calls AWS for state.
 
-One item per limiter name holds the whole state (slot chain, free transactional slots,
+One item per limiter name holds the whole state (slot grid, free transactional slots,
 transactional demand, sends per hour), so a reservation is one conditional PutItem on the
 item's version: rate and quota move together, and a lost race costs one request, since the
 failed write returns the current item (`ReturnValuesOnConditionCheckFailure=ALL_OLD`).
@@ -25,7 +25,8 @@ ITEM_PREFIX: Final = "send-limiter#"
 ITEM_TTL_S: Final = DAY_S + 2 * HOUR_S
 
 _VERSION: Final = "v"
-_NEXT_SLOT: Final = "next_slot_us"
+_SPACING: Final = "spacing_us"
+_STRIPES: Final = "stripes_next_us"
 _TXN_SLOTS: Final = "transactional_slots_us"
 _TXN_RATE: Final = "transactional_rate"
 _TXN_RATE_AT: Final = "transactional_rate_at_us"
@@ -42,7 +43,8 @@ def to_item(name: str, state: LimiterState, now_us: int) -> dict[str, Any]:
     return {
         PARTITION_KEY: {"S": item_key(name)},
         _VERSION: {"N": str(state.version)},
-        _NEXT_SLOT: {"N": str(state.next_slot_us)},
+        _SPACING: {"N": str(state.spacing_us)},
+        _STRIPES: {"L": [{"N": str(s)} for s in state.stripes_next_us]},
         _TXN_SLOTS: {"L": [{"N": str(s)} for s in state.transactional_slots_us]},
         _TXN_RATE: {"N": f"{state.transactional_rate:.9g}"},
         _TXN_RATE_AT: {"N": str(state.transactional_rate_at_us)},
@@ -55,7 +57,8 @@ def from_item(item: dict[str, Any]) -> LimiterState:
     """A DynamoDB item (low-level attribute values) back to the state."""
     return LimiterState(
         version=int(item[_VERSION]["N"]),
-        next_slot_us=int(item[_NEXT_SLOT]["N"]),
+        spacing_us=int(item[_SPACING]["N"]),
+        stripes_next_us=tuple(int(v["N"]) for v in item[_STRIPES]["L"]),
         transactional_slots_us=tuple(int(v["N"]) for v in item[_TXN_SLOTS]["L"]),
         transactional_rate=float(item[_TXN_RATE]["N"]),
         transactional_rate_at_us=int(item[_TXN_RATE_AT]["N"]),

@@ -37,9 +37,10 @@ if TYPE_CHECKING:
 
 # Lost races in a row before a reservation gives up for now (each costs one request).
 MAX_CONFLICTS: Final = 8
-# While other workers contend (a campaign write lost within CONTENDED_S), a campaign
-# reservation on a cached item older than PEEK_AFTER_S reads the item first: the workers
-# waiting for the same opening then lose a read, not a write. A lone worker never reads.
+# A reservation on a cached item older than PEEK_AFTER_S reads the item first when it is
+# likely stale: always for transactional email, and for campaigns while other workers
+# contend (a campaign write lost within CONTENDED_S). Workers waiting for the same opening
+# then lose a read, not a write; a lone campaign worker never reads.
 PEEK_AFTER_S: Final = 0.02
 CONTENDED_S: Final = 10.0
 # Half-life of a process's own transactional demand, which sizes its transactional blocks.
@@ -142,6 +143,7 @@ class SendLimiter:
         self._pools = {lane: _Pool() for lane in Lane}
         self._reserve_locks = {lane: threading.Lock() for lane in Lane}
         self._not_before_us = dict.fromkeys(Lane, 0)
+        self._stripe: int | None = None  # the stripe of this process's last campaign block
         self._state = LimiterState()
         self._state_seen_us = 0  # when `_state` was last known to be the item's
         self._contended_until_us = 0
@@ -225,7 +227,7 @@ class SendLimiter:
                 return self._denied(
                     lane, outcome.reason or DenyReason.RATE_LIMITED, outcome.retry_at_us - now_us
                 )
-            retry_at_us = max(outcome.retry_at_us, self._not_before_us[lane])
+            retry_at_us = outcome.retry_at_us
             if retry_at_us > deadline_us:
                 return self._denied(lane, DenyReason.RATE_LIMITED, retry_at_us - now_us)
             self._clock.sleep((retry_at_us - now_us) / MICROS)
@@ -305,9 +307,10 @@ class SendLimiter:
         full = block_size(budget.send_rate, self._tuning)
         if lane is Lane.CAMPAIGN:
             return full  # campaigns are bulk: always a whole block
-        # Transactional: what this process is likely to use within a block, so few slots lapse.
+        # Transactional: what this process is likely to use within a block (rounded, so that
+        # light traffic takes one slot at a time and none lapse).
         with self._stats_lock:
-            expected = math.ceil(self._local_demand * self._tuning.block_s)
+            expected = round(self._local_demand * self._tuning.block_s)
         return min(full, max(wanted, expected))
 
     def _top_up(self, first_taken_us: int, now_us: int) -> None:
@@ -320,10 +323,18 @@ class SendLimiter:
         full = block_size(self.budget().send_rate, self._tuning)
         if len(self._pools[lane]) * 2 >= full:
             return
-        self._reserve(lane, full, latest_first_us=None, blocking=False)
+        # The same stripe only: a block on another would overlap the one being spent, and the
+        # process would have to send twice as fast.
+        self._reserve(lane, full, latest_first_us=None, blocking=False, own_stripe=True)
 
     def _reserve(
-        self, lane: Lane, wanted: int, *, latest_first_us: int | None, blocking: bool
+        self,
+        lane: Lane,
+        wanted: int,
+        *,
+        latest_first_us: int | None,
+        blocking: bool,
+        own_stripe: bool = False,
     ) -> _Outcome:
         lock = self._reserve_locks[lane]
         if not lock.acquire(blocking=blocking):
@@ -350,6 +361,8 @@ class SendLimiter:
                     draw=self._rng.random,
                     latest_first_us=latest_first_us if lane is Lane.TRANSACTIONAL else None,
                     demand=reported if lane is Lane.TRANSACTIONAL else None,
+                    stripe=self._stripe,
+                    only_own_stripe=own_stripe,
                 )
                 if plan.state is None:
                     if lane is Lane.TRANSACTIONAL and not fresh:
@@ -360,21 +373,24 @@ class SendLimiter:
                         continue
                     # Campaigns: the chain and the hour counts only grow, so a refusal on a
                     # cached item stands, at no request.
-                    return self._deny(lane, plan)
+                    return self._deny(lane, plan, own_stripe=own_stripe)
                 if (
-                    lane is Lane.CAMPAIGN
-                    and not fresh
-                    and now_us < self._contended_until_us
+                    not fresh
                     and now_us - seen_us > PEEK_AFTER_S * MICROS
+                    and (lane is Lane.TRANSACTIONAL or now_us < self._contended_until_us)
                 ):
-                    # Others waiting for the same opening may have taken it: a read costs
-                    # less than a lost write, and the item takes more reads than writes.
+                    # Others may have moved the item: a read costs less than a lost write, and
+                    # the item takes more reads than writes. Transactional email always looks
+                    # (campaigns leave it new free slots with every block); campaigns look
+                    # while other workers wait for the same openings.
                     fresh = True
                     self._set_state(self._table.load(self._name))
                     continue
                 current = self._save(plan.state, state.version, now_us)
                 if current is None:
                     self._set_state(plan.state)
+                    if plan.stripe is not None:
+                        self._stripe = plan.stripe
                     if lane is Lane.TRANSACTIONAL:
                         with self._stats_lock:
                             self._unreported_demand -= reported
@@ -409,11 +425,12 @@ class SendLimiter:
         # find the chain moved instead of all colliding.
         return int(self._rng.random() * self._tuning.block_s * MICROS / 2)
 
-    def _deny(self, lane: Lane, plan: Plan) -> _Outcome:
+    def _deny(self, lane: Lane, plan: Plan, *, own_stripe: bool) -> _Outcome:
         retry_at_us = plan.retry_at_us
         if plan.reason is DenyReason.RATE_LIMITED and lane is Lane.CAMPAIGN:
             retry_at_us += self._jitter_us()
-            self._not_before_us[lane] = retry_at_us
+            if own_stripe:  # no top-up before then
+                self._not_before_us[lane] = retry_at_us
         return _Outcome(False, plan.reason, retry_at_us)
 
 
@@ -468,6 +485,7 @@ def tuning_from(settings: LimiterSettings) -> Tuning:
         transactional_max_share=settings.transactional_max_share,
         transactional_half_life_s=settings.transactional_demand_half_life_seconds,
         transactional_quota_reserve_fraction=settings.transactional_quota_reserve_fraction,
+        worker_send_rate=settings.limiter_worker_send_rate,
     )
 
 

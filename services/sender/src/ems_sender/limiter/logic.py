@@ -1,11 +1,16 @@
 """The limiter's arithmetic, as pure functions on `LimiterState` (no clock, no AWS).
 
-One chain of send slots, shared by every sender: a reservation takes the next `n` slots from
-`max(now, next_slot)`, each one spacing apart, and moves `next_slot` past them. Every slot ever
-handed out is therefore at least one spacing from every other, and a send may start only in
-`[slot, slot + tolerance]`; with spacing `(1 + tolerance) / R` no window of one second can
-hold more than R sends, whichever worker holds which slot. Unused slots are simply lost (no
-credit accumulates), so there is no burst after an idle spell either.
+One grid of send slots, shared by every sender: slot times are whole multiples of one spacing
+`(1 + tolerance) / R`. A send may start only in `[slot, slot + tolerance]` and no slot is ever
+handed out twice, so no window of one second can hold more than R sends, whichever worker
+holds which slot. Unused slots are simply lost (no credit accumulates): no burst after an idle
+spell either.
+
+The grid is dealt out in K interleaved stripes (stripe j owns every K-th slot, from j): a
+reservation takes the next `n` slots of one stripe from `max(now, that stripe's next)`. A
+worker holding a block therefore has to keep up with R/K, not R: with K = R / (what one
+sender process sends a second), every process can spend its blocks and the rate scales with
+the number of processes.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from ems_sender.limiter.model import (
     Tuning,
 )
 
-# Bounds the free transactional slots kept in the item (and so the item's size).
-MAX_TRANSACTIONAL_SLOTS: Final = 256
+MIN_BLOCK_SLOTS: Final = 8
+# Bounds the stripes and the free transactional slots kept in the item (and its size).
+MAX_STRIPES: Final = 64
+MAX_TRANSACTIONAL_SLOTS: Final = 64
 # When SES's own count is what exhausts the quota, ask SES again after this long.
 QUOTA_RECHECK_S: Final = 300
 
@@ -45,6 +52,7 @@ class Plan:
     state: LimiterState | None = None
     reason: DenyReason | None = None
     retry_at_us: int = 0
+    stripe: int | None = None  # the stripe a campaign block came from
 
 
 def effective_rate(send_rate: float) -> float:
@@ -60,10 +68,31 @@ def slot_spacing_us(send_rate: float, tolerance_s: float) -> int:
     return math.ceil((1 + tolerance_s) * MICROS / effective_rate(send_rate))
 
 
+def stripe_count(send_rate: float, tuning: Tuning) -> int:
+    """Stripes the grid is dealt in: enough that one worker keeps up with one stripe."""
+    pace = MICROS / slot_spacing_us(send_rate, tuning.pacing_tolerance_s)
+    return max(1, min(MAX_STRIPES, math.ceil(pace / tuning.worker_send_rate - 1e-9)))
+
+
 def block_size(send_rate: float, tuning: Tuning) -> int:
-    """Slots per block: `block_s` of sending at the full rate, at least one."""
-    spacing = slot_spacing_us(send_rate, tuning.pacing_tolerance_s)
-    return max(1, math.floor(tuning.block_s * MICROS / spacing))
+    """Slots per block, on one stripe: about `block_s` of sending.
+
+    At least MIN_BLOCK_SLOTS (at low rates a quarter second is two or three emails, and every
+    block costs requests), but reaching no further than half the campaign lookahead: a worker
+    takes its next block on its stripe while it spends the current one.
+    """
+    stripe_spacing = slot_spacing_us(send_rate, tuning.pacing_tolerance_s) * stripe_count(
+        send_rate, tuning
+    )
+    nominal = math.floor(tuning.block_s * MICROS / stripe_spacing)
+    longest = math.floor(tuning.campaign_lookahead_s * MICROS / 2 / stripe_spacing) + 1
+    return max(1, min(max(nominal, MIN_BLOCK_SLOTS), longest))
+
+
+def align(at_us: int, stripe: int, stripes: int, spacing_us: int) -> int:
+    """The first slot of `stripe` at or after `at_us`."""
+    index = -(-at_us // spacing_us)  # ceil
+    return (index + (stripe - index) % stripes) * spacing_us
 
 
 def late_limit_us(tuning: Tuning) -> int:
@@ -159,6 +188,15 @@ def free_positions(total: int, free: int) -> frozenset[int]:
     return frozenset(math.floor((j + 0.5) * total / free) for j in range(free))
 
 
+def regrid(state: LimiterState, spacing_us: int, stripes: int) -> LimiterState:
+    """The state on this grid: if the rate or the stripes changed, every stripe restarts
+    after every slot already handed out, so old and new slots never come closer than that."""
+    if state.spacing_us == spacing_us and len(state.stripes_next_us) == stripes:
+        return state
+    latest = max(state.stripes_next_us, default=0)
+    return replace(state, spacing_us=spacing_us, stripes_next_us=(latest,) * stripes)
+
+
 def _prune(state: LimiterState, now_us: int) -> LimiterState:
     return replace(
         state,
@@ -185,13 +223,16 @@ def plan_reservation(
     draw: Callable[[], float],
     latest_first_us: int | None = None,
     demand: int | None = None,
+    stripe: int | None = None,
+    only_own_stripe: bool = False,
 ) -> Plan:
     """Reserve up to `wanted` slots for `lane` against `state`.
 
-    Campaigns take a run of slots from the chain, at most `campaign_lookahead_s` ahead of now,
-    leaving some free for the transactional lane; transactional email takes those free slots
-    first, then the chain's next ones (pushing campaigns back), as long as its first slot is
-    no later than `latest_first_us`; `demand` (default: the slots granted) is the number of
+    Campaigns take a run of slots of one stripe (their own `stripe` if open, or only that one
+    with `only_own_stripe`), reaching at most `campaign_lookahead_s` ahead of now, and leave some
+    free for the transactional lane; transactional email takes those free slots first, then
+    the grid's next ones (pushing campaigns back), as long as its first slot is no later than
+    `latest_first_us`; `demand` (default: the slots granted) is the number of
     transactional sends asked for since the last report, which feeds the shared estimate.
     Both lanes count against the 24 h quota as slots are granted.
     """
@@ -209,80 +250,116 @@ def plan_reservation(
             )
         wanted = min(wanted, remaining)
     spacing = slot_spacing_us(budget.send_rate, tuning.pacing_tolerance_s)
-    start = max(now_us, state.next_slot_us)
+    state = regrid(state, spacing, stripe_count(budget.send_rate, tuning))
     if lane is Lane.CAMPAIGN:
         return _plan_campaign(
             state,
             wanted=wanted,
-            start=start,
             now_us=now_us,
-            spacing=spacing,
             budget=budget,
             tuning=tuning,
             draw=draw,
+            stripe=stripe,
+            only_own_stripe=only_own_stripe,
         )
     return _plan_transactional(
         state,
         wanted=wanted,
-        start=start,
         now_us=now_us,
-        spacing=spacing,
         tuning=tuning,
         latest_first_us=latest_first_us,
         demand=demand,
     )
 
 
+def _starts(state: LimiterState, now_us: int) -> list[int]:
+    """Each stripe's first free slot from now."""
+    stripes = len(state.stripes_next_us)
+    return [
+        align(max(now_us, nxt), j, stripes, state.spacing_us)
+        for j, nxt in enumerate(state.stripes_next_us)
+    ]
+
+
 def _plan_campaign(
     state: LimiterState,
     *,
     wanted: int,
-    start: int,
     now_us: int,
-    spacing: int,
     budget: Budget,
     tuning: Tuning,
     draw: Callable[[], float],
+    stripe: int | None,
+    only_own_stripe: bool,
 ) -> Plan:
+    stripes = len(state.stripes_next_us)
+    step = state.spacing_us * stripes  # between two slots of one stripe
+    # The whole block, free slots included, lies within the lookahead: that bounds how long
+    # a transactional email can find the grid taken ahead of it.
     lookahead_us = int(tuning.campaign_lookahead_s * MICROS)
-    if start > now_us + lookahead_us:
-        return Plan(reason=DenyReason.RATE_LIMITED, retry_at_us=start - lookahead_us)
+    longest = lookahead_us // step + 1
     share = transactional_share(state, budget, tuning, now_us)
     free = min(
         free_slot_count(wanted, share, draw()),
         MAX_TRANSACTIONAL_SLOTS - len(state.transactional_slots_us),
     )
+    if wanted + free > longest:  # shrink both, keeping the share
+        free = min(longest - 1, round(longest * free / (wanted + free)))
+        wanted = longest - free
     total = wanted + free
+    starts = _starts(state, now_us)
+    last_slot = [start + (total - 1) * step for start in starts]
+    own = stripe if stripe is not None and stripe < stripes else None
+    candidates = [own] if own is not None and only_own_stripe else range(stripes)
+    open_stripes = [j for j in candidates if last_slot[j] <= now_us + lookahead_us]
+    if not open_stripes:
+        return Plan(
+            reason=DenyReason.RATE_LIMITED,
+            retry_at_us=min(last_slot[j] for j in candidates) - lookahead_us,
+        )
+    # The worker's own stripe if it can (its blocks then follow one another), else the one
+    # whose slots come soonest: the one nobody may be serving.
+    stripe = own if own in open_stripes else min(open_stripes, key=starts.__getitem__)
+    start = starts[stripe]
     left_free = free_positions(total, free) if free > 0 else frozenset()
     campaign: list[int] = []
     transactional: list[int] = []
     for index in range(total):
-        (transactional if index in left_free else campaign).append(start + index * spacing)
+        (transactional if index in left_free else campaign).append(start + index * step)
+    nexts = list(state.stripes_next_us)
+    nexts[stripe] = start + total * step
     new_state = replace(
         state,
         version=state.version + 1,
-        next_slot_us=start + total * spacing,
-        transactional_slots_us=(*state.transactional_slots_us, *transactional),
+        stripes_next_us=tuple(nexts),
+        transactional_slots_us=tuple(sorted((*state.transactional_slots_us, *transactional))),
         sent_by_hour=_count_sends(state, now_us, wanted),
     )
-    return Plan(slots_us=tuple(campaign), state=new_state)
+    return Plan(slots_us=tuple(campaign), state=new_state, stripe=stripe)
 
 
 def _plan_transactional(
     state: LimiterState,
     *,
     wanted: int,
-    start: int,
     now_us: int,
-    spacing: int,
     tuning: Tuning,
     latest_first_us: int | None,
     demand: int | None,
 ) -> Plan:
-    held = state.transactional_slots_us  # sorted: campaigns append later blocks at the end
+    held = state.transactional_slots_us  # sorted
     from_held = held[:wanted]
-    from_chain = tuple(start + i * spacing for i in range(wanted - len(from_held)))
-    slots = (*from_held, *from_chain)
+    # The rest: the earliest free slots of any stripe, ahead of campaigns still to come.
+    starts = _starts(state, now_us)
+    step = state.spacing_us * len(starts)
+    nexts = list(state.stripes_next_us)
+    from_grid: list[int] = []
+    for _ in range(wanted - len(from_held)):
+        stripe = min(range(len(starts)), key=starts.__getitem__)
+        from_grid.append(starts[stripe])
+        starts[stripe] += step
+        nexts[stripe] = starts[stripe]
+    slots = tuple(sorted((*from_held, *from_grid)))
     if latest_first_us is not None and slots[0] > latest_first_us:
         return Plan(
             reason=DenyReason.RATE_LIMITED, retry_at_us=slots[0] - (latest_first_us - now_us)
@@ -290,7 +367,7 @@ def _plan_transactional(
     new_state = replace(
         state,
         version=state.version + 1,
-        next_slot_us=start + len(from_chain) * spacing if from_chain else state.next_slot_us,
+        stripes_next_us=tuple(nexts),
         transactional_slots_us=held[len(from_held) :],
         transactional_rate=add_to_rate(
             state.transactional_rate,

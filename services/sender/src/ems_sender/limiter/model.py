@@ -74,6 +74,7 @@ class Tuning:
     transactional_max_share: float = 0.5
     transactional_half_life_s: float = 30.0
     transactional_quota_reserve_fraction: float = 0.02
+    worker_send_rate: float = 20.0
 
 
 def _no_hours() -> Mapping[int, int]:
@@ -84,8 +85,8 @@ def _no_hours() -> Mapping[int, int]:
 class LimiterState:
     """The shared item, as plain values (times in integer microseconds since the epoch).
 
-    - `next_slot_us`: the first slot nobody holds yet (the schedule's end); every slot handed
-      out lies on one chain of slots at least one spacing apart.
+    - `spacing_us` and `stripes_next_us`: the grid (slots are whole multiples of the spacing)
+      and, per stripe, the first slot nobody holds yet; stripe j owns every K-th slot from j.
     - `transactional_slots_us`: slots campaigns left free inside their blocks, held for the
       transactional lane.
     - `transactional_rate` (emails/s, at `transactional_rate_at_us`): decaying estimate of
@@ -94,7 +95,8 @@ class LimiterState:
     """
 
     version: int = 0
-    next_slot_us: int = 0
+    spacing_us: int = 0
+    stripes_next_us: tuple[int, ...] = ()
     transactional_slots_us: tuple[int, ...] = ()
     transactional_rate: float = 0.0
     transactional_rate_at_us: int = 0

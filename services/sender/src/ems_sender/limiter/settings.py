@@ -89,6 +89,15 @@ class LimiterSettings(BaseSettings):
             " apart so that late sends never put more than the rate into any 1 s window"
         ),
     )
+    limiter_worker_send_rate: float = Field(
+        default=20.0,
+        gt=0,
+        description=(
+            "Emails per second one sender process can send (its threads / SES latency): the"
+            " slots are dealt in ceil(rate / this) interleaved stripes, so that a process"
+            " holding a block keeps up with it; set it too high and slots lapse unused"
+        ),
+    )
     transactional_headroom: float = Field(
         default=1.5,
         ge=1,
