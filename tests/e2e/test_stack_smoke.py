@@ -8,8 +8,10 @@ its events, DynamoDB, and the EventBridge rule.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,11 +26,67 @@ from ems_common.formats import (
     parse_ses_event,
 )
 from ems_common.settings import InfraSettings
+from ems_devstack.services import CAMPAIGN_SENDER_NAMES
 from ems_devstack.stack import LocalStackStack
 from ems_devstack.terraform import Terraform
 from tests.e2e.waiting import collect_from_queue, eventually
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def senders_stopped(local_stack: LocalStackStack) -> Iterator[None]:
+    """No sender on the send queue, so the test is the consumer that never deletes."""
+    for name in CAMPAIGN_SENDER_NAMES:
+        local_stack.services.stop(name, grace_s=10)
+    yield
+    for name in CAMPAIGN_SENDER_NAMES:
+        local_stack.services.start(name, dict(os.environ))
+
+
+@pytest.fixture
+def events_tap(aws: AwsClients, settings: InfraSettings) -> Iterator[str]:
+    """A queue of the test's own on the SES events topic, subscribed as the tracker's queue is.
+
+    The tracker's queue has its consumer (and the stack's other traffic); reading this one
+    instead, the test sees every message the topic publishes and takes none from the tracker.
+    """
+    sqs, sns = aws.client("sqs"), aws.client("sns")
+    url = sqs.create_queue(QueueName=f"ems-smoke-tap-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": arn,
+                            "Condition": {
+                                "ArnEquals": {"aws:SourceArn": settings.ses_events_topic_arn}
+                            },
+                        }
+                    ],
+                }
+            )
+        },
+    )
+    subscription = sns.subscribe(
+        TopicArn=settings.ses_events_topic_arn,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    yield url
+    sns.unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=url)
 
 
 def test_every_setting_the_code_reads_is_a_terraform_output(
@@ -61,7 +119,7 @@ def test_assets_bucket_stores_and_returns_an_encrypted_object(
 
 
 def test_poison_message_lands_in_the_send_dlq_after_max_receive_count(
-    aws: AwsClients, settings: InfraSettings
+    aws: AwsClients, settings: InfraSettings, senders_stopped: None
 ) -> None:
     sqs = aws.client("sqs")
     attributes = sqs.get_queue_attributes(
@@ -106,24 +164,36 @@ def test_poison_message_lands_in_the_send_dlq_after_max_receive_count(
     assert receives == max_receive_count
 
 
-def test_topic_delivers_to_the_tracker_queue(aws: AwsClients, settings: InfraSettings) -> None:
-    marker = str(uuid.uuid4())
-    aws.client("sns").publish(
-        TopicArn=settings.ses_events_topic_arn, Message=json.dumps({"smoke": marker})
-    )
+def test_topic_delivers_to_the_tracker_queue_and_taps(
+    aws: AwsClients, settings: InfraSettings, events_tap: str
+) -> None:
+    sqs = aws.client("sqs")
+    tracker_arn = sqs.get_queue_attributes(
+        QueueUrl=settings.tracker_queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    sns = aws.client("sns")
+    # The tracker's queue is subscribed to the topic, raw (the SES event itself, no envelope)
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=settings.ses_events_topic_arn)
+    tracker = [s for s in subscriptions["Subscriptions"] if s["Endpoint"] == tracker_arn]
+    assert len(tracker) == 1, subscriptions["Subscriptions"]
+    attributes = sns.get_subscription_attributes(SubscriptionArn=tracker[0]["SubscriptionArn"])
+    assert attributes["Attributes"]["RawMessageDelivery"] == "true"
 
+    # And what is published reaches a queue subscribed the same way, unwrapped
+    marker = str(uuid.uuid4())
+    sns.publish(TopicArn=settings.ses_events_topic_arn, Message=json.dumps({"smoke": marker}))
     collect_from_queue(
-        aws.client("sqs"),
-        settings.tracker_queue_url,
+        sqs,
+        events_tap,
         lambda payload: isinstance(payload, dict) and payload.get("smoke") == marker,
         want=1,
         deadline_s=30,
-        what="the published message on the tracker queue",
+        what="the published message on a queue subscribed to the topic",
     )
 
 
-def test_templated_email_goes_out_and_its_events_reach_the_tracker_queue(
-    aws: AwsClients, settings: InfraSettings, localstack_url: str
+def test_templated_email_goes_out_and_its_events_reach_the_topic(
+    aws: AwsClients, settings: InfraSettings, localstack_url: str, events_tap: str
 ) -> None:
     ses = aws.client("ses")
     template = f"smoke-{uuid.uuid4().hex[:12]}"
@@ -159,11 +229,11 @@ def test_templated_email_goes_out_and_its_events_reach_the_tracker_queue(
     assert json.loads(mail["TemplateData"]) == {"name": "Ada"}
     assert mail["Destination"]["ToAddresses"] == ["ada@example.org"]
 
-    # And the configuration set published its Send and Delivery events to the tracker's queue,
+    # And the configuration set published its Send and Delivery events to the events topic,
     # in a form the event models parse, carrying EMS's tags
     payloads = collect_from_queue(
         aws.client("sqs"),
-        settings.tracker_queue_url,
+        events_tap,
         lambda payload: (
             isinstance(payload, dict) and payload.get("mail", {}).get("messageId") == message_id
         ),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 from botocore.exceptions import ClientError
 
 from ems_common.aws import AwsClients
+from ems_common.dal.dead_letters import REASON_ATTRIBUTE
 from ems_common.settings import InfraSettings
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 MAX_PEEK: Final = 10  # SQS's ReceiveMessage limit
 BODY_SHOWN: Final = 2_000
 PEEK_VISIBILITY_S: Final = 1  # peeked messages are back on the DLQ a second later
-REASON_ATTRIBUTE: Final = "reason"
 # StartMessageMoveTask's answer when the DLQ already has a running task.
 _TASK_RUNNING_HINTS: Final = ("already", "running", "in progress")
 

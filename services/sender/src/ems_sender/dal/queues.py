@@ -2,6 +2,8 @@
 
 from typing import TYPE_CHECKING, Final
 
+from ems_common.dal.dead_letters import dead_letter
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
@@ -24,8 +26,4 @@ class Requeue:
 
     def dead_letter(self, dlq_url: str, body: str, reason: str) -> None:
         """Put a message the sender cannot read on the DLQ, with why, for an operator."""
-        self._sqs.send_message(
-            QueueUrl=dlq_url,
-            MessageBody=body,
-            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
-        )
+        dead_letter(self._sqs, dlq_url, body, reason)
