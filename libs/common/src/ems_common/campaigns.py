@@ -144,8 +144,13 @@ class Campaign(BaseModel):
         default=None, description="How far the launcher got, and who holds the launch"
     )
     cancelled_at: datetime | None = None
+    completed_at: datetime | None = Field(
+        default=None, description="When every email reached a final sending state"
+    )
 
-    @field_validator("scheduled_at", "created_at", "updated_at", "launched_at", "cancelled_at")
+    @field_validator(
+        "scheduled_at", "created_at", "updated_at", "launched_at", "cancelled_at", "completed_at"
+    )
     @classmethod
     def _aware_utc(cls, value: datetime | None) -> datetime | None:
         if value is None:

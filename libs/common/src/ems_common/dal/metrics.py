@@ -1,0 +1,119 @@
+"""Campaign metrics: one counter item per (campaign, segment) in the campaigns table.
+
+Counters only ever move by `ADD`, inside the same DynamoDB transaction as the change to the
+email that caused them (the tracker's event, the sender's FAILED/SUPPRESSED), so a count can
+neither be lost nor taken twice. A campaign's numbers are its segments' items summed: one
+query, and no single hot item for every event of a large campaign.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from ems_common import keys
+from ems_common.campaigns import CampaignStatus, utc_iso, utc_now
+from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
+from ems_common.dal.items import from_item, to_item
+from ems_common.tracking import Metric
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+METRICS_SK_PREFIX: Final = "METRICS#"
+# Emails that carry no segment (transactional sends) are counted under this one.
+NO_SEGMENT: Final = "-"
+
+
+def metrics_key(campaign_id: str, segment: str | None) -> dict[str, Any]:
+    """The DynamoDB key of a segment's metrics item."""
+    return to_item(
+        {
+            keys.PARTITION_KEY: campaign_id,
+            keys.SORT_KEY: f"{METRICS_SK_PREFIX}{segment or NO_SEGMENT}",
+        }
+    )
+
+
+@dataclass
+class CampaignNumbers:
+    """A campaign's counters, in total and per segment."""
+
+    total: Counter[str] = field(default_factory=Counter)
+    segments: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+class CampaignMetrics:
+    """Reads the metrics items, and builds the transaction step that adds to one."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def add_step(
+        self, campaign_id: str, segment: str | None, deltas: Mapping[Metric, int]
+    ) -> dict[str, Any] | None:
+        """A TransactWriteItems `Update` adding `deltas` (None when there is nothing to add)."""
+        moved = {metric: n for metric, n in deltas.items() if n}
+        if not moved:
+            return None
+        names = {f"#m{i}": metric.value for i, metric in enumerate(moved)}
+        values = {f":m{i}": n for i, n in enumerate(moved.values())}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": metrics_key(campaign_id, segment),
+                "UpdateExpression": "ADD " + ", ".join(f"#m{i} :m{i}" for i in range(len(moved))),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+            }
+        }
+
+    def read(self, campaign_id: str) -> CampaignNumbers:
+        """Every segment's counters and their sum (one strongly consistent query)."""
+        numbers = CampaignNumbers()
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": keys.PARTITION_KEY, "#sk": keys.SORT_KEY},
+            ExpressionAttributeValues=to_item({":pk": campaign_id, ":prefix": METRICS_SK_PREFIX}),
+            ConsistentRead=True,
+        ):
+            for raw in page.get("Items", []):
+                item = from_item(raw)
+                segment = str(item[keys.SORT_KEY]).removeprefix(METRICS_SK_PREFIX)
+                counts: Counter[str] = Counter(
+                    {m.value: int(item[m.value]) for m in Metric if m.value in item}
+                )
+                numbers.segments[segment] = counts
+                numbers.total.update(counts)
+        return numbers
+
+
+def complete_if_finished(
+    campaigns: CampaignRepository, metrics: CampaignMetrics, campaign_id: str
+) -> bool:
+    """Mark a SENDING campaign COMPLETED once every accepted email reached a final state.
+
+    Called after a write that finished emails of the campaign; True if this call completed it.
+    """
+    campaign = campaigns.get(campaign_id)
+    if campaign is None or campaign.status is not CampaignStatus.SENDING:
+        return False
+    finished = metrics.read(campaign_id).total[Metric.FINISHED.value]
+    if finished < campaign.recipients.accepted:
+        return False
+    try:
+        campaigns.transition(
+            campaign_id,
+            expected=[CampaignStatus.SENDING],
+            to=CampaignStatus.COMPLETED,
+            action="complete",
+            changes={"completed_at": utc_iso(utc_now())},
+        )
+    except StatusConflictError:
+        return False  # another worker completed it (or it was cancelled) meanwhile
+    return True

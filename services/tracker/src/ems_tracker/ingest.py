@@ -1,0 +1,81 @@
+"""Turning one SES event (an SQS message from the events topic) into DynamoDB state.
+
+For each event: find its email (by the campaignId tag and recipient, else by SES message id),
+work out what it changes (`ems_common.tracking.apply_event`, plain Python), suppress hard
+bounces and complaints, then write the raw event, the email's fields and the campaign's
+counters in one transaction. A duplicate changes nothing; an event for an unknown message id
+is kept apart and counted; a message that is not an SES event goes to the DLQ with the reason.
+"""
+
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ems_common.dal.dead_letters import dead_letter
+from ems_common.dal.suppressions import SuppressionList
+from ems_common.formats.ses_event import MalformedEventError, parse_ses_event
+from ems_common.tracking import apply_event
+from ems_tracker.dal.emails import Applied, EmailEvents, event_name
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+logger = logging.getLogger(__name__)
+
+
+class ConflictError(RuntimeError):
+    """Other workers kept changing the email: the message is retried later."""
+
+
+@dataclass
+class Tracker:
+    """Applies SES events."""
+
+    events: EmailEvents
+    suppressions: SuppressionList
+    sqs: "SQSClient"
+    dlq_url: str
+    conflict_retries: int = 8
+    stats: Counter[str] = field(default_factory=Counter)
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+
+    def process(self, body: str) -> str | None:
+        """Apply one event; the campaign id if it finished an email of it (else None)."""
+        try:
+            event = parse_ses_event(body)
+        except MalformedEventError as error:
+            dead_letter(self.sqs, self.dlq_url, body, str(error))
+            self.stats["dead_lettered"] += 1
+            logger.warning("event dead-lettered: %s", error.reason)
+            return None
+        now = int(self.clock())
+        recipient = event.mail.destination[0] if event.mail.destination else None
+        kind = event_name(event)
+        for attempt in range(self.conflict_retries):
+            found = self.events.find(event.campaign_id, recipient, event.message_id)
+            if found is None:
+                kept = self.events.keep_unmatched(event, body, now)
+                self.stats["unmatched" if kept else "duplicates"] += 1
+                return None
+            ref, record = found
+            change = apply_event(record, event)
+            for suppression in change.suppress:
+                self.suppressions.add(
+                    suppression.address, reason=suppression.reason, source=f"ses:{kind}"
+                )
+            outcome = self.events.apply(ref, record, change, event=event, body=body, now=now)
+            if outcome is Applied.APPLIED:
+                self.stats[kind] += 1
+                self.stats["suppressed_addresses"] += len(change.suppress)
+                return ref.scope if change.finishes else None
+            if outcome is Applied.DUPLICATE:
+                self.stats["duplicates"] += 1
+                return None
+            self.stats["conflicts"] += 1
+            self.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter
+        raise ConflictError(f"{kind} event of {event.message_id}: still conflicting")
