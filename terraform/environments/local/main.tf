@@ -39,10 +39,11 @@ module "platform" {
   dynamodb_local         = true
   # LocalStack does not implement PutConfigurationSetDeliveryOptions.
   ses_tls_policy = null
+  # LocalStack keeps one event destination per configuration set, and the tracker needs
+  # the SNS one; the CloudWatch one is SES v2, which LocalStack does not emulate either.
+  ses_cloudwatch_destination_enabled = false
 
-  # A throwaway environment: destroy must always succeed. The SES CloudWatch
-  # destination stays off here: LocalStack keeps one event destination per
-  # configuration set, so it would displace the SNS one on a later apply.
+  # A throwaway environment: destroy must always succeed.
   force_destroy_buckets       = true
   kms_deletion_window_in_days = 7
 

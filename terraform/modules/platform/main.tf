@@ -10,6 +10,11 @@ locals {
 
   campaigns_status_index  = "status-date"
   emails_message_id_index = "message-id"
+
+  # The SES message tags every campaign send carries. The code's names are CAMPAIGN_ID_TAG and
+  # SEGMENT_ID_TAG in libs/common/src/ems_common/formats/tags.py: change both places together.
+  ses_campaign_id_tag = "campaignId"
+  ses_segment_id_tag  = "segmentId"
 }
 
 ################################################################################
@@ -150,6 +155,12 @@ module "ses" {
   tls_policy                     = var.ses_tls_policy
   sns_topic_arn                  = module.ses_events_topic.arn
   cloudwatch_destination_enabled = var.ses_cloudwatch_destination_enabled
+
+  # Metrics split per campaign and per segment; "none" for a message without the tag.
+  cloudwatch_dimension_tags = {
+    (local.ses_campaign_id_tag) = "none"
+    (local.ses_segment_id_tag)  = "none"
+  }
 }
 
 ################################################################################

@@ -103,9 +103,9 @@ variable "ses_tls_policy" {
 }
 
 variable "ses_cloudwatch_destination_enabled" {
-  description = "Whether SES also publishes event metrics to CloudWatch, by campaignId and segmentId message tags."
+  description = "Whether SES also publishes event metrics to CloudWatch, with the campaignId and segmentId message tags and the configuration set as dimensions. Turn it off only on LocalStack, which keeps one event destination per configuration set (the SNS one must win) and emulates no SES v2, which this destination uses."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "launcher_schedule_expression" {

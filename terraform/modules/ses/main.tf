@@ -20,21 +20,37 @@ resource "aws_ses_configuration_set" "this" {
   }
 }
 
-resource "aws_ses_event_destination" "cloudwatch" {
+locals {
+  # SES auto-tags every message with its configuration set: as a dimension the auto-tag takes its
+  # full name, and the set's name as default (SES developer guide, CloudWatch event destinations).
+  cloudwatch_dimensions = merge(
+    var.cloudwatch_dimension_tags,
+    { "ses:configuration-set" = var.configuration_set_name },
+  )
+}
+
+# SES v2 resource on the v1 configuration set (SES shares them): the v1 API has no
+# DELIVERY_DELAY or SUBSCRIPTION event types. Never created on LocalStack, which emulates no SES v2.
+resource "aws_sesv2_configuration_set_event_destination" "cloudwatch" {
   count = var.cloudwatch_destination_enabled ? 1 : 0
 
-  name                   = "${var.configuration_set_name}-cloudwatch"
   configuration_set_name = aws_ses_configuration_set.this.name
-  enabled                = true
-  matching_types         = var.event_types
+  event_destination_name = "${var.configuration_set_name}-cloudwatch"
 
-  dynamic "cloudwatch_destination" {
-    for_each = var.cloudwatch_dimension_tags
+  event_destination {
+    enabled              = true
+    matching_event_types = var.cloudwatch_event_types
 
-    content {
-      dimension_name = cloudwatch_destination.key
-      default_value  = cloudwatch_destination.value
-      value_source   = "messageTag"
+    cloud_watch_destination {
+      dynamic "dimension_configuration" {
+        for_each = local.cloudwatch_dimensions
+
+        content {
+          dimension_name          = dimension_configuration.key
+          default_dimension_value = dimension_configuration.value
+          dimension_value_source  = "MESSAGE_TAG"
+        }
+      }
     }
   }
 }
@@ -49,8 +65,6 @@ resource "aws_ses_event_destination" "sns" {
     topic_arn = var.sns_topic_arn
   }
 
-  # LocalStack (moto) keeps only the last event destination created per
-  # configuration set: creating the SNS one last keeps events flowing locally.
-  # It also treats destination names as account-wide, hence the set's name in them.
-  depends_on = [aws_ses_event_destination.cloudwatch]
+  # The only destination on LocalStack (moto), which keeps one per configuration set and
+  # treats destination names as account-wide, hence the set's name in them.
 }

@@ -30,22 +30,33 @@ variable "sns_topic_arn" {
 }
 
 variable "event_types" {
-  description = "SES event types published to the SNS topic (and to CloudWatch when enabled)."
+  description = "SES event types published to the SNS topic (what the tracker reads)."
   type        = list(string)
   default     = ["send", "reject", "bounce", "complaint", "delivery", "open", "click", "renderingFailure"]
 }
 
 variable "cloudwatch_destination_enabled" {
-  description = "Whether the configuration set also publishes event metrics to CloudWatch, with the campaignId and segmentId message tags as dimensions."
+  description = "Whether the configuration set also publishes event metrics to CloudWatch (dimensions: cloudwatch_dimension_tags plus ses:configuration-set). Off only where LocalStack stands in for SES: it keeps one event destination per configuration set (that one must be SNS) and emulates no SES v2, which this destination uses."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "cloudwatch_event_types" {
+  description = "SES event types published as CloudWatch metrics when cloudwatch_destination_enabled is true, in SES v2 spelling (the v1 API has no DELIVERY_DELAY or SUBSCRIPTION)."
+  type        = list(string)
+  default     = ["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"]
 }
 
 variable "cloudwatch_dimension_tags" {
-  description = "Message tags used as CloudWatch dimensions when cloudwatch_destination_enabled is true, with the value used when a message lacks the tag."
+  description = "Message tags that become CloudWatch dimensions, each mapped to the value published when a message lacks the tag. The configuration set's auto-tag ses:configuration-set is always added."
   type        = map(string)
-  default = {
-    campaignId = "none"
-    segmentId  = "none"
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name, default_value in var.cloudwatch_dimension_tags :
+      can(regex("^[A-Za-z0-9_:-]{1,256}$", name)) && can(regex("^[A-Za-z0-9_.@-]{1,256}$", default_value))
+    ])
+    error_message = "cloudwatch_dimension_tags: tag names may use only letters, digits, '_', '-' and ':', default values only letters, digits, '_', '-', '.' and '@' (1-256 characters each)."
   }
 }
