@@ -204,12 +204,29 @@ def test_throttling_requeues_the_rest_as_a_new_message_and_never_fails_the_messa
     assert rig.records.state("b@example.org") is None  # released: it will be claimed again
 
 
-def test_a_transient_error_leaves_the_message_for_redelivery_and_skips_what_was_sent() -> None:
+def test_a_transient_error_after_progress_requeues_the_rest_as_a_new_message() -> None:
     ses = Ses(fail={"b@example.org": TransientSendError("InternalFailure: 500")})
+    rig = _sender(ses=ses)
+
+    assert rig.sender.process(_body("a@example.org", "b@example.org", "c@example.org")) is (
+        Outcome.DONE
+    )
+
+    assert ses.sent == ["a@example.org"]
+    (_, rest, delay) = rig.requeue.later_calls[0]
+    assert [e.to_address for e in rest.emails] == ["b@example.org", "c@example.org"]
+    assert delay > 0
+    assert rig.records.state("b@example.org") is None  # released: it will be claimed again
+
+
+def test_a_transient_error_with_no_progress_leaves_the_message_for_redelivery() -> None:
+    # SQS redelivers it, and after maxReceiveCount such attempts moves it to the DLQ
+    ses = Ses(fail={"a@example.org": TransientSendError("InternalFailure: 500")})
     rig = _sender(ses=ses)
     body = _body("a@example.org", "b@example.org")
 
     assert rig.sender.process(body) is Outcome.RETRY
+    assert rig.requeue.later_calls == []
     assert rig.sender.process(body) is Outcome.DONE
 
     assert ses.sent == ["a@example.org", "b@example.org"]

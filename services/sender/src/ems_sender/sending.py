@@ -7,8 +7,11 @@ worker holds it), skip it if suppressed, wait for the limiter, call SES, record 
   message, delayed (a fresh receive count: throttling never ends in the DLQ).
 - Refused for good (MessageRejected, InvalidParameterValue, TemplateDoesNotExist, ...): the
   email is recorded FAILED with SES's reason and the batch goes on.
-- Failed this time (5xx, timeout): the message is retried by SQS (done emails are skipped then)
-  and reaches the DLQ after maxReceiveCount.
+- Failed this time (5xx, timeout): if this attempt sent something, the unsent rest goes back
+  on the queue as a new message after a backoff (progress earns a fresh receive count);
+  if it sent nothing, the message is left to SQS, retried after its visibility timeout
+  (done emails are skipped then) and moved to the DLQ after maxReceiveCount: an SES outage
+  or an email SES keeps failing ends there, an occasional 5xx never does.
 - A message that is not a send batch: onto the DLQ at once, with the reason.
 - A cancelled (or deleted) campaign: its emails are dropped, counted.
 """
@@ -26,6 +29,7 @@ from pydantic import ValidationError
 
 from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList, suppression_key
 from ems_common.faults import crash_point
 from ems_common.formats.campaign_file import CampaignFileLine
@@ -39,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 _CAMPAIGN_CACHE_SECONDS = 5.0
 _THROTTLE_BACKOFF_SECONDS = 2.0
+_TRANSIENT_BACKOFF_SECONDS = 5.0
 
 
 class SendGate(Protocol):
@@ -81,10 +86,12 @@ class Sender:
     dlq_url: str
     lane: Lane
     requeue_busy_after_s: float = 60.0
+    metrics: CampaignMetrics | None = None  # to complete a campaign whose last email failed
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:12]}")
     stats: SendCounts = field(default_factory=SendCounts)
     clock: Callable[[], float] = time.monotonic
     _campaign_cache: dict[str, tuple[float, CampaignStatus | None]] = field(default_factory=dict)
+    _finished: bool = field(default=False, init=False)
 
     def process(self, body: str) -> Outcome:
         """Handle one message body."""
@@ -114,23 +121,24 @@ class Sender:
         return status
 
     def _send_batch(self, batch: SendBatch) -> Outcome:
+        self._finished = False
+        outcome = self._send_emails(batch)
+        # Its last emails may be failed or suppressed ones: no SES event will complete it then.
+        if self._finished and self.metrics is not None:
+            complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
+        return outcome
+
+    def _send_emails(self, batch: SendBatch) -> Outcome:
         suppressed = self.suppressions.which(email.to_address for email in batch.emails)
         busy: list[CampaignFileLine] = []
+        progressed = False
         for index, email in enumerate(batch.emails):
             key = EmailKey(batch.campaign_id, email.to_address)
             segment = email.segment_id
-            claim = self.records.claim(key, owner=self.owner, segment=segment)
-            if claim is ClaimOutcome.DONE:
-                self.stats.add("already_done")
+            if not self._claim(key, email, busy):
                 continue
-            if claim is ClaimOutcome.BUSY:
-                busy.append(email)
-                continue
-            crash_point("sender.after_claim")
-            if claim is ClaimOutcome.RECLAIMED:
-                self.stats.add("reclaimed")  # its first sender died mid-send: maybe a duplicate
             if suppression_key(email.to_address) in suppressed:
-                self.records.complete(key, EmailState.SUPPRESSED, segment=segment)
+                self._record_final(key, EmailState.SUPPRESSED, segment=segment)
                 self.stats.add("suppressed")
                 continue
             retry_after = self.gate.wait_for_send(self.lane)
@@ -149,19 +157,47 @@ class Sender:
                 )
                 return Outcome.DONE
             except PermanentSendError as error:
-                self.records.complete(key, EmailState.FAILED, segment=segment, reason=str(error))
+                self._record_final(key, EmailState.FAILED, segment=segment, reason=str(error))
                 self.stats.add("failed")
                 continue
             except TransientSendError:
                 self.records.release(key, owner=self.owner)
                 self.stats.add("transient_errors")
+                if progressed:
+                    logger.warning("SES failed transiently; the rest is requeued", exc_info=True)
+                    self._later(
+                        batch, batch.emails[index:] + busy, _TRANSIENT_BACKOFF_SECONDS, "5xx"
+                    )
+                    return Outcome.DONE
                 logger.warning("SES failed transiently; the message will be retried", exc_info=True)
                 return Outcome.RETRY
             self.records.complete(key, EmailState.SENT, segment=segment, ses_message_id=message_id)
             self.stats.add("sent")
+            progressed = True
         if busy:
             self._later(batch, busy, self.requeue_busy_after_s, "held by another worker")
         return Outcome.DONE
+
+    def _claim(self, key: EmailKey, email: CampaignFileLine, busy: list[CampaignFileLine]) -> bool:
+        """Claim the email; False if it is done already or held by another worker (`busy`)."""
+        claim = self.records.claim(key, owner=self.owner, segment=email.segment_id)
+        if claim is ClaimOutcome.DONE:
+            self.stats.add("already_done")
+            return False
+        if claim is ClaimOutcome.BUSY:
+            busy.append(email)
+            return False
+        crash_point("sender.after_claim")
+        if claim is ClaimOutcome.RECLAIMED:
+            self.stats.add("reclaimed")  # its first sender died mid-send: maybe a duplicate
+        return True
+
+    def _record_final(
+        self, key: EmailKey, state: EmailState, *, segment: str, reason: str | None = None
+    ) -> None:
+        """Record an outcome no SES event will report (failed, suppressed), counted once."""
+        if self.records.complete(key, state, segment=segment, reason=reason):
+            self._finished = True
 
     def _later(
         self, batch: SendBatch, emails: list[CampaignFileLine], delay_s: float, why: str

@@ -18,6 +18,8 @@ from botocore.exceptions import ClientError
 from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
 from ems_common.dal.items import from_item, to_item
+from ems_common.dal.metrics import CampaignMetrics
+from ems_common.tracking import FINISHED_AT, Metric
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,6 +37,8 @@ class EmailState(StrEnum):
 
 
 FINAL_STATES: Final = frozenset({EmailState.SENT, EmailState.FAILED, EmailState.SUPPRESSED})
+# Outcomes no SES event will ever report: the sender counts them in the campaign's metrics.
+_COUNTED: Final = {EmailState.FAILED: Metric.FAILED, EmailState.SUPPRESSED: Metric.SUPPRESSED}
 
 
 class ClaimOutcome(StrEnum):
@@ -62,10 +66,17 @@ class EmailRecords:
     """The emails table."""
 
     def __init__(
-        self, client: "DynamoDBClient", table: str, *, claim_seconds: int, ttl_days: int
+        self,
+        client: "DynamoDBClient",
+        table: str,
+        *,
+        claim_seconds: int,
+        ttl_days: int,
+        metrics: CampaignMetrics | None = None,
     ) -> None:
         self._db = client
         self._table = table
+        self._metrics = metrics
         self._claim_seconds = claim_seconds
         self._ttl_seconds = ttl_days * 86_400
 
@@ -143,8 +154,12 @@ class EmailRecords:
         segment: str,
         ses_message_id: str | None = None,
         reason: str | None = None,
-    ) -> None:
-        """Record the outcome (SENT with its SES message id, FAILED with a reason, ...)."""
+    ) -> bool:
+        """Record the outcome (SENT with its SES message id, FAILED with a reason, ...).
+
+        FAILED and SUPPRESSED also count in the campaign's metrics, in the same transaction;
+        True when that made the email's final state known (the campaign may be complete).
+        """
         now = int(time.time())
         changes: dict[str, Any] = {
             "state": state.value,
@@ -157,12 +172,34 @@ class EmailRecords:
         if reason is not None:
             changes["reason"] = reason
         names = {f"#f{i}": name for i, name in enumerate(changes)}
-        self._db.update_item(
-            TableName=self._table,
-            Key=key.item_key(),
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_item(
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key.item_key(),
+            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(
                 {f":v{i}": value for i, value in enumerate(changes.values())}
             ),
+        }
+        metric = _COUNTED.get(state)
+        if metric is None or self._metrics is None:
+            self._db.update_item(**update)
+            return False
+        # Counted with the record, once: the first completion sets finished_at.
+        update["UpdateExpression"] += f", #f{len(changes)} = :v{len(changes)}"
+        names[f"#f{len(changes)}"] = FINISHED_AT
+        update["ExpressionAttributeValues"].update(
+            to_item({f":v{len(changes)}": changes["completed_at"]})
         )
+        update["ConditionExpression"] = f"attribute_not_exists(#f{len(changes)})"
+        steps: list[Any] = [
+            {"Update": update},
+            self._metrics.add_step(key.scope, segment, {metric: 1, Metric.FINISHED: 1}),
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=steps)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            return False  # completed before (a redelivery): counted then
+        return True

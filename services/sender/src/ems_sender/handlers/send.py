@@ -10,6 +10,7 @@ from typing import Any
 
 from ems_common.aws import AwsClients, client_config
 from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import EmailRecords
@@ -29,6 +30,7 @@ def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | Non
     # One attempt per SES call: the sender owns the retry policy (see dal/ses.py).
     ses_clients = AwsClients(config=client_config(max_attempts=1))
     dynamodb = clients.client("dynamodb")
+    metrics = CampaignMetrics(dynamodb, settings.campaigns_table)
     queue_url, dlq_url = (
         (settings.transactional_queue_url, settings.transactional_dlq_url)
         if lane is Lane.TRANSACTIONAL
@@ -40,6 +42,7 @@ def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | Non
             settings.emails_table,
             claim_seconds=settings.claim_seconds,
             ttl_days=settings.record_ttl_days,
+            metrics=metrics,
         ),
         ses=SesSender(ses_clients.client("ses")),
         requeue=Requeue(clients.client("sqs")),
@@ -52,6 +55,7 @@ def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | Non
         dlq_url=dlq_url,
         lane=lane,
         requeue_busy_after_s=settings.requeue_busy_after_seconds,
+        metrics=metrics,
     )
 
 
