@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from ems_common.campaigns import Campaign, CampaignStatus, LaunchCheckpoint, utc_iso, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
+from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.faults import crash_point
 from ems_launcher.dal.campaign_files import CampaignFileReader, CorruptPartError
 from ems_launcher.dal.send_queue import SendQueue
@@ -53,6 +54,8 @@ class Launcher:
     queue: SendQueue
     clock: Callable[[], datetime] = utc_now
     holder: str = ""
+    # To complete a campaign whose every email finished before it was marked SENDING.
+    metrics: CampaignMetrics | None = None
 
     def __post_init__(self) -> None:
         self.holder = self.holder or f"launcher-{uuid.uuid4().hex[:12]}"
@@ -214,6 +217,8 @@ class Launcher:
         except StatusConflictError:
             return LaunchResult.STOPPED
         logger.info("campaign %s: %d emails enqueued", campaign_id, enqueued)
+        if self.metrics is not None:
+            complete_if_finished(self.campaigns, self.metrics, campaign_id)
         return LaunchResult.SENT_TO_QUEUE
 
     def _fail(self, campaign_id: str, reason: str) -> None:

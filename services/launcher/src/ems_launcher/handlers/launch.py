@@ -10,6 +10,7 @@ from typing import Any
 
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.metrics import CampaignMetrics
 from ems_launcher.dal.campaign_files import CampaignFileReader
 from ems_launcher.dal.send_queue import SendQueue
 from ems_launcher.launcher import Launcher
@@ -29,6 +30,7 @@ def build_launcher(settings: LauncherSettings, clients: AwsClients | None = None
         ),
         files=CampaignFileReader(clients.client("s3"), settings.campaigns_bucket),
         queue=SendQueue(clients.client("sqs"), settings.send_queue_url),
+        metrics=CampaignMetrics(clients.client("dynamodb"), settings.campaigns_table),
     )
 
 
