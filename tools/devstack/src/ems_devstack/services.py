@@ -101,7 +101,21 @@ def local_services(config: StackConfig) -> list[LocalService]:
             )
             for worker in range(1, CAMPAIGN_SENDERS + 1)
         ),
+        LocalService(
+            TRACKER_NAME,
+            (
+                *runtime,
+                "sqs",
+                "--handler",
+                "ems_tracker.handlers.track:handler",
+                "--queue-url-env",
+                "EMS_TRACKER_QUEUE_URL",
+            ),
+        ),
     ]
+
+
+TRACKER_NAME = "tracker"
 
 
 # Sender processes on the campaign lane locally (Lambda's concurrency on AWS).
