@@ -1,4 +1,5 @@
-"""`ems campaign ...`: create, list, describe, reschedule, cancel and delete campaigns."""
+"""`ems campaign ...`: create, list, describe, reschedule, cancel and delete campaigns; follow
+their numbers (`metrics`) and look at one recipient's email (`recipient`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -19,23 +21,30 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from ems_cli.client import EmsClient, JsonObject
 from ems_cli.render import (
     campaign_summary,
     campaigns_table,
     make_console,
+    metrics_report,
     print_json,
     progress_text,
+    recipient_summary,
 )
 from ems_cli.session import EXIT_USAGE, Session, fail, reporting_errors, session_of
 
 VERIFYING: Final = "VERIFYING"
 UNSUCCESSFUL: Final = frozenset({"REJECTED", "FAILED"})
 DEFAULT_WAIT_S: Final = 900.0
+# While a campaign is in one of these, its numbers move as it sends: `metrics` keeps refreshing.
+SENDING_STATES: Final = frozenset({"LAUNCHING", "SENDING"})
+DEFAULT_REFRESH_S: Final = 5.0
 
 app = typer.Typer(
-    help="Create, list, describe, reschedule, cancel and delete email campaigns.",
+    help="Create, list, describe, reschedule, cancel and delete email campaigns; follow their"
+    " numbers and look at one recipient's email.",
     no_args_is_help=True,
 )
 
@@ -398,3 +407,133 @@ def _show(campaign: JsonObject, *, as_json: bool, headline: str | None = None) -
     if headline:
         console.print(headline, markup=False)
     console.print(campaign_summary(campaign))
+
+
+@app.command()
+def metrics(
+    ctx: typer.Context,
+    campaign_id: CampaignId,
+    *,
+    watch: Annotated[
+        bool | None,
+        typer.Option(
+            "--watch/--once",
+            help="--watch: refresh while the campaign is LAUNCHING or SENDING, until it is done."
+            " --once: show the numbers once. Default: --watch on a terminal, --once otherwise"
+            " (pipes, scripts, --json).",
+            show_default=False,
+        ),
+    ] = None,
+    interval_s: Annotated[
+        float,
+        typer.Option(
+            "--interval", metavar="SECONDS", min=1, help="Seconds between refreshes with --watch."
+        ),
+    ] = DEFAULT_REFRESH_S,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the API's JSON answer instead of the table (with --watch: one JSON"
+            " document per line, at each refresh).",
+        ),
+    ] = False,
+) -> None:
+    """Show a campaign's numbers as a table: sent, delivered, bounced, complained, opened,
+    clicked, failed, suppressed ..., in total and per segment, with rates as percentages.
+
+    While the campaign is LAUNCHING or SENDING the table refreshes until it is COMPLETED (or
+    cancelled); Ctrl-C stops watching. Opens and clicks keep coming in after that: run it again.
+
+    Examples:
+
+        ems campaign metrics summer-2025
+
+        ems campaign metrics summer-2025 --watch --interval 10
+    """
+    session = session_of(ctx)
+    console = make_console()
+    asked_to_watch = watch is True
+    if watch is None:
+        watch = console.is_terminal and not as_json
+    with reporting_errors(session), session.client() as client:
+        current = client.campaign_metrics(campaign_id)
+        if not (watch and current.get("status") in SENDING_STATES):
+            _print_metrics(console, current, as_json=as_json)
+            if asked_to_watch:
+                make_console(stderr=True).print(
+                    f"Campaign {campaign_id} is {current.get('status')}, not sending:"
+                    " its numbers were shown once.",
+                    markup=False,
+                )
+            return
+        try:
+            _watch_metrics(client, session, console, current, interval_s, as_json=as_json)
+        except KeyboardInterrupt:
+            return  # stopping the watch is the usual way out: not an error
+
+
+def _print_metrics(console: Console, metrics: JsonObject, *, as_json: bool) -> None:
+    if as_json:
+        print_json(metrics)
+    else:
+        console.print(metrics_report(metrics))
+
+
+def _watch_metrics(
+    client: EmsClient,
+    session: Session,
+    console: Console,
+    current: JsonObject,
+    interval_s: float,
+    *,
+    as_json: bool,
+) -> None:
+    """Refresh until the campaign leaves LAUNCHING/SENDING: redrawn in place on a terminal,
+    a new table (or JSON line) per change elsewhere."""
+    campaign_id = str(current.get("campaign_id"))
+    if as_json or not console.is_terminal:
+        last: JsonObject | None = None
+        while True:
+            if current != last:
+                if as_json:
+                    print(json.dumps(current, ensure_ascii=False), flush=True)
+                else:
+                    console.print(metrics_report(current))
+                last = current
+            if current.get("status") not in SENDING_STATES:
+                return
+            session.sleep(interval_s)
+            current = client.campaign_metrics(campaign_id)
+    footer = Text(f"Refreshing every {interval_s:g} s while it sends; Ctrl-C stops.", style="dim")
+    with Live(console=console, auto_refresh=False) as live:
+        while current.get("status") in SENDING_STATES:
+            live.update(Group(metrics_report(current), footer), refresh=True)
+            session.sleep(interval_s)
+            current = client.campaign_metrics(campaign_id)
+        live.update(metrics_report(current), refresh=True)
+
+
+@app.command()
+def recipient(
+    ctx: typer.Context,
+    campaign_id: CampaignId,
+    address: Annotated[
+        str, typer.Argument(help="The recipient's email address.", show_default=False)
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one recipient's email in a campaign: its status (QUEUED ... DELIVERED, OPENED,
+    CLICKED, BOUNCED ...), when each thing happened, and the SES events behind it.
+
+    Example:
+
+        ems campaign recipient summer-2025 ann@example.com
+    """
+    session = session_of(ctx)
+    with reporting_errors(session), session.client() as client:
+        answer = client.get_recipient(campaign_id, address)
+    if as_json:
+        print_json(answer)
+    else:
+        make_console().print(recipient_summary(answer))

@@ -2,7 +2,7 @@
 
 Every failure surfaces as one of two exceptions: `ApiError` when the API answered with an error
 (its status, message and the problems' JSON paths), `ApiUnreachableError` when no answer came.
-New routes (metrics, transactional email, templates, DLQ) are added as further methods here.
+New routes (transactional email, templates) are added as further methods here.
 """
 
 from __future__ import annotations
@@ -67,6 +67,15 @@ class CampaignPage:
     """One page of campaigns and the token for the next (None on the last page)."""
 
     campaigns: list[JsonObject]
+    next_page: str | None
+    raw: JsonObject
+
+
+@dataclass(frozen=True)
+class SuppressionPage:
+    """One page of the suppression list and the token for the next (None on the last page)."""
+
+    suppressions: list[JsonObject]
     next_page: str | None
     raw: JsonObject
 
@@ -180,6 +189,36 @@ class EmsClient:
     def redrive_dlq(self, queue: str) -> JsonObject:
         """POST /dlq/{queue}/redrive: move the DLQ's messages back to their queue."""
         return _object(self._request("POST", f"{_dlq_path(queue)}/redrive"))
+
+    def campaign_metrics(self, campaign_id: str) -> JsonObject:
+        """GET /campaigns/{id}/metrics: its numbers and rates, in total and per segment."""
+        return _object(self._request("GET", f"{_campaign_path(campaign_id)}/metrics"))
+
+    def get_recipient(self, campaign_id: str, address: str) -> JsonObject:
+        """GET /campaigns/{id}/recipients/{address}: that email's status, fields and events."""
+        path = f"{_campaign_path(campaign_id)}/recipients/{quote(address, safe='@')}"
+        return _object(self._request("GET", path))
+
+    def list_suppressions(
+        self, *, limit: int | None = None, page: str | None = None
+    ) -> SuppressionPage:
+        """GET /suppressions: one page of suppressed addresses."""
+        params = {
+            name: str(value)
+            for name, value in (("limit", limit), ("page", page))
+            if value is not None
+        }
+        raw = _object(self._request("GET", "/suppressions", params=params))
+        next_page = raw.get("next_page")
+        return SuppressionPage(
+            suppressions=list(raw.get("suppressions") or []),
+            next_page=next_page if isinstance(next_page, str) and next_page else None,
+            raw=raw,
+        )
+
+    def remove_suppression(self, address: str) -> None:
+        """DELETE /suppressions/{address}: EMS may send to the address again."""
+        self._request("DELETE", f"/suppressions/{quote(address, safe='@')}")
 
     # --- plumbing -----------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """`ems`: the command-line client for the EMS campaign API.
 
-The root takes the API's URL and key; each resource is a sub-app (`ems campaign ...`; later
-`ems email`, `ems template`, `ems dlq`), built the same way on `ems_cli.client.EmsClient`.
+The root takes the API's URL and key; each resource is a sub-app (`ems campaign ...`,
+`ems dlq ...`, `ems suppressions ...`; later `ems email`, `ems template`), built the same way
+on `ems_cli.client.EmsClient`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ems_cli import campaigns, dlq
+from ems_cli import campaigns, dlq, suppressions
 from ems_cli.config import KEY_ENV, URL_ENV
 from ems_cli.session import Session
 
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(suppressions.app, name="suppressions")
 
 
 @app.callback()

@@ -236,3 +236,183 @@ def make_console(*, stderr: bool = False) -> Console:
     Messages on stderr are soft-wrapped: the terminal wraps them, so they copy and grep whole.
     """
     return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+
+
+# --- tracking: a campaign's numbers, one recipient, the suppression list ----------------------
+
+# (row label, count field, the rate shown next to it): the API's names, in reading order.
+METRIC_ROWS: Final = (
+    ("Recipients", "total", None),
+    ("Sent", "sent", None),
+    ("Delivered", "delivered", "delivery_rate"),
+    ("Bounced", "bounced", "bounce_rate"),
+    ("  hard", "bounced_hard", None),
+    ("  soft", "bounced_soft", None),
+    ("Complained", "complained", "complaint_rate"),
+    ("Rejected", "rejected", None),
+    ("Opened", "opened", "open_rate"),
+    ("  opens", "opened_total", None),
+    ("Clicked", "clicked", "click_rate"),
+    ("  clicks", "clicked_total", None),
+    ("Rendering failures", "rendering_failures", None),
+    ("Delivery delays", "delivery_delays", None),
+    ("Unsubscribed", "unsubscribed", None),
+    ("Failed", "failed", None),
+    ("Suppressed", "suppressed", None),
+    ("Finished", "finished", "progress"),
+)
+NO_SEGMENT_LABEL: Final = "(no segment)"
+# Where an event says what happened, in SES's event JSON: (object, field) pairs to show.
+_EVENT_DETAILS: Final = (
+    ("bounce", "bounceType"),
+    ("bounce", "bounceSubType"),
+    ("complaint", "complaintFeedbackType"),
+    ("deliveryDelay", "delayType"),
+    ("reject", "reason"),
+    ("failure", "errorMessage"),
+    ("click", "link"),
+    ("delivery", "smtpResponse"),
+)
+
+
+def rate_text(rate: object) -> str:
+    """A rate (a fraction, as the API sends it) as a percentage: `98.5%`; empty when unknown."""
+    return f"{100 * rate:.1f}%" if isinstance(rate, int | float) else ""
+
+
+def metrics_report(metrics: JsonObject) -> RenderableType:
+    """A campaign's headline (status, progress) and its numbers: a row per count, a column for
+    the total and one per segment, rates as percentages next to their counts."""
+    rates = metrics.get("rates") or {}
+    headline = Text.assemble(
+        ("Campaign ", "bold"), (str(metrics.get("campaign_id", "?")), "bold"), "  "
+    )
+    headline.append_text(status_text(metrics.get("status")))
+    headline.append(
+        f"  {_n(metrics.get('finished', 0))} of {_n(metrics.get('total', 0))} emails finished"
+    )
+    if rate_text(rates.get("progress")):
+        headline.append(f" ({rate_text(rates.get('progress'))})")
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("", no_wrap=True)
+    columns: list[JsonObject] = [metrics, *(metrics.get("segments") or [])]
+    table.add_column("Total", justify="right", no_wrap=True)
+    for segment in columns[1:]:
+        name = str(segment.get("segment_id", "?"))
+        table.add_column(NO_SEGMENT_LABEL if name == "-" else name, justify="right")
+    for label, count, rate in METRIC_ROWS:
+        sub_row = label.startswith(" ")
+        cells = [Text(label, style="dim" if sub_row else "")]
+        for column in columns:
+            cell = Text(_n(column.get(count, 0)), style="dim" if sub_row else "")
+            shown = rate_text((column.get("rates") or {}).get(rate)) if rate else ""
+            if shown:
+                cell.append(f" {shown:>6}", style="dim")
+            cells.append(cell)
+        table.add_row(*cells)
+    return Group(headline, table)
+
+
+def recipient_summary(recipient: JsonObject) -> RenderableType:
+    """One recipient's email: its status, what happened when, and its events."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("Status", Text(str(recipient.get("status", "?")), style="bold"))
+    for label, key in (("Segment", "segment_id"), ("SES message", "ses_message_id")):
+        facts.add_row(label, Text(str(recipient.get(key) or "-")))
+    if recipient.get("reason"):
+        facts.add_row("Reason", Text(str(recipient["reason"]), style="red"))
+    for label, key in (
+        ("Taken", "claimed_at"),
+        ("Sent", "sent_at"),
+        ("Delivered", "delivered_at"),
+        ("Delayed", "delayed_at"),
+        ("Bounced", "bounced_at"),
+        ("Complained", "complained_at"),
+        ("Rejected", "rejected_at"),
+        ("Rendering failed", "rendering_failed_at"),
+        ("First open", "opened_at"),
+        ("First click", "clicked_at"),
+        ("Unsubscribed", "unsubscribed_at"),
+    ):
+        if recipient.get(key):
+            text = when(recipient[key])
+            if key == "bounced_at" and recipient.get("bounce_type"):
+                text.append(f"  {recipient['bounce_type']}")
+            facts.add_row(label, text)
+    facts.add_row("Opens", Text(_n(recipient.get("opens", 0))))
+    facts.add_row("Clicks", Text(_n(recipient.get("clicks", 0))))
+
+    title = Text.assemble(
+        ("Recipient ", "bold"),
+        (str(recipient.get("address", "?")), "bold"),
+        " of campaign ",
+        (str(recipient.get("campaign_id", "?")), "bold"),
+    )
+    parts: list[RenderableType] = [title, facts]
+    events = recipient.get("events") or []
+    if events:
+        table = Table(
+            title="Events" + (" (the newest)" if recipient.get("older_events_left_out") else ""),
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+        )
+        table.add_column("Occurred (UTC)", no_wrap=True)
+        table.add_column("Event", no_wrap=True)
+        table.add_column("Detail", overflow="fold")
+        for event in events:
+            table.add_row(
+                Text(_utc_time(event.get("occurred_at"))),
+                Text(str(event.get("event_type", "?"))),
+                Text(_event_detail(event.get("event"))),
+            )
+        parts.append(table)
+    else:
+        parts.append(Text("No SES event kept for this email yet.", style="dim"))
+    return Group(*parts)
+
+
+def _event_detail(event: object) -> str:
+    """What the event says beyond its type: the bounce type, the clicked link, ..."""
+    if not isinstance(event, dict):
+        return ""
+    found = [
+        str(section[name])
+        for key, name in _EVENT_DETAILS
+        if isinstance(section := event.get(key), dict) and section.get(name)
+    ]
+    return " ".join(found)
+
+
+def _utc_time(moment: object) -> str:
+    """`2030-01-01 09:00:04.500` for an event: to the millisecond, events come close together."""
+    if not isinstance(moment, str) or not moment:
+        return "-"
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.isoformat(sep=" ", timespec="milliseconds").removesuffix("+00:00")
+
+
+def suppressions_table(suppressions: list[JsonObject]) -> Table:
+    """One row per suppressed address: why, by what, since when."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    # Addresses are copied into `ems suppressions remove`: never shortened.
+    table.add_column("Address", overflow="fold", min_width=12)
+    table.add_column("Reason", overflow="fold")
+    table.add_column("Source", no_wrap=True)
+    table.add_column("Since (UTC)", no_wrap=True)
+    for suppression in suppressions:
+        table.add_row(
+            Text(str(suppression.get("address", "?"))),
+            Text(str(suppression.get("reason") or "-")),
+            Text(str(suppression.get("source") or "-")),
+            Text(_short_utc(suppression.get("suppressed_at"))),
+        )
+    return table

@@ -11,8 +11,15 @@ from ems_scheduler.api.auth import API_KEY_HEADER, require_api_key
 from ems_scheduler.api.campaigns import campaigns_api
 from ems_scheduler.api.dlq import dlq_api
 from ems_scheduler.api.errors import register_error_handlers, validation_error_response
+from ems_scheduler.api.tracking import suppressions_api, tracking_api
 from ems_scheduler.api.views import HealthView
 from ems_scheduler.dal.dead_letters import DeadLetterQueues, SqsDeadLetters
+from ems_scheduler.dal.tracking_reads import (
+    DynamoTrackingReads,
+    LazySuppressionList,
+    Suppressions,
+    TrackingReads,
+)
 from ems_scheduler.service import CampaignService
 from ems_scheduler.settings import SchedulerSettings
 
@@ -23,8 +30,13 @@ def create_app(
     settings: SchedulerSettings,
     service: CampaignService,
     dead_letters: DeadLetterQueues | None = None,
+    tracking: TrackingReads | None = None,
+    suppressions: Suppressions | None = None,
 ) -> OpenAPI:
-    """The API app for these settings and this campaign service (and DLQs: SQS's by default)."""
+    """The API app for these settings and this campaign service.
+
+    The DLQs, tracking tables and suppression list default to the AWS ones in `settings`.
+    """
     app = OpenAPI(
         "ems_scheduler",
         info=Info(
@@ -32,7 +44,8 @@ def create_app(
             version=API_VERSION,
             description=(
                 "Create, list, describe, reschedule, cancel and delete email campaigns; inspect"
-                " and redrive the dead-letter queues."
+                " and redrive the dead-letter queues; read campaign metrics, each recipient's"
+                " email and events, and the suppression list."
                 f" Every route but /health needs the `{API_KEY_HEADER}` header."
             ),
         ),
@@ -46,6 +59,8 @@ def create_app(
     require_api_key(app, settings.api_key)
     app.register_api(campaigns_api(service))
     app.register_api(dlq_api(dead_letters or SqsDeadLetters.from_settings(settings)))
+    app.register_api(tracking_api(service, tracking or DynamoTrackingReads.from_settings(settings)))
+    app.register_api(suppressions_api(suppressions or LazySuppressionList.from_settings(settings)))
 
     @app.get("/health", responses={200: HealthView})
     def health() -> dict[str, Any]:

@@ -1,0 +1,381 @@
+"""Tracking routes: a campaign's numbers, one recipient's email and events, the suppression list.
+
+Thin like the campaign routes: they read through the tracking adapters and shape the answer
+with the views below. Addresses are personal data: they appear in answers to the caller who
+sent them, never in the logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+
+from ems_common import keys
+from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.dal.metrics import CampaignNumbers
+from ems_common.tracking import (
+    BOUNCE_TYPE,
+    BOUNCED_AT,
+    CLICKED_AT,
+    CLICKS,
+    COMPLAINED_AT,
+    DELAYED_AT,
+    DELIVERED_AT,
+    FINISHED_AT,
+    OPENED_AT,
+    OPENS,
+    REJECTED_AT,
+    RENDERING_FAILED_AT,
+    SENT_AT,
+    UNSUBSCRIBED_AT,
+    EmailStatus,
+    Metric,
+    email_status,
+    rates,
+)
+from ems_scheduler.api.errors import ApiError, ErrorView
+from ems_scheduler.api.views import CampaignPath
+from ems_scheduler.compiler.recipients import ADDRESS_MAX_LENGTH
+from ems_scheduler.dal.tracking_reads import (
+    MAX_EVENTS,
+    EventHistory,
+    RecordedEvent,
+    Suppressions,
+    TrackingReads,
+    decode_page_token,
+    encode_page_token,
+)
+from ems_scheduler.service import CampaignService
+
+_ERRORS: dict[str | int, type[BaseModel] | dict[Any, Any] | None] = {
+    400: ErrorView,
+    401: ErrorView,
+    403: ErrorView,
+    404: ErrorView,
+}
+
+# --- views ----------------------------------------------------------------------------------
+
+
+class RatesView(BaseModel):
+    """The usual rates, as fractions (0.25 is 25%); null while the divisor is 0."""
+
+    delivery_rate: float | None = Field(description="delivered / sent")
+    bounce_rate: float | None = Field(description="bounced (hard and soft) / sent")
+    complaint_rate: float | None = Field(description="complained / sent")
+    open_rate: float | None = Field(description="opened (unique) / delivered")
+    click_rate: float | None = Field(description="clicked (unique) / delivered")
+    progress: float | None = Field(description="finished / total")
+
+
+class MetricCounts(BaseModel):
+    """How many emails each event or outcome concerned (each email counted once, but totals)."""
+
+    total: int = Field(description="Accepted recipients: the emails to send")
+    sent: int = Field(description="SES accepted the email (Send)")
+    delivered: int = Field(description="The receiving server took it (Delivery)")
+    bounced: int = Field(description="Bounced, hard or soft (bounced_hard + bounced_soft)")
+    bounced_hard: int = Field(description="Permanent bounces: the address is suppressed")
+    bounced_soft: int = Field(description="Transient bounces only")
+    complained: int = Field(description="Marked as spam: the address is suppressed")
+    rejected: int = Field(description="SES rejected the email (virus)")
+    opened: int = Field(description="Emails opened at least once")
+    opened_total: int = Field(description="Every open")
+    clicked: int = Field(description="Emails with at least one click")
+    clicked_total: int = Field(description="Every click")
+    rendering_failures: int = Field(description="The template could not be rendered")
+    delivery_delays: int = Field(description="Emails whose delivery was delayed at least once")
+    unsubscribed: int = Field(description="Recipients who unsubscribed from everything")
+    failed: int = Field(description="Refused by SES for good at the send call")
+    suppressed: int = Field(description="Not sent: the address was on the suppression list")
+    finished: int = Field(description="Emails that reached a final sending state")
+    rates: RatesView
+
+    @staticmethod
+    def counted(counts: Mapping[str, int], total: int) -> dict[str, Any]:
+        """The count fields (and rates) from a metrics counter, by the API's names."""
+
+        def n(metric: Metric) -> int:
+            return int(counts.get(metric.value, 0))
+
+        return {
+            "total": total,
+            "sent": n(Metric.SENT),
+            "delivered": n(Metric.DELIVERED),
+            "bounced": n(Metric.BOUNCED_HARD) + n(Metric.BOUNCED_SOFT),
+            "bounced_hard": n(Metric.BOUNCED_HARD),
+            "bounced_soft": n(Metric.BOUNCED_SOFT),
+            "complained": n(Metric.COMPLAINED),
+            "rejected": n(Metric.REJECTED),
+            "opened": n(Metric.OPENED_UNIQUE),
+            "opened_total": n(Metric.OPENED_TOTAL),
+            "clicked": n(Metric.CLICKED_UNIQUE),
+            "clicked_total": n(Metric.CLICKED_TOTAL),
+            "rendering_failures": n(Metric.RENDERING_FAILURES),
+            "delivery_delays": n(Metric.DELIVERY_DELAYS),
+            "unsubscribed": n(Metric.UNSUBSCRIBED),
+            "failed": n(Metric.FAILED),
+            "suppressed": n(Metric.SUPPRESSED),
+            "finished": n(Metric.FINISHED),
+            "rates": RatesView.model_validate(rates(dict(counts), total)),
+        }
+
+
+class SegmentMetricsView(MetricCounts):
+    """One segment's numbers."""
+
+    segment_id: str = Field(description="The segment's list_name")
+
+
+class CampaignMetricsView(MetricCounts):
+    """A campaign's numbers, in total and per segment."""
+
+    campaign_id: str
+    status: CampaignStatus
+    segments: list[SegmentMetricsView]
+
+    @classmethod
+    def of(cls, campaign: Campaign, numbers: CampaignNumbers) -> CampaignMetricsView:
+        """The numbers of `campaign`.
+
+        Every compiled segment is listed (zeros until its events come), then any other segment
+        that has numbers.
+        """
+        totals = {segment.list_name: segment.accepted for segment in campaign.segments}
+        totals.update({name: 0 for name in sorted(numbers.segments) if name not in totals})
+        return cls(
+            campaign_id=campaign.campaign_id,
+            status=campaign.status,
+            segments=[
+                SegmentMetricsView(
+                    segment_id=name,
+                    **MetricCounts.counted(numbers.segments.get(name, {}), total),
+                )
+                for name, total in totals.items()
+            ],
+            **MetricCounts.counted(numbers.total, campaign.recipients.accepted),
+        )
+
+
+class RecipientEventView(BaseModel):
+    """One raw SES event of the email."""
+
+    event_type: str = Field(description="Send, Delivery, Open, Click, Bounce, ...")
+    occurred_at: datetime
+    ses_message_id: str | None
+    event: Any = Field(description="The event as SES published it (JSON)")
+
+    @classmethod
+    def of(cls, recorded: RecordedEvent) -> RecipientEventView:
+        """The view of a kept event."""
+        return cls(
+            event_type=recorded.event_type,
+            occurred_at=datetime.fromisoformat(recorded.occurred_at),
+            ses_message_id=recorded.ses_message_id,
+            event=recorded.event,
+        )
+
+
+class RecipientView(BaseModel):
+    """One recipient's email in a campaign: its status, when each thing happened, its events."""
+
+    campaign_id: str
+    address: str = Field(description="The recipient, lower-cased")
+    status: EmailStatus = Field(description="Derived from the fields below: the most telling")
+    segment_id: str | None
+    ses_message_id: str | None
+    reason: str | None = Field(description="Why SES refused it at the send call (FAILED)")
+    claimed_at: datetime | None = Field(description="When a sender took it")
+    completed_at: datetime | None = Field(description="When the sender finished with it")
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    delayed_at: datetime | None
+    bounced_at: datetime | None
+    bounce_type: str | None = Field(description="Permanent, Transient or Undetermined")
+    complained_at: datetime | None
+    rejected_at: datetime | None
+    rendering_failed_at: datetime | None
+    opened_at: datetime | None = Field(description="The first open")
+    opens: int
+    clicked_at: datetime | None = Field(description="The first click")
+    clicks: int
+    unsubscribed_at: datetime | None
+    finished_at: datetime | None = Field(description="When it reached a final sending state")
+    events: list[RecipientEventView] = Field(
+        description=f"Its newest raw events (at most {MAX_EVENTS}), oldest first"
+    )
+    older_events_left_out: bool = Field(description="Whether older events were not listed")
+
+    @classmethod
+    def of(
+        cls, campaign_id: str, address: str, record: Mapping[str, Any], history: EventHistory
+    ) -> RecipientView:
+        """The view of an email record and its events."""
+        times = (
+            SENT_AT,
+            DELIVERED_AT,
+            DELAYED_AT,
+            BOUNCED_AT,
+            COMPLAINED_AT,
+            REJECTED_AT,
+            RENDERING_FAILED_AT,
+            OPENED_AT,
+            CLICKED_AT,
+            UNSUBSCRIBED_AT,
+            FINISHED_AT,
+            "claimed_at",
+            "completed_at",
+        )
+        return cls(
+            campaign_id=campaign_id,
+            address=address.lower(),
+            status=email_status(dict(record)),
+            segment_id=record.get("segment_id"),
+            ses_message_id=record.get("ses_message_id"),
+            reason=record.get("reason"),
+            bounce_type=record.get(BOUNCE_TYPE),
+            opens=int(record.get(OPENS, 0)),
+            clicks=int(record.get(CLICKS, 0)),
+            events=[RecipientEventView.of(event) for event in history.events],
+            older_events_left_out=history.older_left_out,
+            **{name: record.get(name) for name in times},
+        )
+
+
+class SuppressionView(BaseModel):
+    """A suppressed address: EMS sends nothing to it."""
+
+    address: str = Field(description="Lower-cased")
+    reason: str | None = Field(description="e.g. hard bounce (General), complaint")
+    source: str | None = Field(description="What suppressed it, e.g. ses:Bounce")
+    suppressed_at: datetime | None
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> SuppressionView:
+        """The view of a suppressions table item."""
+        return cls(
+            address=str(item[keys.PARTITION_KEY]),
+            reason=item.get("reason"),
+            source=item.get("source"),
+            suppressed_at=item.get("suppressed_at"),
+        )
+
+
+class SuppressionPage(BaseModel):
+    """A page of the suppression list (in no particular order)."""
+
+    suppressions: list[SuppressionView]
+    next_page: str | None = Field(description="Pass as `page` for the next page; null at the end")
+
+
+class SuppressionQuery(BaseModel):
+    """Paging for the suppression list."""
+
+    limit: int = Field(default=50, ge=1, le=200)
+    page: str | None = Field(default=None, max_length=2048)
+
+
+# Sendable addresses are at most 254 ASCII characters: this also keeps keys within DynamoDB's.
+Address = Annotated[
+    str,
+    Field(
+        max_length=ADDRESS_MAX_LENGTH,
+        pattern=r"^[^\s@]+@[^\s@]+$",
+        description="An email address, in any case",
+    ),
+]
+
+
+class RecipientPath(CampaignPath):
+    """The campaign and the recipient's address in the URL."""
+
+    address: Address
+
+
+class SuppressionPath(BaseModel):
+    """The address in the URL."""
+
+    address: Address
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+def tracking_api(service: CampaignService, reads: TrackingReads) -> APIBlueprint:
+    """The /campaigns/{id}/metrics and /campaigns/{id}/recipients/{address} routes."""
+    api = APIBlueprint(
+        "tracking",
+        __name__,
+        url_prefix="/campaigns",
+        abp_tags=[Tag(name="tracking")],
+        abp_security=[{"api_key": []}],
+    )
+
+    @api.get("/<campaign_id>/metrics", responses={200: CampaignMetricsView, **_ERRORS})
+    def metrics(path: CampaignPath) -> dict[str, Any]:
+        """A campaign's numbers and rates, in total and per segment.
+
+        Sent, delivered, bounced, complained, opened, clicked, failed, suppressed ... They move
+        as SES events arrive, for days after the campaign completes (late opens and clicks).
+        """
+        campaign = service.get(path.campaign_id)
+        numbers = reads.metrics(campaign.campaign_id)
+        return CampaignMetricsView.of(campaign, numbers).model_dump(mode="json")
+
+    @api.get("/<campaign_id>/recipients/<path:address>", responses={200: RecipientView, **_ERRORS})
+    def recipient(path: RecipientPath) -> dict[str, Any]:
+        """One recipient's email: its status, when each event happened, and the raw events."""
+        campaign = service.get(path.campaign_id)
+        record = reads.email(campaign.campaign_id, path.address)
+        if record is None:
+            raise ApiError(404, "not_found", _no_email(campaign, path.address))
+        history = reads.events(campaign.campaign_id, path.address)
+        return RecipientView.of(campaign.campaign_id, path.address, record, history).model_dump(
+            mode="json"
+        )
+
+    return api
+
+
+def suppressions_api(suppressions: Suppressions) -> APIBlueprint:
+    """The /suppressions routes, bound to `suppressions`."""
+    api = APIBlueprint(
+        "suppressions",
+        __name__,
+        url_prefix="/suppressions",
+        abp_tags=[Tag(name="suppressions")],
+        abp_security=[{"api_key": []}],
+    )
+
+    @api.get("", responses={200: SuppressionPage, **_ERRORS})
+    def list_suppressions(query: SuppressionQuery) -> dict[str, Any]:
+        """A page of suppressed addresses, with why and since when."""
+        items, start = suppressions.page(limit=query.limit, start=decode_page_token(query.page))
+        return SuppressionPage(
+            suppressions=[SuppressionView.of(item) for item in items],
+            next_page=encode_page_token(start),
+        ).model_dump(mode="json")
+
+    @api.delete("/<path:address>", responses={204: None, **_ERRORS})
+    def remove(path: SuppressionPath) -> tuple[str, int]:
+        """Lift a suppression: EMS may send to the address again (404 if it is not suppressed)."""
+        if not suppressions.remove(path.address):
+            message = f"{path.address} is not on the suppression list: there is nothing to lift"
+            raise ApiError(404, "not_found", message)
+        return "", 204
+
+    return api
+
+
+def _no_email(campaign: Campaign, address: str) -> str:
+    if campaign.status is CampaignStatus.COMPLETED:
+        return f"{address} is not a recipient of campaign {campaign.campaign_id!r}"
+    # Records are written as senders take the emails: a queued recipient has none yet.
+    return (
+        f"{address} is not a recipient of campaign {campaign.campaign_id!r}, or no email to it"
+        f" has been sent yet (the campaign is {campaign.status.value})"
+    )

@@ -1,0 +1,117 @@
+"""`ems suppressions ...`: the addresses EMS does not send to, and lifting a suppression.
+
+EMS suppresses an address on a hard bounce or a complaint (and when it unsubscribes from
+everything); campaigns then reject it and senders skip it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ems_cli.client import JsonObject
+from ems_cli.render import make_console, print_json, suppressions_table
+from ems_cli.session import reporting_errors, session_of
+
+app = typer.Typer(
+    help="List the suppressed addresses (hard bounces, complaints) and lift a suppression.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON answer instead of the summary.")
+]
+
+
+@app.command("list")
+def list_suppressions(
+    ctx: typer.Context,
+    *,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=200, help="Addresses per page.")
+    ] = 50,
+    page: Annotated[
+        str | None,
+        typer.Option("--page", metavar="TOKEN", help="Start at this page (a next_page token)."),
+    ] = None,
+    all_pages: Annotated[
+        bool, typer.Option("--all", help="Follow next_page until the last page.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List suppressed addresses with why, by what and since when, 50 to a page.
+
+    Examples:
+
+        ems suppressions list
+
+        ems suppressions list --all --json
+    """
+    session = session_of(ctx)
+    suppressions: list[JsonObject] = []
+    with reporting_errors(session), session.client() as client:
+        current = client.list_suppressions(limit=limit, page=page)
+        suppressions += current.suppressions
+        seen = {page}
+        while all_pages and current.next_page is not None and current.next_page not in seen:
+            seen.add(current.next_page)
+            current = client.list_suppressions(limit=limit, page=current.next_page)
+            suppressions += current.suppressions
+    next_page = None if all_pages else current.next_page
+
+    if as_json:
+        print_json(
+            current.raw if not all_pages else {"suppressions": suppressions, "next_page": None}
+        )
+        return
+    console = make_console()
+    if not suppressions:
+        console.print("No suppressed addresses.", markup=False)
+    else:
+        console.print(suppressions_table(suppressions))
+    if next_page is not None:
+        console.print(
+            f"More addresses: add --all, or --page {next_page}", style="dim", markup=False
+        )
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    address: Annotated[
+        str, typer.Argument(help="The suppressed email address.", show_default=False)
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print {"address": ..., "removed": true} (the API answers with no body).',
+        ),
+    ] = False,
+) -> None:
+    """Lift a suppression: EMS may send to the address again (new campaigns accept it).
+
+    Do it only when the address works again or its owner asked: a complaint or hard bounce
+    that comes back hurts the sender's reputation. Asks first unless --yes.
+
+    Example:
+
+        ems suppressions remove ann@example.com --yes
+    """
+    session = session_of(ctx)
+    if not yes:
+        typer.confirm(
+            f"Lift the suppression of {address}? EMS may send to it again.",
+            default=False,
+            abort=True,
+        )
+    with reporting_errors(session), session.client() as client:
+        client.remove_suppression(address)
+    if as_json:
+        print_json({"address": address, "removed": True})
+    else:
+        make_console().print(
+            f"Lifted the suppression of {address}: EMS may send to it again.", markup=False
+        )
