@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from ems_common.aws import AwsClients
@@ -50,3 +51,14 @@ def aws(local_stack: LocalStackStack) -> AwsClients:
 def localstack_url(local_stack: LocalStackStack) -> str:
     """LocalStack's edge URL (for its /_aws/ses mailbox)."""
     return local_stack.config.localstack_url
+
+
+@pytest.fixture(scope="session")
+def api(local_stack: LocalStackStack) -> Iterator[httpx.Client]:
+    """An HTTP client for the running API, with the key `make up` made."""
+    with httpx.Client(
+        base_url=os.environ["EMS_API_URL"],
+        headers={"X-Api-Key": os.environ["EMS_API_KEY"]},
+        timeout=120,
+    ) as client:
+        yield client

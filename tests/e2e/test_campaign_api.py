@@ -7,9 +7,7 @@ checks what a user would: the answer, the campaign file in S3, the SES templates
 from __future__ import annotations
 
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +19,6 @@ from ems_common.campaign_files import campaign_prefix, manifest_key, part_key
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.formats import CampaignFileLine
 from ems_common.settings import InfraSettings
-from ems_devstack.stack import LocalStackStack
 from tests.e2e.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -30,17 +27,6 @@ TEMPLATE_HTML = (
     "<html><head><title>Hello {{name}}</title></head>"
     "<body><p>Hi {{name}}, your offer: {{offer}}</p>{{#if vip}}<p>VIP</p>{{/if}}</body></html>"
 )
-
-
-@pytest.fixture(scope="module")
-def api(local_stack: LocalStackStack) -> Iterator[httpx.Client]:
-    """An HTTP client for the running API, with the key `make up` made."""
-    with httpx.Client(
-        base_url=os.environ["EMS_API_URL"],
-        headers={"X-Api-Key": os.environ["EMS_API_KEY"]},
-        timeout=60,
-    ) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ proves the message really went back to the send queue.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,23 +17,11 @@ import pytest
 
 from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
-from ems_devstack.stack import LocalStackStack
 from tests.e2e.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 PROBE_REASON = "e2e: put here by test_dlq"
-
-
-@pytest.fixture(scope="module")
-def api(local_stack: LocalStackStack) -> Iterator[httpx.Client]:
-    """An HTTP client for the running API, with the key `make up` made."""
-    with httpx.Client(
-        base_url=os.environ["EMS_API_URL"],
-        headers={"X-Api-Key": os.environ["EMS_API_KEY"]},
-        timeout=60,
-    ) as client:
-        yield client
 
 
 @pytest.fixture

@@ -37,16 +37,6 @@ TEMPLATE = "<html><head><title>Hi {{name}}</title></head><body>Hi {{name}}</body
 
 
 @pytest.fixture(scope="module")
-def api(local_stack: LocalStackStack) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=os.environ["EMS_API_URL"],
-        headers={"X-Api-Key": os.environ["EMS_API_KEY"]},
-        timeout=120,
-    ) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def template_uri(aws: AwsClients, settings: InfraSettings) -> str:
     key = f"templates/launch-{uuid.uuid4().hex[:8]}.html"
     aws.client("s3").put_object(Bucket=settings.assets_bucket, Key=key, Body=TEMPLATE.encode())

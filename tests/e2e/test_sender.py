@@ -7,13 +7,11 @@ are sent by them. Tests that need a message in a given state enqueue it themselv
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,25 +22,15 @@ from ems_common.aws import AwsClients
 from ems_common.campaign_files import part_key
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.metrics import CampaignMetrics
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.settings import InfraSettings
-from ems_devstack.stack import LocalStackStack
-from tests.e2e.waiting import eventually
+from tests.e2e.waiting import eventually, take_dead_letter
 
 pytestmark = pytest.mark.e2e
 
 TEMPLATE = "<html><head><title>Hi {{name}}</title></head><body>Hi {{name}}, {{code}}</body></html>"
-
-
-@pytest.fixture(scope="module")
-def api(local_stack: LocalStackStack) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=os.environ["EMS_API_URL"],
-        headers={"X-Api-Key": os.environ["EMS_API_KEY"]},
-        timeout=120,
-    ) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -273,6 +261,9 @@ def test_a_permanent_error_fails_that_email_and_the_others_go_out(
 
     record = eventually(failed_record, deadline_s=30, what="the FAILED record")
     assert "TemplateDoesNotExist" in record["reason"]["S"]
+    # And it counts as failed in the campaign's metrics (no SES event will ever report it)
+    numbers = CampaignMetrics(dynamodb, settings.campaigns_table).read(campaign_id)
+    assert numbers.segments["s"]["failed"] == 1
 
 
 def test_a_message_that_is_not_a_batch_goes_to_the_dlq_with_its_reason(
@@ -282,22 +273,7 @@ def test_a_message_that_is_not_a_batch_goes_to_the_dlq_with_its_reason(
     sqs = aws.client("sqs")
     sqs.send_message(QueueUrl=settings.send_queue_url, MessageBody=json.dumps({"junk": marker}))
 
-    received = eventually(
-        lambda: next(
-            (
-                m
-                for m in sqs.receive_message(
-                    QueueUrl=settings.send_dlq_url,
-                    MaxNumberOfMessages=10,
-                    WaitTimeSeconds=1,
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
-                if marker in m["Body"]
-            ),
-            None,
-        ),
-        deadline_s=60,
-        what="the junk message in the send DLQ",
+    _, reason = take_dead_letter(
+        sqs, settings.send_dlq_url, marker, what="the junk message in the send DLQ"
     )
-    assert "not a send batch" in received["MessageAttributes"]["reason"]["StringValue"]
-    sqs.delete_message(QueueUrl=settings.send_dlq_url, ReceiptHandle=received["ReceiptHandle"])
+    assert "not a send batch" in reason

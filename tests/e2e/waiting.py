@@ -57,3 +57,21 @@ def collect_from_queue(
         return found if len(found) >= want else None
 
     return eventually(probe, deadline_s=deadline_s, what=what, interval_s=0)
+
+
+def take_dead_letter(sqs: SQSClient, dlq_url: str, marker: str, *, what: str) -> tuple[str, str]:
+    """Wait for the DLQ message whose body holds `marker`; delete it; (body, its reason)."""
+
+    def probe() -> dict[str, Any] | None:
+        response = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageAttributeNames=["All"],
+        )
+        found = (dict(m) for m in response.get("Messages", []) if marker in m["Body"])
+        return next(found, None)
+
+    message = eventually(probe, deadline_s=60, what=what, interval_s=0)
+    sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    return message["Body"], message["MessageAttributes"]["reason"]["StringValue"]
