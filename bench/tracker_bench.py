@@ -1,0 +1,133 @@
+"""Benchmark: how many SES events one tracker worker ingests a second, and at what DynamoDB cost.
+
+    .venv/bin/python -m bench.tracker_bench [--emails 500]
+
+Writes `emails` email records of a bench campaign (as the sender leaves them: SENT, with a
+message id) to the local stack's DynamoDB, then feeds one in-process tracker a realistic mix of
+events for them - Send and Delivery for every email, an Open for half, a Click for a fifth, a
+hard bounce and a complaint for one in fifty, and one in ten delivered twice - exactly as the
+SQS handler would. Counts every DynamoDB request the tracker makes (a botocore hook).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from ems_common.aws import AwsClients
+from ems_common.dal.items import to_item
+from ems_common.settings import InfraSettings
+from ems_tracker.handlers.track import build_tracker
+from ems_tracker.settings import TrackerSettings
+
+EVENTS: Final = Path(__file__).parents[1] / "tests" / "events"
+DEFAULT_EMAILS: Final = 500
+
+
+@dataclass(frozen=True)
+class TrackerFigures:
+    """What one run measured."""
+
+    events: int
+    seconds: float
+    requests: int
+
+    @property
+    def events_per_second(self) -> float:
+        """Events applied a second, one worker."""
+        return self.events / self.seconds
+
+    @property
+    def requests_per_event(self) -> float:
+        """DynamoDB requests per event (reads, transactions, suppressions)."""
+        return self.requests / self.events
+
+
+def _template(kind: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / f"ses_{kind}.json").read_text())
+    return loaded
+
+
+def _events(campaign_id: str, emails: list[tuple[str, str]], rng: random.Random) -> list[str]:
+    templates = {k: _template(k) for k in ("send", "delivery", "open", "click", "bounce",
+                                           "complaint")}  # fmt: skip
+    bodies: list[str] = []
+    for index, (address, message_id) in enumerate(emails):
+        kinds = ["send", "delivery"]
+        if rng.random() < 0.5:
+            kinds.append("open")
+        if rng.random() < 0.2:
+            kinds.append("click")
+        if index % 50 == 0:
+            kinds.append("bounce")
+        if index % 50 == 1:
+            kinds.append("complaint")
+        for kind in kinds:
+            event = json.loads(json.dumps(templates[kind]))
+            event["mail"].update(messageId=message_id, destination=[address])
+            event["mail"]["tags"].update(campaignId=[campaign_id], segmentId=["bench"])
+            if kind == "bounce":
+                event["bounce"]["bouncedRecipients"] = [{"emailAddress": address}]
+            if kind == "complaint":
+                event["complaint"]["complainedRecipients"] = [{"emailAddress": address}]
+            if kind == "delivery":
+                event["delivery"]["recipients"] = [address]
+            bodies.append(json.dumps(event))
+    duplicates = rng.sample(bodies, len(bodies) // 10)
+    bodies.extend(duplicates)
+    rng.shuffle(bodies)
+    return bodies
+
+
+def measure_tracker(emails: int = DEFAULT_EMAILS) -> TrackerFigures:
+    """Run the mix through one tracker against the running local stack."""
+    settings = InfraSettings()
+    clients = AwsClients()
+    dynamodb = clients.client("dynamodb")
+    campaign_id = f"bench-track-{uuid.uuid4().hex[:8]}"
+    records = [(f"b{i}-{uuid.uuid4().hex[:6]}@example.org", f"bench-{uuid.uuid4()}")
+               for i in range(emails)]  # fmt: skip
+    for address, message_id in records:
+        dynamodb.put_item(
+            TableName=settings.emails_table,
+            Item=to_item({"pk": campaign_id, "sk": address, "state": "SENT",
+                          "segment_id": "bench", "ses_message_id": message_id}),
+        )  # fmt: skip
+    bodies = _events(campaign_id, records, random.Random(7))  # noqa: S311 - a fixed mix
+
+    tracked_clients = AwsClients()
+    requests: Counter[str] = Counter()
+    tracked = tracked_clients.client("dynamodb")
+    tracked.meta.events.register(
+        "before-call.dynamodb.*",
+        lambda model, **_: requests.update([model.name]),
+    )
+    tracker, _, _ = build_tracker(TrackerSettings(), tracked_clients)
+    started = time.perf_counter()
+    for body in bodies:
+        tracker.process(body)
+    seconds = time.perf_counter() - started
+    print(f"tracker: {len(bodies)} events, {dict(tracker.stats)}, requests {dict(requests)}")
+    return TrackerFigures(events=len(bodies), seconds=seconds, requests=sum(requests.values()))
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--emails", type=int, default=DEFAULT_EMAILS)
+    figures = measure_tracker(parser.parse_args().emails)
+    print(
+        f"{figures.events} events in {figures.seconds:.1f} s: {figures.events_per_second:.0f}"
+        f" events/s, {figures.requests_per_event:.2f} DynamoDB requests per event"
+    )
+
+
+if __name__ == "__main__":
+    main()
