@@ -103,8 +103,10 @@ def complete_if_finished(
     campaign = campaigns.get(campaign_id)
     if campaign is None or campaign.status is not CampaignStatus.SENDING:
         return False
-    finished = metrics.read(campaign_id).total[Metric.FINISHED.value]
-    if finished < campaign.recipients.accepted:
+    expected = campaign.recipients.accepted
+    if expected == 0:
+        return False  # not a compiled campaign (nothing says how many emails to wait for)
+    if metrics.read(campaign_id).total[Metric.FINISHED.value] < expected:
         return False
     try:
         campaigns.transition(
