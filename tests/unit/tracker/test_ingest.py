@@ -8,8 +8,9 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from ems_common.dal.emails import EmailKey
 from ems_common.tracking import Change
-from ems_tracker.dal.emails import Applied, EmailRef
+from ems_tracker.dal.emails import Applied
 from ems_tracker.ingest import ConflictError, Tracker
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -21,20 +22,20 @@ class FakeEmailEvents:
     def __init__(self, known: dict[str, dict[str, Any]], answers: list[Applied] | None = None):
         self.known = known
         self.answers = list(answers or [])
-        self.applied: list[tuple[EmailRef, Change]] = []
+        self.applied: list[tuple[EmailKey, Change]] = []
         self.unmatched: list[str] = []
 
     def find(self, scope: str | None, recipient: str | None, message_id: str) -> Any:
         record = self.known.get(message_id)
         if record is None:
             return None
-        return EmailRef(str(scope or "by-index"), str(recipient)), dict(record)
+        return EmailKey(str(scope or "by-index"), str(recipient)), dict(record)
 
     def keep_unmatched(self, event: Any, body: str, now: int) -> bool:
         self.unmatched.append(event.message_id)
         return True
 
-    def apply(self, ref: EmailRef, record: dict[str, Any], change: Change, **_: Any) -> Applied:
+    def apply(self, ref: EmailKey, record: dict[str, Any], change: Change, **_: Any) -> Applied:
         answer = self.answers.pop(0) if self.answers else Applied.APPLIED
         if answer is Applied.APPLIED:
             self.applied.append((ref, change))

@@ -29,13 +29,14 @@ from pydantic import ValidationError
 
 from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList, suppression_key
 from ems_common.faults import crash_point
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_sender.dal.queues import Requeue
-from ems_sender.dal.records import ClaimOutcome, EmailKey, EmailRecords, EmailState
+from ems_sender.dal.records import ClaimOutcome, EmailRecords, EmailState
 from ems_sender.dal.ses import PermanentSendError, SesSender, ThrottledError, TransientSendError
 from ems_sender.limiter.model import Lane
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from ems_common import keys
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import InvalidPageTokenError
+from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignMetrics, CampaignNumbers
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.settings import InfraSettings
-from ems_common.tracking import events_partition
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -119,7 +119,7 @@ class DynamoTrackingReads:
             self._db()
             .get_item(
                 TableName=self._emails,
-                Key=to_item({keys.PARTITION_KEY: campaign_id, keys.SORT_KEY: address.lower()}),
+                Key=EmailKey(campaign_id, address).item_key(),
                 ConsistentRead=True,
             )
             .get("Item")
@@ -132,7 +132,9 @@ class DynamoTrackingReads:
             TableName=self._events,
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": keys.PARTITION_KEY},
-            ExpressionAttributeValues=to_item({":pk": events_partition(campaign_id, address)}),
+            ExpressionAttributeValues=to_item(
+                {":pk": EmailKey(campaign_id, address).events_partition}
+            ),
             ScanIndexForward=False,
             Limit=limit + 1,  # one more than shown: says whether older ones exist
         )

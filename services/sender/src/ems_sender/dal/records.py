@@ -9,7 +9,6 @@ sent again. The sender counts those re-claims (`reclaimed`) so the window is vis
 """
 
 import time
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
+from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.tracking import FINISHED_AT, Metric
@@ -48,18 +48,6 @@ class ClaimOutcome(StrEnum):
     RECLAIMED = "reclaimed"  # an expired claim of a worker that died: maybe sent already
     DONE = "done"  # already sent, failed or suppressed: nothing to do
     BUSY = "busy"  # another worker holds a fresh claim: try later
-
-
-@dataclass(frozen=True)
-class EmailKey:
-    """One email: the campaign (or transactional request) and the recipient."""
-
-    scope: str
-    recipient: str
-
-    def item_key(self) -> dict[str, Any]:
-        """The DynamoDB key."""
-        return to_item({keys.PARTITION_KEY: self.scope, keys.SORT_KEY: self.recipient.lower()})
 
 
 class EmailRecords:

@@ -8,17 +8,17 @@ the same email cannot both count a "first" open.
 """
 
 import hashlib
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
 from ems_common import keys
+from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.formats.ses_event import SesEvent, SesNotification
-from ems_common.tracking import VERSION, Change, events_partition
+from ems_common.tracking import VERSION, Change
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,23 +35,6 @@ class Applied(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # seen before: nothing changed
     CONFLICT = "conflict"  # the email changed meanwhile: read it again and retry
-
-
-@dataclass(frozen=True)
-class EmailRef:
-    """An email record's key: its campaign (scope) and recipient."""
-
-    scope: str
-    recipient: str
-
-    def item_key(self) -> dict[str, Any]:
-        """The emails table key (the sender's: recipients lower-cased)."""
-        return to_item({keys.PARTITION_KEY: self.scope, keys.SORT_KEY: self.recipient.lower()})
-
-    @property
-    def events_partition(self) -> str:
-        """Where this email's raw events are kept (one query lists them)."""
-        return events_partition(self.scope, self.recipient)
 
 
 def event_name(event: SesEvent | SesNotification) -> str:
@@ -81,9 +64,9 @@ class EmailEvents:
 
     def find(
         self, scope: str | None, recipient: str | None, message_id: str
-    ) -> tuple[EmailRef, dict[str, Any]] | None:
+    ) -> tuple[EmailKey, dict[str, Any]] | None:
         """The email an event is about: by its tags' key, else by SES message id; or None."""
-        ref = EmailRef(scope, recipient) if scope and recipient else self._by_message_id(message_id)
+        ref = EmailKey(scope, recipient) if scope and recipient else self._by_message_id(message_id)
         if ref is None:
             return None
         item = self._db.get_item(
@@ -91,7 +74,7 @@ class EmailEvents:
         ).get("Item")
         return (ref, from_item(item)) if item else None
 
-    def _by_message_id(self, message_id: str) -> EmailRef | None:
+    def _by_message_id(self, message_id: str) -> EmailKey | None:
         response = self._db.query(
             TableName=self._emails,
             IndexName=self._index,
@@ -104,7 +87,7 @@ class EmailEvents:
         if not items:
             return None
         item = from_item(items[0])
-        return EmailRef(str(item[keys.PARTITION_KEY]), str(item[keys.SORT_KEY]))
+        return EmailKey(str(item[keys.PARTITION_KEY]), str(item[keys.SORT_KEY]))
 
     def _raw(
         self, partition: str, event: SesEvent | SesNotification, body: str, now: int
@@ -140,7 +123,7 @@ class EmailEvents:
 
     def apply(
         self,
-        ref: EmailRef,
+        ref: EmailKey,
         record: dict[str, Any],
         change: Change,
         *,

@@ -1,0 +1,29 @@
+"""The emails table's key: one record per (campaign or request, recipient).
+
+The sender writes the record (claim, outcome), the tracker adds what SES's events say, the API
+reads it; all three address it through this key.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from ems_common import keys
+from ems_common.dal.items import to_item
+from ems_common.tracking import events_partition
+
+
+@dataclass(frozen=True)
+class EmailKey:
+    """One email: the campaign (or transactional request) and the recipient."""
+
+    scope: str
+    recipient: str
+
+    def item_key(self) -> dict[str, Any]:
+        """The DynamoDB key (recipients lower-cased: one record whatever the capitals)."""
+        return to_item({keys.PARTITION_KEY: self.scope, keys.SORT_KEY: self.recipient.lower()})
+
+    @property
+    def events_partition(self) -> str:
+        """Where this email's raw events are kept in the events table."""
+        return events_partition(self.scope, self.recipient)
