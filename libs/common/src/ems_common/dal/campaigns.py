@@ -20,7 +20,7 @@ from ems_common.campaigns import (
     utc_iso,
     utc_now,
 )
-from ems_common.dal.items import from_item, to_item
+from ems_common.dal.items import from_item, to_item, update_expression
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -91,23 +91,6 @@ def _campaigns(items: Iterable[Mapping[str, Any]]) -> list[Campaign]:
         except ValidationError:
             logger.exception("skipping an item of the campaigns table that is not a campaign")
     return campaigns
-
-
-def _update_expression(changes: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """SET for values, REMOVE for None: (expression, attribute names, attribute values)."""
-    names = {f"#f{i}": name for i, name in enumerate(changes)}
-    sets = [f"#f{i} = :v{i}" for i, value in enumerate(changes.values()) if value is not None]
-    removes = [f"#f{i}" for i, value in enumerate(changes.values()) if value is None]
-    values = to_item({f":v{i}": value for i, value in enumerate(changes.values())})
-    expression = " ".join(
-        part
-        for part in (
-            "SET " + ", ".join(sets) if sets else "",
-            "REMOVE " + ", ".join(removes) if removes else "",
-        )
-        if part
-    )
-    return expression, names, values
 
 
 class CampaignRepository:
@@ -197,7 +180,7 @@ class CampaignRepository:
             "updated_at": utc_iso(utc_now()),
             **(changes or {}),
         }
-        expression, names, values = _update_expression(updates)
+        expression, names, values = update_expression(updates)
         names["#status"] = keys.CAMPAIGN_STATUS
         values.update(to_item(dict(zip(placeholders, expected, strict=True))))
         try:
@@ -221,7 +204,7 @@ class CampaignRepository:
 
     def update(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
         """Set fields (e.g. progress) without a status condition; the campaign must exist."""
-        expression, names, values = _update_expression(changes)
+        expression, names, values = update_expression(changes)
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": self._key(campaign_id),
@@ -271,7 +254,7 @@ class CampaignRepository:
         }
         if emails_enqueued is not None:
             changes["emails_enqueued"] = emails_enqueued
-        expression, names, values = _update_expression(changes)
+        expression, names, values = update_expression(changes)
         names.update({"#status": keys.CAMPAIGN_STATUS, "#held": "launch", "#owner": "owner"})
         values.update(to_item({":launching": CampaignStatus.LAUNCHING.value, ":holder": held_by}))
         try:

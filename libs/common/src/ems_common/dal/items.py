@@ -30,3 +30,27 @@ def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """A DynamoDB item back to plain values (numbers as int where whole)."""
     return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def update_expression(
+    changes: Mapping[str, Any], adds: Mapping[str, int] | None = None
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """An UpdateExpression: SET for values, REMOVE for None, ADD for `adds`.
+
+    Returns (expression, attribute names, attribute values), every attribute behind a
+    placeholder (`#f0`, `:v0` ...; `#a0`, `:a0` ... for adds), so any name is safe.
+    """
+    adds = adds or {}
+    names = {f"#f{i}": name for i, name in enumerate(changes)}
+    names.update({f"#a{i}": name for i, name in enumerate(adds)})
+    sets = [f"#f{i} = :v{i}" for i, value in enumerate(changes.values()) if value is not None]
+    removes = [f"#f{i}" for i, value in enumerate(changes.values()) if value is None]
+    added = [f"#a{i} :a{i}" for i in range(len(adds))]
+    values = to_item({f":v{i}": value for i, value in enumerate(changes.values())})
+    values.update(to_item({f":a{i}": n for i, n in enumerate(adds.values())}))
+    expression = " ".join(
+        f"{verb} {', '.join(parts)}"
+        for verb, parts in (("SET", sets), ("REMOVE", removes), ("ADD", added))
+        if parts
+    )
+    return expression, names, values

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ems_common import keys
 from ems_common.campaigns import CampaignStatus, utc_iso, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
-from ems_common.dal.items import from_item, to_item
+from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.tracking import Metric
 
 if TYPE_CHECKING:
@@ -59,15 +59,14 @@ class CampaignMetrics:
         moved = {metric: n for metric, n in deltas.items() if n}
         if not moved:
             return None
-        names = {f"#m{i}": metric.value for i, metric in enumerate(moved)}
-        values = {f":m{i}": n for i, n in enumerate(moved.values())}
+        expression, names, values = update_expression({}, {m.value: n for m, n in moved.items()})
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": metrics_key(campaign_id, segment),
-                "UpdateExpression": "ADD " + ", ".join(f"#m{i} :m{i}" for i in range(len(moved))),
+                "UpdateExpression": expression,
                 "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": to_item(values),
+                "ExpressionAttributeValues": values,
             }
         }
 

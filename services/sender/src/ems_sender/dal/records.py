@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
 from ems_common.dal.emails import EmailKey
-from ems_common.dal.items import from_item, to_item
+from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.tracking import FINISHED_AT, Metric
 
@@ -159,27 +159,23 @@ class EmailRecords:
             changes[keys.EMAIL_SES_MESSAGE_ID] = ses_message_id
         if reason is not None:
             changes["reason"] = reason
-        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        metric = _COUNTED.get(state) if self._metrics is not None else None
+        if metric is not None:
+            changes[FINISHED_AT] = changes["completed_at"]
+        expression, names, values = update_expression(changes)
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": key.item_key(),
-            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            "UpdateExpression": expression,
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(
-                {f":v{i}": value for i, value in enumerate(changes.values())}
-            ),
+            "ExpressionAttributeValues": values,
         }
-        metric = _COUNTED.get(state)
         if metric is None or self._metrics is None:
             self._db.update_item(**update)
             return False
         # Counted with the record, once: the first completion sets finished_at.
-        update["UpdateExpression"] += f", #f{len(changes)} = :v{len(changes)}"
-        names[f"#f{len(changes)}"] = FINISHED_AT
-        update["ExpressionAttributeValues"].update(
-            to_item({f":v{len(changes)}": changes["completed_at"]})
-        )
-        update["ConditionExpression"] = f"attribute_not_exists(#f{len(changes)})"
+        update["ConditionExpression"] = "attribute_not_exists(#finished)"
+        names["#finished"] = FINISHED_AT
         steps: list[Any] = [
             {"Update": update},
             self._metrics.add_step(key.scope, segment, {metric: 1, Metric.FINISHED: 1}),

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ems_common import keys
 from ems_common.dal.emails import EmailKey
-from ems_common.dal.items import from_item, to_item
+from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.formats.ses_event import SesEvent, SesNotification
 from ems_common.tracking import VERSION, Change
@@ -133,18 +133,13 @@ class EmailEvents:
     ) -> Applied:
         """Write the raw event, the email's change and the metrics, all or nothing."""
         version = int(record.get(VERSION, 0))
-        sets = {**change.set_fields, VERSION: version + 1}
-        names = {f"#s{i}": name for i, name in enumerate(sets)}
-        values: dict[str, Any] = {f":s{i}": value for i, value in enumerate(sets.values())}
-        expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
-        if change.add_fields:
-            names.update({f"#a{i}": name for i, name in enumerate(change.add_fields)})
-            values.update({f":a{i}": n for i, n in enumerate(change.add_fields.values())})
-            expression += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(change.add_fields)))
+        expression, names, values = update_expression(
+            {**change.set_fields, VERSION: version + 1}, change.add_fields
+        )
         names["#v"] = VERSION
         if version:
             condition = "#v = :v"
-            values[":v"] = version
+            values.update(to_item({":v": version}))
         else:
             condition = "attribute_not_exists(#v)"
         steps: list[dict[str, Any]] = [
@@ -162,7 +157,7 @@ class EmailEvents:
                     "UpdateExpression": expression,
                     "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": to_item(values),
+                    "ExpressionAttributeValues": values,
                 }
             },
         ]
