@@ -217,17 +217,21 @@ def _percent(progress: object) -> str:
     return f"{100 * done / total:.0f}%" if isinstance(total, int) and total > 0 else ""
 
 
-def _short_utc(moment: object) -> str:
-    """`2030-01-01 12:00` for a list; `-` while unknown (VERIFYING)."""
+def _in_utc(moment: object) -> datetime | str:
+    """An API time as a UTC datetime; `-` while unknown, the text itself if not a time."""
     if not isinstance(moment, str) or not moment:
         return "-"
     try:
         parsed = datetime.fromisoformat(moment)
     except ValueError:
         return moment
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC)
-    return parsed.strftime("%Y-%m-%d %H:%M")
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed
+
+
+def _short_utc(moment: object) -> str:
+    """`2030-01-01 12:00` for a list; `-` while unknown (VERIFYING)."""
+    parsed = _in_utc(moment)
+    return parsed if isinstance(parsed, str) else parsed.strftime("%Y-%m-%d %H:%M")
 
 
 def make_console(*, stderr: bool = False) -> Console:
@@ -389,14 +393,9 @@ def _event_detail(event: object) -> str:
 
 def _utc_time(moment: object) -> str:
     """`2030-01-01 09:00:04.500` for an event: to the millisecond, events come close together."""
-    if not isinstance(moment, str) or not moment:
-        return "-"
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except ValueError:
-        return moment
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC)
+    parsed = _in_utc(moment)
+    if isinstance(parsed, str):
+        return parsed
     return parsed.isoformat(sep=" ", timespec="milliseconds").removesuffix("+00:00")
 
 
