@@ -16,6 +16,7 @@ import pytest
 from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
+from ems_devstack.services import CAMPAIGN_SENDER_NAMES
 from ems_devstack.stack import LocalStackStack, parse_env_file
 
 
@@ -62,3 +63,13 @@ def api(local_stack: LocalStackStack) -> Iterator[httpx.Client]:
         timeout=120,
     ) as client:
         yield client
+
+
+@pytest.fixture
+def senders_stopped(local_stack: LocalStackStack) -> Iterator[None]:
+    """The stack's campaign senders off for one test (it counts or sends the queue itself)."""
+    for name in CAMPAIGN_SENDER_NAMES:
+        local_stack.services.stop(name, grace_s=10)
+    yield
+    for name in CAMPAIGN_SENDER_NAMES:
+        local_stack.services.start(name, dict(os.environ))

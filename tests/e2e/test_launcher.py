@@ -24,14 +24,14 @@ from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.formats.send_batch import SendBatch
 from ems_common.settings import InfraSettings
-from ems_devstack.services import CAMPAIGN_SENDER_NAMES
 from ems_devstack.stack import LocalStackStack
 from ems_launcher.handlers.launch import build_launcher
 from ems_launcher.launcher import LaunchResult
 from ems_launcher.settings import LauncherSettings
 from tests.e2e.waiting import eventually
 
-pytestmark = pytest.mark.e2e
+# No sender drains the send queue here: these tests count what the launcher enqueued.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("senders_stopped")]
 
 TEMPLATE = "<html><head><title>Hi {{name}}</title></head><body>Hi {{name}}</body></html>"
 
@@ -48,16 +48,6 @@ def repo(aws: AwsClients, settings: InfraSettings) -> CampaignRepository:
     return CampaignRepository(
         aws.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
     )
-
-
-@pytest.fixture(autouse=True)
-def senders_stopped(local_stack: LocalStackStack) -> Iterator[None]:
-    """No sender drains the send queue here: these tests count what the launcher enqueued."""
-    for name in CAMPAIGN_SENDER_NAMES:
-        local_stack.services.stop(name, grace_s=10)
-    yield
-    for name in CAMPAIGN_SENDER_NAMES:
-        local_stack.services.start(name, dict(os.environ))
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,23 +19,14 @@ import pytest
 
 from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
-from ems_devstack.services import CAMPAIGN_SENDER_NAMES, LOCAL_SERVICE_SETTINGS
-from ems_devstack.stack import LocalStackStack
+from ems_devstack.services import LOCAL_SERVICE_SETTINGS
 from tests.e2e.test_sender import _create, _sent_to
 from tests.e2e.waiting import eventually
 
-pytestmark = pytest.mark.e2e
+# The stack's senders off: each test runs the senders it needs, with their faults.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("senders_stopped")]
 
 RECIPIENTS = 200
-
-
-@pytest.fixture(autouse=True)
-def senders_paused(local_stack: LocalStackStack) -> Iterator[None]:
-    for name in CAMPAIGN_SENDER_NAMES:
-        local_stack.services.stop(name, grace_s=10)
-    yield
-    for name in CAMPAIGN_SENDER_NAMES:
-        local_stack.services.start(name, dict(os.environ))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ its events, DynamoDB, and the EventBridge rule.
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -26,22 +25,11 @@ from ems_common.formats import (
     parse_ses_event,
 )
 from ems_common.settings import InfraSettings
-from ems_devstack.services import CAMPAIGN_SENDER_NAMES
 from ems_devstack.stack import LocalStackStack
 from ems_devstack.terraform import Terraform
 from tests.e2e.waiting import collect_from_queue, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def senders_stopped(local_stack: LocalStackStack) -> Iterator[None]:
-    """No sender on the send queue, so the test is the consumer that never deletes."""
-    for name in CAMPAIGN_SENDER_NAMES:
-        local_stack.services.stop(name, grace_s=10)
-    yield
-    for name in CAMPAIGN_SENDER_NAMES:
-        local_stack.services.start(name, dict(os.environ))
 
 
 @pytest.fixture
