@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ems_cli.client import EmsClient, JsonObject
+from ems_cli.options import AllPagesOption, JsonOption, PageOption, follow_pages
 from ems_cli.render import (
     campaign_summary,
     campaigns_table,
@@ -48,9 +49,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print the API's JSON answer instead of the summary.")
-]
 CampaignId = Annotated[str, typer.Argument(help="The campaign's id.", show_default=False)]
 
 
@@ -268,13 +266,8 @@ def list_campaigns(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=200, help="Campaigns per page.")
     ] = 50,
-    page: Annotated[
-        str | None,
-        typer.Option("--page", metavar="TOKEN", help="Start at this page (a next_page token)."),
-    ] = None,
-    all_pages: Annotated[
-        bool, typer.Option("--all", help="Follow next_page until the last page.")
-    ] = False,
+    page: PageOption = None,
+    all_pages: AllPagesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """List campaigns in a table, 50 to a page.
@@ -286,17 +279,16 @@ def list_campaigns(
         ems campaign list --all --json
     """
     session = session_of(ctx)
-    campaigns: list[JsonObject] = []
     with reporting_errors(session), session.client() as client:
-        current = client.list_campaigns(status=status and status.upper(), limit=limit, page=page)
-        campaigns += current.campaigns
-        seen = {page}
-        while all_pages and current.next_page is not None and current.next_page not in seen:
-            seen.add(current.next_page)
-            current = client.list_campaigns(
-                status=status and status.upper(), limit=limit, page=current.next_page
-            )
-            campaigns += current.campaigns
+        pages = follow_pages(
+            lambda token: client.list_campaigns(
+                status=status and status.upper(), limit=limit, page=token
+            ),
+            page,
+            all_pages=all_pages,
+        )
+    current = pages[-1]
+    campaigns: list[JsonObject] = [c for p in pages for c in p.campaigns]
     next_page = None if all_pages else current.next_page
 
     if as_json:

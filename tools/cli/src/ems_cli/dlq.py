@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ems_cli.client import JsonObject
+from ems_cli.options import JsonOption
 from ems_cli.render import make_console, print_json, when
 from ems_cli.session import reporting_errors, session_of
 
@@ -21,9 +22,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print the API's JSON answer instead of the summary.")
-]
 QueueName = Annotated[
     str,
     typer.Argument(

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ems_cli.client import JsonObject
+from ems_cli.options import AllPagesOption, JsonOption, PageOption, follow_pages
 from ems_cli.render import make_console, print_json, suppressions_table
 from ems_cli.session import reporting_errors, session_of
 
@@ -18,10 +19,6 @@ app = typer.Typer(
     help="List the suppressed addresses (hard bounces, complaints) and lift a suppression.",
     no_args_is_help=True,
 )
-
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print the API's JSON answer instead of the summary.")
-]
 
 
 @app.command("list")
@@ -31,13 +28,8 @@ def list_suppressions(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=200, help="Addresses per page.")
     ] = 50,
-    page: Annotated[
-        str | None,
-        typer.Option("--page", metavar="TOKEN", help="Start at this page (a next_page token)."),
-    ] = None,
-    all_pages: Annotated[
-        bool, typer.Option("--all", help="Follow next_page until the last page.")
-    ] = False,
+    page: PageOption = None,
+    all_pages: AllPagesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """List suppressed addresses with why, by what and since when, 50 to a page.
@@ -49,15 +41,14 @@ def list_suppressions(
         ems suppressions list --all --json
     """
     session = session_of(ctx)
-    suppressions: list[JsonObject] = []
     with reporting_errors(session), session.client() as client:
-        current = client.list_suppressions(limit=limit, page=page)
-        suppressions += current.suppressions
-        seen = {page}
-        while all_pages and current.next_page is not None and current.next_page not in seen:
-            seen.add(current.next_page)
-            current = client.list_suppressions(limit=limit, page=current.next_page)
-            suppressions += current.suppressions
+        pages = follow_pages(
+            lambda token: client.list_suppressions(limit=limit, page=token),
+            page,
+            all_pages=all_pages,
+        )
+    current = pages[-1]
+    suppressions: list[JsonObject] = [s for p in pages for s in p.suppressions]
     next_page = None if all_pages else current.next_page
 
     if as_json:
