@@ -55,6 +55,14 @@ class InfraSettings(BaseSettings):
     )
 
 
+class RecordSettings(BaseSettings):
+    """How long email records are kept: the sender writes them, the API's request items match."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    record_ttl_days: int = Field(default=400, ge=1, description="How long email records are kept")
+
+
 class AwsSettings(BaseSettings):
     """Where AWS is: the region, and optional endpoints for the local stack.
 

@@ -23,9 +23,9 @@ from enum import StrEnum
 from ems_common.campaigns import Campaign, CampaignStatus, LaunchCheckpoint, utc_iso, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
+from ems_common.dal.send_queue import SendQueue
 from ems_common.faults import crash_point
 from ems_launcher.dal.campaign_files import CampaignFileReader, CorruptPartError
-from ems_launcher.dal.send_queue import SendQueue
 from ems_launcher.logic.packing import batch_calls, pack_messages
 from ems_launcher.settings import LauncherSettings
 

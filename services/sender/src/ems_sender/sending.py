@@ -13,7 +13,9 @@ worker holds it), skip it if suppressed, wait for the limiter, call SES, record 
   (done emails are skipped then) and moved to the DLQ after maxReceiveCount: an SES outage
   or an email SES keeps failing ends there, an occasional 5xx never does.
 - A message that is not a send batch: onto the DLQ at once, with the reason.
-- A cancelled (or deleted) campaign: its emails are dropped, counted.
+- A cancelled (or deleted) campaign: its emails are dropped, counted. Transactional
+  batches (campaign id ``transactional``) have no campaign: each email's record is keyed by
+  its own id (the ``emailId`` tag, ``CampaignFileLine.record_scope``).
 """
 
 import logging
@@ -35,6 +37,7 @@ from ems_common.dal.suppressions import SuppressionList, suppression_key
 from ems_common.faults import crash_point
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
+from ems_common.formats.tags import TRANSACTIONAL_CAMPAIGN_ID
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import ClaimOutcome, EmailRecords, EmailState
 from ems_sender.dal.ses import PermanentSendError, SesSender, ThrottledError, TransientSendError
@@ -106,6 +109,8 @@ class Sender:
             self.stats.add("dead_lettered")
             logger.warning("message dead-lettered: %s", reason)
             return Outcome.DONE
+        if batch.campaign_id == TRANSACTIONAL_CAMPAIGN_ID:
+            return self._send_batch(batch)  # no campaign to be cancelled
         status = self._campaign_status(batch.campaign_id)
         if status is None or status is CampaignStatus.CANCELLED:
             self.stats.add("dropped", len(batch.emails))
@@ -125,7 +130,11 @@ class Sender:
         self._finished = False
         outcome = self._send_emails(batch)
         # Its last emails may be failed or suppressed ones: no SES event will complete it then.
-        if self._finished and self.metrics is not None:
+        if (
+            self._finished
+            and self.metrics is not None
+            and batch.campaign_id != (TRANSACTIONAL_CAMPAIGN_ID)
+        ):
             complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
         return outcome
 
@@ -134,7 +143,7 @@ class Sender:
         busy: list[CampaignFileLine] = []
         progressed = False
         for index, email in enumerate(batch.emails):
-            key = EmailKey(batch.campaign_id, email.to_address)
+            key = EmailKey(email.record_scope, email.to_address)
             segment = email.segment_id
             if not self._claim(key, email, busy):
                 continue

@@ -2,11 +2,11 @@
 
 from pydantic import Field
 
-from ems_common.settings import InfraSettings
+from ems_common.settings import InfraSettings, RecordSettings
 from ems_sender.limiter.settings import LimiterSettings
 
 
-class SenderSettings(InfraSettings, LimiterSettings):
+class SenderSettings(InfraSettings, RecordSettings, LimiterSettings):
     """Everything the sender reads from its environment (EMS_*)."""
 
     claim_seconds: int = Field(
@@ -14,7 +14,6 @@ class SenderSettings(InfraSettings, LimiterSettings):
         ge=10,
         description="How long a claim on an email holds before another worker may take it",
     )
-    record_ttl_days: int = Field(default=400, ge=1, description="How long email records are kept")
     requeue_busy_after_seconds: int = Field(
         default=60, ge=0, le=900, description="Delay for emails another worker holds"
     )

@@ -57,7 +57,7 @@ class Tracker:
         recipient = event.mail.destination[0] if event.mail.destination else None
         kind = event_name(event)
         for attempt in range(self.conflict_retries):
-            found = self.events.find(event.campaign_id, recipient, event.message_id)
+            found = self.events.find(event.record_scope, recipient, event.message_id)
             if found is None:
                 kept = self.events.keep_unmatched(event, body, now)
                 self.stats["unmatched" if kept else "duplicates"] += 1

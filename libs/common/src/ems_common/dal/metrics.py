@@ -18,6 +18,7 @@ from ems_common.campaigns import CampaignStatus, utc_iso, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.tracking import Metric
+from ems_common.transactional import is_transactional_scope, metrics_partition
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,12 +28,17 @@ METRICS_SK_PREFIX: Final = "METRICS#"
 NO_SEGMENT: Final = "-"
 
 
-def metrics_key(campaign_id: str, segment: str | None) -> dict[str, Any]:
-    """The DynamoDB key of a segment's metrics item."""
+def metrics_key(scope: str, segment: str | None) -> dict[str, Any]:
+    """The DynamoDB key of the metrics item an email of ``scope`` and ``segment`` counts in.
+
+    A campaign's segment item; for a transactional email, its template's item of the day
+    (``ems_common.transactional.metrics_partition``).
+    """
+    partition, item_segment = metrics_partition(scope, segment)
     return to_item(
         {
-            keys.PARTITION_KEY: campaign_id,
-            keys.SORT_KEY: f"{METRICS_SK_PREFIX}{segment or NO_SEGMENT}",
+            keys.PARTITION_KEY: partition,
+            keys.SORT_KEY: f"{METRICS_SK_PREFIX}{item_segment or NO_SEGMENT}",
         }
     )
 
@@ -71,7 +77,11 @@ class CampaignMetrics:
         }
 
     def read(self, campaign_id: str) -> CampaignNumbers:
-        """Every segment's counters and their sum (one strongly consistent query)."""
+        """Every segment's counters and their sum (one strongly consistent query).
+
+        ``campaign_id`` is a metrics partition: a campaign id, or ``template#<name>`` for a
+        transactional template (whose segments are days).
+        """
         numbers = CampaignNumbers()
         paginator = self._db.get_paginator("query")
         for page in paginator.paginate(
@@ -98,7 +108,10 @@ def complete_if_finished(
     """Mark a SENDING campaign COMPLETED once every accepted email reached a final state.
 
     Called after a write that finished emails of the campaign; True if this call completed it.
+    A transactional email's scope is no campaign: nothing to complete, nothing read.
     """
+    if is_transactional_scope(campaign_id):
+        return False
     campaign = campaigns.get(campaign_id)
     if campaign is None or campaign.status is not CampaignStatus.SENDING:
         return False

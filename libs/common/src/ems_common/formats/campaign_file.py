@@ -18,7 +18,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from ems_common.formats.tags import CAMPAIGN_ID_TAG, SEGMENT_ID_TAG, TagText
+from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG, TagText
 
 if TYPE_CHECKING:
     from mypy_boto3_ses.type_defs import SendTemplatedEmailRequestTypeDef
@@ -126,12 +126,21 @@ class CampaignFileLine(_SesShape):
         from_email_address: str,
         to_address: str,
         template_name: str,
-        template_data: Mapping[str, str],
+        template_data: Mapping[str, object],
         campaign_id: str,
         segment_id: str,
         configuration_set_name: str,
+        extra_tags: Mapping[str, str] | None = None,
     ) -> Self:
-        """Build the line sending ``template_name`` to one recipient, tags in the standard order."""
+        """Build the line sending ``template_name`` to one recipient, tags in the standard order.
+
+        ``extra_tags`` follow EMS's two (a transactional email's ``emailId``, a caller's own).
+        """
+        tags = [
+            {"Name": CAMPAIGN_ID_TAG, "Value": campaign_id},
+            {"Name": SEGMENT_ID_TAG, "Value": segment_id},
+            *({"Name": name, "Value": value} for name, value in (extra_tags or {}).items()),
+        ]
         return cls.model_validate(
             {
                 "FromEmailAddress": from_email_address,
@@ -142,10 +151,7 @@ class CampaignFileLine(_SesShape):
                         "TemplateData": orjson.dumps(dict(template_data)).decode(),
                     }
                 },
-                "EmailTags": [
-                    {"Name": CAMPAIGN_ID_TAG, "Value": campaign_id},
-                    {"Name": SEGMENT_ID_TAG, "Value": segment_id},
-                ],
+                "EmailTags": tags,
                 "ConfigurationSetName": configuration_set_name,
             }
         )
@@ -182,6 +188,11 @@ class CampaignFileLine(_SesShape):
     def campaign_id(self) -> str:
         """The campaign this send belongs to (its campaignId tag)."""
         return self._required_tag(CAMPAIGN_ID_TAG)
+
+    @property
+    def record_scope(self) -> str:
+        """The partition of this email's record: its emailId tag if any, else its campaign."""
+        return self.tag(EMAIL_ID_TAG) or self.campaign_id
 
     @property
     def segment_id(self) -> str:

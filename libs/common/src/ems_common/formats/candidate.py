@@ -55,7 +55,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ems_common.formats.tags import TagText, check_tag_text
+from ems_common.formats.tags import TRANSACTIONAL_CAMPAIGN_ID, TagText, check_tag_text
+from ems_common.transactional import TRANSACTIONAL_SCOPE_PREFIX
 
 DATE_EXAMPLE: Final = "2025-07-01T09:00:00+00:00"
 CAMPAIGN_ID_MAX_LENGTH: Final = 48
@@ -185,6 +186,14 @@ def check_campaign_id(text: str) -> str:
             "is {length} characters long: campaign ids allow at most {limit} (the SES template "
             "names EMS derives from them hold 64), shorten it",
             {"length": len(text), "limit": CAMPAIGN_ID_MAX_LENGTH},
+        )
+    if text == TRANSACTIONAL_CAMPAIGN_ID or text.startswith(TRANSACTIONAL_SCOPE_PREFIX):
+        # Transactional emails are filed under these: a campaign there would mix with them.
+        raise PydanticCustomError(
+            "campaign_id_reserved",
+            "is reserved for transactional email ({name!r} and ids starting {prefix!r}): "
+            "choose another campaign_id",
+            {"name": TRANSACTIONAL_CAMPAIGN_ID, "prefix": TRANSACTIONAL_SCOPE_PREFIX},
         )
     return text
 

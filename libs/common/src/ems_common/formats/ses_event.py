@@ -20,7 +20,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from ems_common.formats.candidate import Problem, validation_problems
-from ems_common.formats.tags import CAMPAIGN_ID_TAG, SEGMENT_ID_TAG
+from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG
 
 
 class _SesObject(BaseModel):
@@ -247,6 +247,11 @@ class SesEventBase(_SesObject):
     def campaign_id(self) -> str | None:
         """The campaign the email belongs to (its campaignId tag); None if untagged."""
         return self.mail.tag(CAMPAIGN_ID_TAG)
+
+    @property
+    def record_scope(self) -> str | None:
+        """The partition of the email's record: its emailId tag (transactional), else campaign."""
+        return self.mail.tag(EMAIL_ID_TAG) or self.campaign_id
 
     @property
     def segment_id(self) -> str | None:

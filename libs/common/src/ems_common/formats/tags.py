@@ -1,4 +1,4 @@
-"""The SES message tags EMS writes on every campaign send, and SES's rule for tag text.
+"""The SES message tags EMS writes on every send, and SES's rule for tag text.
 
 The campaign file writes these tags (``EmailTags``), SES copies them into ``mail.tags`` of every
 event it publishes, and the tracker reads them back: the names live here and nowhere else.
@@ -15,6 +15,20 @@ CAMPAIGN_ID_TAG: Final = "campaignId"
 
 SEGMENT_ID_TAG: Final = "segmentId"
 """Tag name carrying the segment id (the segment's ``list_name``) on every email EMS sends."""
+
+EMAIL_ID_TAG: Final = "emailId"
+"""Tag name carrying a transactional email's id (``ems_common.transactional``).
+
+A transactional email's ``campaignId`` is the one value ``TRANSACTIONAL_CAMPAIGN_ID`` (so the
+CloudWatch destination's ``campaignId`` dimension does not grow a metric per email) and its
+``segmentId`` is its template's name; its record is found by this tag.
+"""
+
+TRANSACTIONAL_CAMPAIGN_ID: Final = "transactional"
+"""The ``campaignId`` tag of every transactional email (campaign ids never take this value)."""
+
+RESERVED_TAGS: Final = frozenset({CAMPAIGN_ID_TAG, SEGMENT_ID_TAG, EMAIL_ID_TAG})
+"""Tag names EMS writes itself: a caller's own tags may not use them."""
 
 TAG_TEXT_MAX_LENGTH: Final = 256
 """SES's limit for a tag name or value."""

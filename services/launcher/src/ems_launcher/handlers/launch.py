@@ -11,8 +11,8 @@ from typing import Any
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
+from ems_common.dal.send_queue import SendQueue
 from ems_launcher.dal.campaign_files import CampaignFileReader
-from ems_launcher.dal.send_queue import SendQueue
 from ems_launcher.launcher import Launcher
 from ems_launcher.settings import LauncherSettings
 

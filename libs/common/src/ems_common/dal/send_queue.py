@@ -1,4 +1,6 @@
-"""The send queue: SendMessageBatch, with failed entries retried until none is left."""
+"""A send queue (campaign or transactional): SendMessageBatch, failed entries retried until none
+is left. The launcher fills the send queue with it, the API the transactional lane.
+"""
 
 import logging
 import time
