@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from pydantic import SecretStr
 
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
@@ -20,8 +19,9 @@ from ems_common.formats.candidate import InvalidCandidateError
 from ems_scheduler.api.app import create_app
 from ems_scheduler.service import CampaignConflictError, CreateOutcome
 from ems_scheduler.settings import SchedulerSettings
+from tests.unit.scheduler.conftest import API_KEY
 
-KEY = "test-key-123"
+KEY = API_KEY
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
@@ -83,16 +83,7 @@ def service() -> FakeService:
 
 
 @pytest.fixture
-def client(service: FakeService, monkeypatch: pytest.MonkeyPatch) -> Iterator[FlaskClient]:
-    for name in SchedulerSettings.model_fields:
-        monkeypatch.setenv(f"EMS_{name.upper()}", "x")
-    monkeypatch.setenv("EMS_ALLOWED_TEMPLATE_BUCKETS", "[]")
-    monkeypatch.setenv("EMS_PART_LINES", "100")
-    monkeypatch.setenv("EMS_MAX_REQUEST_BYTES", "2048")
-    monkeypatch.setenv("EMS_REJECTIONS_SHOWN", "10")
-    monkeypatch.setenv("EMS_MAX_DAYS_AHEAD", "365")
-    monkeypatch.delenv("EMS_LAUNCHER_TICKS_QUEUE_URL")
-    settings = SchedulerSettings(api_key=SecretStr(KEY))
+def client(service: FakeService, settings: SchedulerSettings) -> Iterator[FlaskClient]:
     app = create_app(settings, service)  # type: ignore[arg-type]
     with app.test_client() as test_client:
         yield test_client

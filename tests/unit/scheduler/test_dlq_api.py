@@ -9,7 +9,6 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from flask.testing import FlaskClient
-from pydantic import SecretStr
 
 from ems_scheduler.api.app import create_app
 from ems_scheduler.dal.dead_letters import (
@@ -22,8 +21,9 @@ from ems_scheduler.dal.dead_letters import (
     UnknownQueueError,
 )
 from ems_scheduler.settings import SchedulerSettings
+from tests.unit.scheduler.conftest import API_KEY
 
-KEY = "test-key-123"
+KEY = API_KEY
 AUTH = {"X-Api-Key": KEY}
 NAMES = ["send", "transactional", "tracker", "compile"]
 SENT = datetime(2030, 1, 1, tzinfo=UTC)
@@ -63,15 +63,8 @@ def dead_letters() -> FakeDeadLetters:
 
 
 @pytest.fixture
-def client(dead_letters: FakeDeadLetters, monkeypatch: pytest.MonkeyPatch) -> Iterator[FlaskClient]:
-    for name in SchedulerSettings.model_fields:
-        monkeypatch.setenv(f"EMS_{name.upper()}", "x")
-    monkeypatch.setenv("EMS_ALLOWED_TEMPLATE_BUCKETS", "[]")
-    for name in ("PART_LINES", "MAX_REQUEST_BYTES", "REJECTIONS_SHOWN", "MAX_DAYS_AHEAD"):
-        monkeypatch.setenv(f"EMS_{name}", "2048")
-    monkeypatch.delenv("EMS_LAUNCHER_TICKS_QUEUE_URL")
-    settings = SchedulerSettings(api_key=SecretStr(KEY))
-    app = create_app(settings, object(), dead_letters)  # type: ignore[arg-type]
+def client(dead_letters: FakeDeadLetters, settings: SchedulerSettings) -> Iterator[FlaskClient]:
+    app = create_app(settings, object(), dead_letters=dead_letters)  # type: ignore[arg-type]
     with app.test_client() as test_client:
         yield test_client
 

@@ -14,7 +14,6 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from flask.testing import FlaskClient
-from pydantic import SecretStr
 
 from ems_common.campaigns import Campaign, CampaignStatus, RecipientCounts, SegmentSummary
 from ems_common.dal.campaigns import CampaignNotFoundError
@@ -30,8 +29,9 @@ from ems_scheduler.dal.tracking_reads import (
     encode_page_token,
 )
 from ems_scheduler.settings import SchedulerSettings
+from tests.unit.scheduler.conftest import API_KEY
 
-KEY = "test-key-123"
+KEY = API_KEY
 AUTH = {"X-Api-Key": KEY}
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 ANN = "ann@example.com"
@@ -178,15 +178,8 @@ def suppressions() -> FakeSuppressions:
 
 @pytest.fixture
 def client(
-    tracking: FakeTracking, suppressions: FakeSuppressions, monkeypatch: pytest.MonkeyPatch
+    tracking: FakeTracking, suppressions: FakeSuppressions, settings: SchedulerSettings
 ) -> Iterator[FlaskClient]:
-    for name in SchedulerSettings.model_fields:
-        monkeypatch.setenv(f"EMS_{name.upper()}", "x")
-    monkeypatch.setenv("EMS_ALLOWED_TEMPLATE_BUCKETS", "[]")
-    for name in ("PART_LINES", "MAX_REQUEST_BYTES", "REJECTIONS_SHOWN", "MAX_DAYS_AHEAD"):
-        monkeypatch.setenv(f"EMS_{name}", "2048")
-    monkeypatch.delenv("EMS_LAUNCHER_TICKS_QUEUE_URL")
-    settings = SchedulerSettings(api_key=SecretStr(KEY))
     app = create_app(
         settings,
         FakeService(),  # type: ignore[arg-type]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from ems_common.settings import InfraSettings
+from ems_common.settings import InfraSettings, RecordSettings
 
 # Lambda's synchronous payload limit; larger candidates go through candidateS3Uri.
 MAX_INLINE_REQUEST_BYTES = 6 * 1024 * 1024
 
 
-class SchedulerSettings(InfraSettings):
+class SchedulerSettings(InfraSettings, RecordSettings):
     """Everything the scheduler reads from its environment (EMS_*)."""
 
     api_key: SecretStr = Field(description="The key clients send in X-Api-Key")

@@ -12,6 +12,11 @@ from ems_scheduler.api.campaigns import campaigns_api
 from ems_scheduler.api.dlq import dlq_api
 from ems_scheduler.api.errors import register_error_handlers, validation_error_response
 from ems_scheduler.api.tracking import suppressions_api, tracking_api
+from ems_scheduler.api.transactional import (
+    emails_api,
+    register_transactional_errors,
+    templates_api,
+)
 from ems_scheduler.api.views import HealthView
 from ems_scheduler.dal.dead_letters import DeadLetterQueues, SqsDeadLetters
 from ems_scheduler.dal.tracking_reads import (
@@ -22,6 +27,8 @@ from ems_scheduler.dal.tracking_reads import (
 )
 from ems_scheduler.service import CampaignService
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.transactional.service import TransactionalService
+from ems_scheduler.transactional.wiring import build_transactional_service
 
 API_VERSION = "1.0.0"
 
@@ -29,13 +36,16 @@ API_VERSION = "1.0.0"
 def create_app(
     settings: SchedulerSettings,
     service: CampaignService,
+    *,
     dead_letters: DeadLetterQueues | None = None,
     tracking: TrackingReads | None = None,
     suppressions: Suppressions | None = None,
+    transactional: TransactionalService | None = None,
 ) -> OpenAPI:
     """The API app for these settings and this campaign service.
 
-    The DLQs, tracking tables and suppression list default to the AWS ones in `settings`.
+    The DLQs, tracking tables, suppression list and transactional service default to the AWS
+    ones in `settings`.
     """
     app = OpenAPI(
         "ems_scheduler",
@@ -45,7 +55,8 @@ def create_app(
             description=(
                 "Create, list, describe, reschedule, cancel and delete email campaigns; inspect"
                 " and redrive the dead-letter queues; read campaign metrics, each recipient's"
-                " email and events, and the suppression list."
+                " email and events, and the suppression list; register templates and send"
+                " transactional email, single or bulk, with idempotency keys."
                 f" Every route but /health needs the `{API_KEY_HEADER}` header."
             ),
         ),
@@ -59,8 +70,13 @@ def create_app(
     require_api_key(app, settings.api_key)
     app.register_api(campaigns_api(service))
     app.register_api(dlq_api(dead_letters or SqsDeadLetters.from_settings(settings)))
-    app.register_api(tracking_api(service, tracking or DynamoTrackingReads.from_settings(settings)))
+    tracking = tracking or DynamoTrackingReads.from_settings(settings)
+    app.register_api(tracking_api(service, tracking))
     app.register_api(suppressions_api(suppressions or LazySuppressionList.from_settings(settings)))
+    register_transactional_errors(app)
+    transactional = transactional or build_transactional_service(settings)
+    app.register_api(templates_api(transactional, tracking))
+    app.register_api(emails_api(transactional, tracking))
 
     @app.get("/health", responses={200: HealthView})
     def health() -> dict[str, Any]:

@@ -24,6 +24,18 @@ class SesTemplates:
         except self._ses.exceptions.AlreadyExistsException:
             self._ses.update_template(Template=template)  # type: ignore[arg-type]
 
+    def get(self, name: str) -> tuple[str, str, str | None] | None:
+        """The template's subject, HTML and text parts; None if SES has no such template."""
+        try:
+            template = self._ses.get_template(TemplateName=name)["Template"]
+        except self._ses.exceptions.TemplateDoesNotExistException:
+            return None
+        return (
+            template.get("SubjectPart", ""),
+            template.get("HtmlPart", ""),
+            template.get("TextPart"),
+        )
+
     def delete(self, name: str) -> None:
         """Delete the template; a missing one is fine."""
         try:

@@ -1,0 +1,1 @@
+"""Transactional email: templates, single and bulk sends (docs/transactional.md)."""

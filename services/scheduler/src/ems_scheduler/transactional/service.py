@@ -1,0 +1,590 @@
+"""Transactional email's use cases: templates, single and bulk sends, reading an email back.
+
+Plain Python over injected adapters, like `CampaignService`. A send checks every recipient
+(the campaign compiler's address rule and template fields, the suppression list), stores the
+answer under the Idempotency-Key (if any) and the request, then puts the emails on the
+transactional queue, which the sender drains first (docs/transactional.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+from email_validator import EmailNotValidError
+
+from ems_common.campaigns import utc_now
+from ems_common.dal.suppressions import suppression_key
+from ems_common.formats.campaign_file import CampaignFileLine
+from ems_common.formats.candidate import Problem, split_s3_uri
+from ems_common.formats.send_batch import MAX_SEND_BATCH_BYTES, send_batch_body
+from ems_common.formats.tags import EMAIL_ID_TAG, TRANSACTIONAL_CAMPAIGN_ID
+from ems_common.transactional import (
+    EMAILS_PER_QUEUE_MESSAGE,
+    EmailId,
+    email_id,
+    new_request_id,
+    ses_template_name,
+)
+from ems_scheduler.compiler.compile import TemplateNotFoundError
+from ems_scheduler.compiler.recipients import AddressChecker, RejectionReason
+from ems_scheduler.compiler.templates import (
+    SES_TEMPLATE_MAX_BYTES,
+    TemplateFields,
+    TemplateSyntaxError,
+    template_fields,
+)
+from ems_scheduler.dal.transactional import Remembered, StoredRequest
+from ems_scheduler.service import request_digest
+from ems_scheduler.transactional.models import (
+    AcceptedEmail,
+    BulkBody,
+    BulkRecipient,
+    EmailBody,
+    RejectedEmail,
+    SendAnswer,
+    TemplateBody,
+    TemplateContentBody,
+    TemplateRecord,
+)
+
+logger = logging.getLogger(__name__)
+
+# SQS takes at most 10 entries and 256 KiB a SendMessageBatch call.
+_ENTRIES_PER_CALL = 10
+_BYTES_PER_CALL = 250_000
+# One email's line must fit one queue message, with room for the batch's own fields.
+_MAX_LINE_BYTES = MAX_SEND_BATCH_BYTES - 1_000
+TOO_LARGE = "too_large"
+
+
+class RequestProblemError(ValueError):
+    """The request cannot be served as sent; `problems` lists what to fix by JSON path."""
+
+    def __init__(self, kind: str, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.problems = problems
+
+
+class TemplateNotFound(LookupError):  # noqa: N818 - reads as the API's 404
+    """No template of that name."""
+
+
+class IdempotencyConflictError(Exception):
+    """The Idempotency-Key was used for a different request."""
+
+
+class EmailNotFound(LookupError):  # noqa: N818 - reads as the API's 404
+    """No email of that id."""
+
+
+# --- adapters ---------------------------------------------------------------------------------
+
+
+class Templates(Protocol):
+    """Template records (`dal.templates.TemplateRecords`)."""
+
+    def create(self, record: TemplateRecord) -> None: ...
+    def put(self, record: TemplateRecord) -> None: ...
+    def get(self, name: str) -> TemplateRecord | None: ...
+    def delete(self, name: str) -> bool: ...
+    def page(self, *, limit: int, page: str | None) -> tuple[list[TemplateRecord], str | None]: ...
+
+
+class SesTemplateStore(Protocol):
+    """SES templates (`dal.ses_templates.SesTemplates`)."""
+
+    def put(self, name: str, *, subject: str, html: str, text: str | None = None) -> None: ...
+    def get(self, name: str) -> tuple[str, str, str | None] | None: ...
+    def delete(self, name: str) -> None: ...
+
+
+class TemplateObjects(Protocol):
+    """Reads an HTML part from S3 (`dal.template_source.S3TemplateSource`)."""
+
+    def read_template(self, uri: str, limit: int) -> bytes: ...
+
+
+class Suppressed(Protocol):
+    """The suppression list (`SuppressionList`)."""
+
+    def which(self, addresses: Iterator[str] | Sequence[str]) -> set[str]: ...
+
+
+class Requests(Protocol):
+    """Requests and idempotency keys (`dal.transactional.TransactionalStore`)."""
+
+    def put_request(self, answer: SendAnswer) -> None: ...
+    def get_request(self, request_id: str) -> StoredRequest | None: ...
+    def remember(
+        self, key: str, digest: str, status: int, answer: SendAnswer
+    ) -> Remembered | None: ...
+    def recall(self, key: str) -> Remembered | None: ...
+    def mark_queued(self, key: str) -> None: ...
+
+
+class Queue(Protocol):
+    """The transactional queue (`ems_common.dal.send_queue.SendQueue`)."""
+
+    def send(self, bodies: Sequence[bytes]) -> None: ...
+
+
+@dataclass
+class TransactionalAdapters:
+    """Everything the transactional service reads and writes."""
+
+    templates: Templates
+    ses_templates: SesTemplateStore
+    objects: TemplateObjects
+    suppressions: Suppressed
+    requests: Requests
+    queue: Queue
+
+
+@dataclass(frozen=True)
+class TransactionalDefaults:
+    """The deployment's defaults and what EMS may read."""
+
+    default_from: str
+    configuration_set: str
+    template_buckets: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """A send's answer, its HTTP status, and whether it was a replay of a stored one."""
+
+    answer: SendAnswer
+    status: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class EmailLocation:
+    """Where an email's record is: its id (the record's scope) and its address."""
+
+    email_id: str
+    request_id: str
+    template: str
+    address: str
+
+
+class TransactionalService:
+    """Templates and transactional sends."""
+
+    def __init__(
+        self,
+        defaults: TransactionalDefaults,
+        adapters: Callable[[], TransactionalAdapters],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._defaults = defaults
+        self._adapters = functools.cache(adapters)  # made on first use: no client at import
+        self._clock = clock
+
+    @property
+    def _a(self) -> TransactionalAdapters:
+        return self._adapters()
+
+    # --- templates --------------------------------------------------------------------------
+
+    def create_template(self, body: TemplateBody) -> TemplateRecord:
+        """Register a new template (TemplateExistsError if the name is taken)."""
+        html, record = self._checked(body.name, body, created_at=None)
+        self._a.templates.create(record)
+        try:
+            self._a.ses_templates.put(
+                record.ses_template_name, subject=body.subject, html=html, text=body.text
+            )
+        except BaseException:
+            self._a.templates.delete(body.name)  # nothing half made
+            raise
+        logger.info("template %s created (%d bytes)", body.name, record.size_bytes)
+        return record
+
+    def put_template(self, name: str, body: TemplateContentBody) -> tuple[TemplateRecord, bool]:
+        """Create or replace a template; True if it was created."""
+        existing = self._a.templates.get(name)
+        html, record = self._checked(
+            name, body, created_at=existing.created_at if existing else None
+        )
+        self._a.ses_templates.put(
+            record.ses_template_name, subject=body.subject, html=html, text=body.text
+        )
+        self._a.templates.put(record)
+        logger.info("template %s %s", name, "replaced" if existing else "created")
+        return record, existing is None
+
+    def get_template(self, name: str) -> tuple[TemplateRecord, str, str | None]:
+        """The record, the HTML and the text part."""
+        record = self.require_template(name)
+        content = self._a.ses_templates.get(record.ses_template_name)
+        if content is None:
+            raise TemplateNotFound(name)  # deleted from SES behind EMS's back
+        _, html, text = content
+        return record, html, text
+
+    def require_template(self, name: str) -> TemplateRecord:
+        """The record, or TemplateNotFound."""
+        record = self._a.templates.get(name)
+        if record is None:
+            raise TemplateNotFound(name)
+        return record
+
+    def list_templates(
+        self, *, limit: int, page: str | None
+    ) -> tuple[list[TemplateRecord], str | None]:
+        """A page of templates and the next page's token."""
+        return self._a.templates.page(limit=limit, page=page)
+
+    def delete_template(self, name: str) -> None:
+        """Delete a template from SES and EMS (TemplateNotFound if there is none)."""
+        record = self.require_template(name)
+        self._a.ses_templates.delete(record.ses_template_name)
+        self._a.templates.delete(name)
+        logger.info("template %s deleted", name)
+
+    def _checked(
+        self, name: str, body: TemplateContentBody, *, created_at: datetime | None
+    ) -> tuple[str, TemplateRecord]:
+        html, html_path = self._html(body)
+        parts = (("$.subject", body.subject), (html_path, html), ("$.text", body.text or ""))
+        problems: list[Problem] = []
+        fields = TemplateFields()
+        for path, source in parts:
+            try:
+                fields |= template_fields(source)
+            except TemplateSyntaxError as error:
+                problems.append(
+                    {"path": path, "message": f"is no template SES can render: {error}"}
+                )
+        size = sum(len(source.encode()) for _, source in parts)
+        if size > SES_TEMPLATE_MAX_BYTES:
+            problems.append(
+                {
+                    "path": "$",
+                    "message": f"subject, HTML and text are {size:,} bytes together: SES allows"
+                    f" {SES_TEMPLATE_MAX_BYTES:,}; make the HTML smaller (link images instead"
+                    " of embedding them)",
+                }
+            )
+        if problems:
+            raise RequestProblemError(
+                "invalid", "the template has problems: see `problems`", problems
+            )
+        now = self._clock()
+        return html, TemplateRecord(
+            name=name,
+            subject=body.subject,
+            has_text=body.text is not None,
+            required_fields=sorted(fields.required),
+            conditional_fields=sorted(fields.conditional),
+            ses_template_name=ses_template_name(name),
+            size_bytes=size,
+            created_at=created_at or now,
+            updated_at=now,
+        )
+
+    def _html(self, body: TemplateContentBody) -> tuple[str, str]:
+        if body.html is not None:
+            return body.html, "$.html"
+        uri = body.html_s3_uri or ""
+        path = "$.htmlS3Uri"
+        bucket, _ = split_s3_uri(uri)
+        if bucket not in self._defaults.template_buckets:
+            allowed = ", ".join(sorted(self._defaults.template_buckets))
+            raise RequestProblemError(
+                "invalid",
+                "the template has problems: see `problems`",
+                [{"path": path, "message": f"must be in a bucket EMS reads: {allowed}"}],
+            )
+        try:
+            data = self._a.objects.read_template(uri, SES_TEMPLATE_MAX_BYTES)
+        except TemplateNotFoundError:
+            raise RequestProblemError(
+                "invalid",
+                "the template has problems: see `problems`",
+                [{"path": path, "message": f"{uri} does not exist (or EMS may not read it)"}],
+            ) from None
+        try:
+            return data.decode("utf-8-sig"), path
+        except UnicodeDecodeError:
+            raise RequestProblemError(
+                "invalid",
+                "the template has problems: see `problems`",
+                [{"path": path, "message": f"{uri} is not UTF-8 text: save it as UTF-8"}],
+            ) from None
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def send_one(self, body: EmailBody, idempotency_key: str | None) -> SendOutcome:
+        """Queue one email; a recipient who cannot be sent to is a RequestProblemError."""
+        bulk = BulkBody.model_validate(
+            {
+                **body.model_dump(by_alias=True, exclude={"to", "data"}),
+                "recipients": [{"to": body.to, "data": body.data}],
+            }
+        )
+        return self._send(bulk, idempotency_key, kind="email", single=True)
+
+    def send_bulk(self, body: BulkBody, idempotency_key: str | None) -> SendOutcome:
+        """Queue every sendable recipient; the others are listed with their reason."""
+        return self._send(body, idempotency_key, kind="bulk", single=False)
+
+    def _send(
+        self, body: BulkBody, idempotency_key: str | None, *, kind: str, single: bool
+    ) -> SendOutcome:
+        digest = request_digest({"kind": kind, "body": body.model_dump(mode="json", by_alias=True)})
+        if idempotency_key is not None:
+            prior = self._a.requests.recall(idempotency_key)
+            if prior is not None:
+                return self._replay(prior, digest, body, idempotency_key)
+        template = self._template_for_send(body.template)
+        answer, lines = self._plan(body, template, new_request_id(self._clock()))
+        if not answer.emails:
+            raise self._nothing_accepted(answer, single=single)
+        if idempotency_key is not None:
+            prior = self._a.requests.remember(idempotency_key, digest, 202, answer)
+            if prior is not None:  # a concurrent request with the same key got there first
+                return self._replay(prior, digest, body, idempotency_key)
+        self._enqueue(answer, lines)
+        if idempotency_key is not None:
+            self._a.requests.mark_queued(idempotency_key)
+        logger.info(
+            "request %s: %d emails queued, %d rejected (template %s)",
+            answer.request_id,
+            len(answer.emails),
+            len(answer.rejections),
+            answer.template,
+        )
+        return SendOutcome(answer, 202, replayed=False)
+
+    def _replay(
+        self, prior: Remembered, digest: str, body: BulkBody, idempotency_key: str
+    ) -> SendOutcome:
+        if prior.digest != digest:
+            raise IdempotencyConflictError(
+                "this Idempotency-Key was used for a different request in the last 24 hours:"
+                " use a new key for a new request"
+            )
+        if not prior.queued:
+            # The first attempt stopped before its emails were all queued: queue them again,
+            # under the same ids (the sender sends each email id once).
+            template = self._template_for_send(body.template)
+            _, lines = self._plan(body, template, prior.answer.request_id)
+            kept = {email.email_id for email in prior.answer.emails}
+            self._enqueue(prior.answer, [line for line in lines if line.record_scope in kept])
+            self._a.requests.mark_queued(idempotency_key)
+            logger.info("request %s: queued again on a retry", prior.answer.request_id)
+        return SendOutcome(prior.answer, prior.status, replayed=True)
+
+    def _template_for_send(self, name: str) -> TemplateRecord:
+        record = self._a.templates.get(name)
+        if record is None:
+            raise RequestProblemError(
+                "invalid",
+                "the request has problems: see `problems`",
+                [
+                    {
+                        "path": "$.template",
+                        "message": f"there is no template {name!r}: create it with POST /templates",
+                    }
+                ],
+            )
+        return record
+
+    def _plan(
+        self, body: BulkBody, template: TemplateRecord, request_id: str
+    ) -> tuple[SendAnswer, list[CampaignFileLine]]:
+        """Check every recipient; the answer and the lines of the accepted ones."""
+        checker = AddressChecker()
+        verdicts: list[tuple[int, BulkRecipient, str | RejectedEmail]] = []
+        for index, recipient in enumerate(body.recipients):
+            try:
+                verdicts.append((index, recipient, checker.sendable(recipient.to)))
+            except EmailNotValidError as error:
+                verdicts.append(
+                    (
+                        index,
+                        recipient,
+                        _rejected(index, recipient, RejectionReason.INVALID_ADDRESS, str(error)),
+                    )
+                )
+        suppressed = self._a.suppressions.which(
+            [verdict for _, _, verdict in verdicts if isinstance(verdict, str)]
+        )
+        seen: set[str] = set()
+        emails: list[AcceptedEmail] = []
+        rejections: list[RejectedEmail] = []
+        lines: list[CampaignFileLine] = []
+        for index, recipient, verdict in verdicts:
+            if isinstance(verdict, RejectedEmail):
+                rejections.append(verdict)
+                continue
+            rejection = self._rejection(index, recipient, verdict, template, suppressed, seen)
+            if rejection is None:
+                line = self._line(
+                    body, template, verdict, recipient.data, email_id(request_id, index)
+                )
+                if len(line.to_json_line().encode()) > _MAX_LINE_BYTES:
+                    rejection = _rejected(
+                        index,
+                        recipient,
+                        TOO_LARGE,
+                        f"its data makes the email larger than {_MAX_LINE_BYTES:,} bytes:"
+                        " send less data",
+                    )
+            if rejection is not None:
+                rejections.append(rejection)
+                continue
+            seen.add(suppression_key(verdict))
+            emails.append(
+                AcceptedEmail(index=index, to=verdict, email_id=email_id(request_id, index))
+            )
+            lines.append(line)
+        answer = SendAnswer(
+            request_id=request_id, template=template.name, emails=emails, rejections=rejections
+        )
+        return answer, lines
+
+    @staticmethod
+    def _rejection(  # noqa: PLR0917 - one private call site
+        index: int,
+        recipient: BulkRecipient,
+        address: str,
+        template: TemplateRecord,
+        suppressed: set[str],
+        seen: set[str],
+    ) -> RejectedEmail | None:
+        key = suppression_key(address)
+        if key in suppressed:
+            return _rejected(
+                index,
+                recipient,
+                RejectionReason.SUPPRESSED,
+                "the address is on the suppression list (it bounced or complained before);"
+                " DELETE /suppressions/{address} lifts it",
+            )
+        if key in seen:
+            return _rejected(
+                index,
+                recipient,
+                RejectionReason.DUPLICATE,
+                "an earlier recipient of this request has the same address",
+            )
+        missing = [f for f in template.required_fields if recipient.data.get(f) is None]
+        if missing:
+            return _rejected(
+                index,
+                recipient,
+                RejectionReason.MISSING_FIELDS,
+                f"data lacks {', '.join(missing)}, which template {template.name!r} prints",
+            )
+        return None
+
+    def _line(
+        self,
+        body: BulkBody,
+        template: TemplateRecord,
+        address: str,
+        data: Mapping[str, Any],
+        the_email_id: str,
+    ) -> CampaignFileLine:
+        return CampaignFileLine.for_recipient(
+            from_email_address=body.from_address or self._defaults.default_from,
+            to_address=address,
+            template_name=template.ses_template_name,
+            template_data=data,
+            campaign_id=TRANSACTIONAL_CAMPAIGN_ID,
+            segment_id=template.name,
+            configuration_set_name=body.configuration_set or self._defaults.configuration_set,
+            extra_tags={EMAIL_ID_TAG: the_email_id, **body.tags},
+        )
+
+    @staticmethod
+    def _nothing_accepted(answer: SendAnswer, *, single: bool) -> RequestProblemError:
+        if single:
+            rejection = answer.rejections[0]
+            path = "$.data" if rejection.reason == RejectionReason.MISSING_FIELDS else "$.to"
+            return RequestProblemError(
+                rejection.reason,
+                f"not sent: {rejection.message}",
+                [{"path": path, "message": rejection.message}],
+            )
+        return RequestProblemError(
+            "no_recipients",
+            "not sent: no recipient could be accepted; see `problems`",
+            [
+                {
+                    "path": f"$.recipients[{r.index}]"
+                    + (".data" if r.reason == RejectionReason.MISSING_FIELDS else ".to"),
+                    "message": f"{r.reason}: {r.message}",
+                }
+                for r in answer.rejections
+            ],
+        )
+
+    def _enqueue(self, answer: SendAnswer, lines: Sequence[CampaignFileLine]) -> None:
+        """Store the request, then put its emails on the transactional queue."""
+        self._a.requests.put_request(answer)
+        for bodies in _calls(_messages(lines)):
+            self._a.queue.send(bodies)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def locate(self, the_email_id: str) -> EmailLocation:
+        """Where the email `the_email_id` is recorded (EmailNotFound if EMS never issued it)."""
+        parsed = EmailId.parse(the_email_id)
+        request = self._a.requests.get_request(parsed.request_id) if parsed else None
+        address = request.addresses.get(parsed.index) if request and parsed else None
+        if parsed is None or request is None or address is None:
+            raise EmailNotFound(the_email_id)
+        return EmailLocation(the_email_id, parsed.request_id, request.template, address)
+
+
+def _rejected(index: int, recipient: BulkRecipient, reason: str, message: str) -> RejectedEmail:
+    return RejectedEmail(index=index, to=recipient.to, reason=str(reason), message=message)
+
+
+def _messages(lines: Sequence[CampaignFileLine]) -> Iterator[bytes]:
+    """Queue message bodies: up to EMAILS_PER_QUEUE_MESSAGE emails and MAX_SEND_BATCH_BYTES each."""
+    batch: list[bytes] = []
+    size = 0
+    first = 0
+    for index, line in enumerate(lines):
+        encoded = line.to_json_line().encode()
+        if batch and (
+            len(batch) == EMAILS_PER_QUEUE_MESSAGE or size + len(encoded) > _MAX_LINE_BYTES
+        ):
+            yield send_batch_body(TRANSACTIONAL_CAMPAIGN_ID, 1, first, batch)
+            batch, size, first = [], 0, index
+        batch.append(encoded)
+        size += len(encoded) + 1
+    if batch:
+        yield send_batch_body(TRANSACTIONAL_CAMPAIGN_ID, 1, first, batch)
+
+
+def _calls(bodies: Iterator[bytes]) -> Iterator[list[bytes]]:
+    """SendMessageBatch calls: up to 10 entries and 250,000 bytes each."""
+    call: list[bytes] = []
+    size = 0
+    for body in bodies:
+        if call and (len(call) == _ENTRIES_PER_CALL or size + len(body) > _BYTES_PER_CALL):
+            yield call
+            call, size = [], 0
+        call.append(body)
+        size += len(body)
+    if call:
+        yield call
+
+
+def dumps_answer(answer: SendAnswer) -> bytes:
+    """The answer as JSON (for logs and tests)."""
+    return orjson.dumps(answer.model_dump(mode="json"))
