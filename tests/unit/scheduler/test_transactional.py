@@ -174,7 +174,7 @@ class World:
             templates=self.templates,
             ses_templates=self.ses,
             objects=self.objects,
-            suppressions=self.suppressions,  # type: ignore[arg-type]
+            suppressions=self.suppressions,
             requests=self.requests,
             queue=self.queue,
         )
@@ -199,7 +199,7 @@ def client(world: World, settings: SchedulerSettings) -> Iterator[FlaskClient]:
     app = create_app(
         settings.model_copy(update={"max_request_bytes": 1_000_000}),
         object(),  # type: ignore[arg-type]
-        tracking=world.reads,  # type: ignore[arg-type]
+        tracking=world.reads,
         transactional=world.service,
     )
     with app.test_client() as test_client:
@@ -283,7 +283,7 @@ def test_html_from_s3_must_be_in_an_allowed_bucket_and_exist(
         "/templates", json={**body, "htmlS3Uri": "s3://assets/t.html"}, headers=AUTH
     )
     assert "does not exist" in (missing.json or {})["problems"][0]["message"]
-    world.objects.objects["s3://assets/t.html"] = "<p>{{x}}</p>".encode()
+    world.objects.objects["s3://assets/t.html"] = b"<p>{{x}}</p>"
     made = client.post("/templates", json={**body, "htmlS3Uri": "s3://assets/t.html"}, headers=AUTH)
     assert made.status_code == 201
     assert world.ses.templates["ems-tx-t"][1] == "<p>{{x}}</p>"

@@ -17,6 +17,7 @@ from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.emails import EmailKey
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
+from ems_common.formats.tags import EMAIL_ID_TAG, TRANSACTIONAL_CAMPAIGN_ID
 from ems_sender.dal.records import ClaimOutcome, EmailState
 from ems_sender.dal.ses import PermanentSendError, ThrottledError, TransientSendError
 from ems_sender.limiter import Lane
@@ -262,3 +263,42 @@ def test_a_message_that_is_not_a_batch_is_dead_lettered_with_its_reason() -> Non
     ((body, reason),) = rig.requeue.dead
     assert body == '{"hello": "world"}'
     assert reason.startswith("not a send batch")
+
+
+def _transactional_body(*emails: tuple[str, str]) -> str:
+    """A transactional batch: (email id, address) pairs, as the API queues them."""
+    lines = [
+        CampaignFileLine.for_recipient(
+            from_email_address="shop@example.com",
+            to_address=address,
+            template_name="ems-tx-receipt",
+            template_data={"order": "1"},
+            campaign_id=TRANSACTIONAL_CAMPAIGN_ID,
+            segment_id="receipt",
+            configuration_set_name="ems",
+            extra_tags={EMAIL_ID_TAG: email_id},
+        )
+        for email_id, address in emails
+    ]
+    return SendBatch(
+        campaign_id=TRANSACTIONAL_CAMPAIGN_ID, part=1, first_line=0, emails=lines
+    ).model_dump_json(by_alias=True)
+
+
+def test_transactional_emails_need_no_campaign_and_are_kept_once_per_email_id() -> None:
+    rig = _sender(status=None)  # there is no campaign "transactional"
+    first = _transactional_body(("tx-20261123-aaaaaaaaaaaa-0", "a@example.org"))
+    again = _transactional_body(
+        ("tx-20261123-aaaaaaaaaaaa-0", "a@example.org"),
+        ("tx-20261123-bbbbbbbbbbbb-0", "a@example.org"),  # another request, same recipient
+    )
+
+    assert rig.sender.process(first) is Outcome.DONE
+    assert rig.sender.process(again) is Outcome.DONE
+
+    assert rig.ses.sent == ["a@example.org", "a@example.org"]
+    assert set(rig.records.items) == {
+        ("tx-20261123-aaaaaaaaaaaa-0", "a@example.org"),
+        ("tx-20261123-bbbbbbbbbbbb-0", "a@example.org"),
+    }
+    assert rig.sender.stats.counts["already_done"] == 1

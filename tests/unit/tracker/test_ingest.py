@@ -145,3 +145,20 @@ def test_endless_conflicts_fail_the_message_so_sqs_retries_it() -> None:
 
     with pytest.raises(ConflictError):
         tracker.process(_body("ses_open"))
+
+
+def test_a_transactional_email_is_found_by_its_email_id_tag() -> None:
+    event = json.loads(_body("ses_delivery"))
+    event["mail"]["tags"] = {
+        "campaignId": ["transactional"],
+        "segmentId": ["receipt"],
+        "emailId": ["tx-20261123-0123456789ab-4"],
+    }
+    events = FakeEmailEvents({event["mail"]["messageId"]: {"state": "SENT"}})
+    tracker, _, _ = _tracker(events)
+
+    finished = tracker.process(json.dumps(event))
+
+    ((ref, _),) = events.applied
+    assert ref.scope == "tx-20261123-0123456789ab-4"
+    assert finished == "tx-20261123-0123456789ab-4"
