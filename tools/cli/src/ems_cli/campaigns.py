@@ -4,8 +4,6 @@ their numbers (`metrics`) and look at one recipient's email (`recipient`)."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Annotated, Final
 
 import typer
@@ -34,7 +32,15 @@ from ems_cli.render import (
     progress_text,
     recipient_summary,
 )
-from ems_cli.session import EXIT_USAGE, Session, fail, reporting_errors, session_of
+from ems_cli.session import (
+    EXIT_USAGE,
+    Session,
+    fail,
+    input_name,
+    read_input,
+    reporting_errors,
+    session_of,
+)
 
 VERIFYING: Final = "VERIFYING"
 UNSUCCESSFUL: Final = frozenset({"REJECTED", "FAILED"})
@@ -143,13 +149,10 @@ def create(
 
 def _candidate_body(file: str, campaign_id: str | None) -> bytes:
     """The file's bytes, unchanged unless --id must be written into the document."""
-    try:
-        body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    except OSError as error:
-        fail(f"cannot read the candidate {file}: {error.strerror or error}", code=EXIT_USAGE)
+    body = read_input(file, "the candidate")
     if campaign_id is None:
         return body  # the API checks it and names every problem's JSON path
-    name = "standard input" if file == "-" else file
+    name = input_name(file)
     try:
         document = json.loads(body)
     except ValueError as error:

@@ -2,7 +2,8 @@
 
 Every failure surfaces as one of two exceptions: `ApiError` when the API answered with an error
 (its status, message and the problems' JSON paths), `ApiUnreachableError` when no answer came.
-New routes (transactional email, templates) are added as further methods here.
+The routes: campaigns and their tracking, DLQs, the suppression list, and transactional email
+(templates and sends, docs/transactional.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from urllib.parse import quote
 import httpx
 
 API_KEY_HEADER: Final = "X-Api-Key"
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+REPLAYED_HEADER: Final = "Idempotent-Replayed"
+MAX_BULK_RECIPIENTS: Final = 1_000
+"""Recipients one POST /emails/bulk takes at most: more are sent as several requests."""
 DEFAULT_TIMEOUT_S: Final = 60.0
 CONNECT_TIMEOUT_S: Final = 10.0
 _BODY_IN_MESSAGE: Final = 200
@@ -78,6 +83,32 @@ class SuppressionPage:
     suppressions: list[JsonObject]
     next_page: str | None
     raw: JsonObject
+
+
+@dataclass(frozen=True)
+class TemplatePage:
+    """One page of transactional templates and the token for the next (None on the last page)."""
+
+    templates: list[JsonObject]
+    next_page: str | None
+    raw: JsonObject
+
+
+@dataclass(frozen=True)
+class TemplatePutResult:
+    """What PUT /templates/{name} answered: the template, and whether it is new (201, not 200)."""
+
+    template: JsonObject
+    created: bool
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What POST /emails or /emails/bulk answered (202), and whether it was a replay: the first
+    answer to the same Idempotency-Key and body, nothing sent again."""
+
+    answer: JsonObject
+    replayed: bool
 
 
 class EmsClient:
@@ -148,17 +179,10 @@ class EmsClient:
         self, *, status: str | None = None, limit: int | None = None, page: str | None = None
     ) -> CampaignPage:
         """GET /campaigns: one page, optionally only campaigns in `status`."""
-        params = {
-            name: str(value)
-            for name, value in (("status", status), ("limit", limit), ("page", page))
-            if value is not None
-        }
+        params = _params(status=status, limit=limit, page=page)
         raw = _object(self._request("GET", "/campaigns", params=params))
-        next_page = raw.get("next_page")
         return CampaignPage(
-            campaigns=list(raw.get("campaigns") or []),
-            next_page=next_page if isinstance(next_page, str) and next_page else None,
-            raw=raw,
+            campaigns=list(raw.get("campaigns") or []), next_page=_next_page(raw), raw=raw
         )
 
     def get_campaign(self, campaign_id: str) -> JsonObject:
@@ -203,24 +227,65 @@ class EmsClient:
         self, *, limit: int | None = None, page: str | None = None
     ) -> SuppressionPage:
         """GET /suppressions: one page of suppressed addresses."""
-        params = {
-            name: str(value)
-            for name, value in (("limit", limit), ("page", page))
-            if value is not None
-        }
-        raw = _object(self._request("GET", "/suppressions", params=params))
-        next_page = raw.get("next_page")
+        raw = _object(self._request("GET", "/suppressions", params=_params(limit=limit, page=page)))
         return SuppressionPage(
-            suppressions=list(raw.get("suppressions") or []),
-            next_page=next_page if isinstance(next_page, str) and next_page else None,
-            raw=raw,
+            suppressions=list(raw.get("suppressions") or []), next_page=_next_page(raw), raw=raw
         )
 
     def remove_suppression(self, address: str) -> None:
         """DELETE /suppressions/{address}: EMS may send to the address again."""
         self._request("DELETE", f"/suppressions/{quote(address, safe='@')}")
 
+    def create_template(self, body: JsonObject) -> JsonObject:
+        """POST /templates: `{"name", "subject", "html" | "htmlS3Uri", "text"?}` (409 if the
+        name exists)."""
+        return _object(self._request("POST", "/templates", json=body))
+
+    def put_template(self, name: str, body: JsonObject) -> TemplatePutResult:
+        """PUT /templates/{name}: `{"subject", "html" | "htmlS3Uri", "text"?}`, creating the
+        template (201) or replacing it (200)."""
+        response = self._request("PUT", _template_path(name), json=body)
+        return TemplatePutResult(_object(response), created=response.status_code == 201)
+
+    def list_templates(self, *, limit: int | None = None, page: str | None = None) -> TemplatePage:
+        """GET /templates: one page of transactional templates."""
+        raw = _object(self._request("GET", "/templates", params=_params(limit=limit, page=page)))
+        return TemplatePage(
+            templates=list(raw.get("templates") or []), next_page=_next_page(raw), raw=raw
+        )
+
+    def get_template(self, name: str) -> JsonObject:
+        """GET /templates/{name}: the template with its `html` and `text`."""
+        return _object(self._request("GET", _template_path(name)))
+
+    def delete_template(self, name: str) -> None:
+        """DELETE /templates/{name} (emails still queued for it then fail)."""
+        self._request("DELETE", _template_path(name))
+
+    def template_metrics(self, name: str) -> JsonObject:
+        """GET /templates/{name}/metrics: the numbers of its emails, in total and per UTC day."""
+        return _object(self._request("GET", f"{_template_path(name)}/metrics"))
+
+    def send_email(self, body: JsonObject, idempotency_key: str | None = None) -> SendResult:
+        """POST /emails: one templated email (202 QUEUED)."""
+        return self._send("/emails", body, idempotency_key)
+
+    def send_bulk(self, body: JsonObject, idempotency_key: str | None = None) -> SendResult:
+        """POST /emails/bulk: one template to up to MAX_BULK_RECIPIENTS recipients (202, with
+        each recipient accepted or rejected)."""
+        return self._send("/emails/bulk", body, idempotency_key)
+
+    def get_email(self, email_id: str) -> JsonObject:
+        """GET /emails/{email_id}: a transactional email's status, times and events."""
+        return _object(self._request("GET", _email_path(email_id)))
+
     # --- plumbing -----------------------------------------------------------------------------
+
+    def _send(self, path: str, body: JsonObject, idempotency_key: str | None) -> SendResult:
+        headers = {IDEMPOTENCY_KEY_HEADER: idempotency_key} if idempotency_key is not None else {}
+        response = self._request("POST", path, json=body, headers=headers)
+        replayed = response.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
+        return SendResult(_object(response), replayed=replayed)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -249,6 +314,25 @@ def _campaign_path(campaign_id: str) -> str:
 
 def _dlq_path(queue: str) -> str:
     return f"/dlq/{quote(queue, safe='')}"
+
+
+def _template_path(name: str) -> str:
+    return f"/templates/{quote(name, safe='')}"
+
+
+def _email_path(email_id: str) -> str:
+    return f"/emails/{quote(email_id, safe='')}"
+
+
+def _params(**values: object) -> dict[str, str]:
+    """Query parameters: the given ones, as text."""
+    return {name: str(value) for name, value in values.items() if value is not None}
+
+
+def _next_page(raw: JsonObject) -> str | None:
+    """A listing's next_page token; None on the last page."""
+    token = raw.get("next_page")
+    return token if isinstance(token, str) and token else None
 
 
 def _object(response: httpx.Response) -> JsonObject:

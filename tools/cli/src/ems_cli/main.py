@@ -1,7 +1,7 @@
-"""`ems`: the command-line client for the EMS campaign API.
+"""`ems`: the command-line client for the EMS API.
 
 The root takes the API's URL and key; each resource is a sub-app (`ems campaign ...`,
-`ems dlq ...`, `ems suppressions ...`; later `ems email`, `ems template`), built the same way
+`ems template ...`, `ems email ...`, `ems dlq ...`, `ems suppressions ...`), built the same way
 on `ems_cli.client.EmsClient`.
 """
 
@@ -11,14 +11,15 @@ from typing import Annotated
 
 import typer
 
-from ems_cli import campaigns, dlq, suppressions
+from ems_cli import campaigns, dlq, emails, suppressions, templates
 from ems_cli.config import KEY_ENV, URL_ENV
 from ems_cli.session import Session
 
 app = typer.Typer(
     name="ems",
     help=(
-        "Command-line client for the EMS campaign API (email campaigns on Amazon SES).\n\n"
+        "Command-line client for the EMS API (email campaigns and transactional email on"
+        " Amazon SES).\n\n"
         f"The API's URL and key come from --api-url/--api-key, else {URL_ENV}/{KEY_ENV}, else"
         " the .ems/local.env that `make up` writes (found from the current directory up).\n\n"
         "Exit codes: 0 done; 1 the API refused or could not be reached; 2 a usage problem."
@@ -31,6 +32,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(campaigns.app, name="campaign")
+app.add_typer(templates.app, name="template")
+app.add_typer(emails.app, name="email")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(suppressions.app, name="suppressions")
 

@@ -1,4 +1,4 @@
-"""How campaigns look at a terminal: a summary for one, a table for many.
+"""How campaigns, templates and emails look at a terminal: a summary for one, a table for many.
 
 Everything from the API is wrapped in `Text`, never parsed as rich markup: an address or a list
 name may contain brackets.
@@ -7,6 +7,7 @@ name may contain brackets.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -266,6 +267,9 @@ METRIC_ROWS: Final = (
     ("Finished", "finished", "progress"),
 )
 NO_SEGMENT_LABEL: Final = "(no segment)"
+# A metrics column is never narrower than this (a count, a rate and the padding).
+_NARROWEST_COLUMN: Final = 8
+_UNLIMITED_WIDTH: Final = 100_000
 # Where an event says what happened, in SES's event JSON: (object, field) pairs to show.
 _EVENT_DETAILS: Final = (
     ("bounce", "bounceType"),
@@ -287,47 +291,118 @@ def rate_text(rate: object) -> str:
 def metrics_report(metrics: JsonObject) -> RenderableType:
     """A campaign's headline (status, progress) and its numbers: a row per count, a column for
     the total and one per segment, rates as percentages next to their counts."""
-    rates = metrics.get("rates") or {}
     headline = Text.assemble(
         ("Campaign ", "bold"), (str(metrics.get("campaign_id", "?")), "bold"), "  "
     )
     headline.append_text(status_text(metrics.get("status")))
-    headline.append(
+    headline.append_text(_finished_text(metrics))
+    segments = metrics.get("segments") or []
+    columns = [("Total", metrics), *((_segment_heading(s), s) for s in segments)]
+    return Group(headline, metrics_table(columns))
+
+
+def _segment_heading(segment: JsonObject) -> str:
+    name = str(segment.get("segment_id", "?"))
+    return NO_SEGMENT_LABEL if name == "-" else name
+
+
+def template_metrics_report(
+    metrics: JsonObject, *, days_shown: int | None = None, width: int = 80
+) -> RenderableType:
+    """A template's numbers as `metrics_report` shows a campaign's: a column for the total, then
+    one per UTC day, oldest first: the newest `days_shown`, or (None) as many as fit in `width`
+    (at least one)."""
+    headline = Text.assemble(("Template ", "bold"), (str(metrics.get("template", "?")), "bold"))
+    headline.append_text(_finished_text(metrics))
+    days = sorted(metrics.get("days") or [], key=lambda day: str(day.get("day", "")))
+
+    def table_of(count: int) -> Table:
+        shown = days[-count:] if count > 0 else []
+        return metrics_table(
+            [("Total", metrics), *((str(day.get("day", "?")), day) for day in shown)]
+        )
+
+    count = min(len(days), days_shown if days_shown is not None else width // _NARROWEST_COLUMN)
+    table = table_of(count)
+    if days_shown is None:
+        measure = Console(width=_UNLIMITED_WIDTH).measure  # the width each table wants
+        while count > 1 and measure(table).maximum > width:
+            count -= 1
+            table = table_of(count)
+    parts: list[RenderableType] = [headline, table]
+    if count < len(days):
+        parts.append(
+            Text(
+                f"The newest {count} of {len(days)} days; --days N shows N, --json all.",
+                style="dim",
+            )
+        )
+    return Group(*parts)
+
+
+def _finished_text(metrics: JsonObject) -> Text:
+    """`  77 of 100 emails finished (77.0%)`."""
+    text = Text(
         f"  {_n(metrics.get('finished', 0))} of {_n(metrics.get('total', 0))} emails finished"
     )
-    if rate_text(rates.get("progress")):
-        headline.append(f" ({rate_text(rates.get('progress'))})")
+    progress = rate_text((metrics.get("rates") or {}).get("progress"))
+    if progress:
+        text.append(f" ({progress})")
+    return text
 
+
+def metrics_table(columns: Sequence[tuple[str, JsonObject]]) -> Table:
+    """A row per count (METRIC_ROWS) and a column per (heading, numbers), the first the total:
+    each numbers object has the API's count fields and its `rates`."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("", no_wrap=True)
-    columns: list[JsonObject] = [metrics, *(metrics.get("segments") or [])]
-    table.add_column("Total", justify="right", no_wrap=True)
-    for segment in columns[1:]:
-        name = str(segment.get("segment_id", "?"))
-        table.add_column(NO_SEGMENT_LABEL if name == "-" else name, justify="right")
+    for position, (heading, _) in enumerate(columns):
+        table.add_column(heading, justify="right", no_wrap=position == 0)
     for label, count, rate in METRIC_ROWS:
         sub_row = label.startswith(" ")
         cells = [Text(label, style="dim" if sub_row else "")]
-        for column in columns:
-            cell = Text(_n(column.get(count, 0)), style="dim" if sub_row else "")
-            shown = rate_text((column.get("rates") or {}).get(rate)) if rate else ""
+        for _, numbers in columns:
+            cell = Text(_n(numbers.get(count, 0)), style="dim" if sub_row else "")
+            shown = rate_text((numbers.get("rates") or {}).get(rate)) if rate else ""
             if shown:
                 cell.append(f" {shown:>6}", style="dim")
             cells.append(cell)
         table.add_row(*cells)
-    return Group(headline, table)
+    return table
 
 
 def recipient_summary(recipient: JsonObject) -> RenderableType:
-    """One recipient's email: its status, what happened when, and its events."""
+    """One recipient's email in a campaign: its status, what happened when, and its events."""
+    title = Text.assemble(
+        ("Recipient ", "bold"),
+        (str(recipient.get("address", "?")), "bold"),
+        " of campaign ",
+        (str(recipient.get("campaign_id", "?")), "bold"),
+    )
+    return _email_report(title, recipient, (("Segment", "segment_id"),))
+
+
+def email_summary(email: JsonObject) -> RenderableType:
+    """One transactional email (GET /emails/{id}): as `recipient_summary`, with its address,
+    template and request instead of a campaign and segment."""
+    title = Text.assemble(("Email ", "bold"), (str(email.get("email_id", "?")), "bold"))
+    return _email_report(
+        title, email, (("To", "to"), ("Template", "template"), ("Request", "request_id"))
+    )
+
+
+def _email_report(
+    title: Text, email: JsonObject, identity: Sequence[tuple[str, str]]
+) -> RenderableType:
+    """An email's status, `identity` rows (label, field), what happened when, and its events."""
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
-    facts.add_row("Status", Text(str(recipient.get("status", "?")), style="bold"))
-    for label, key in (("Segment", "segment_id"), ("SES message", "ses_message_id")):
-        facts.add_row(label, Text(str(recipient.get(key) or "-")))
-    if recipient.get("reason"):
-        facts.add_row("Reason", Text(str(recipient["reason"]), style="red"))
+    facts.add_row("Status", Text(str(email.get("status", "?")), style="bold"))
+    for label, key in (*identity, ("SES message", "ses_message_id")):
+        facts.add_row(label, Text(str(email.get(key) or "-")))
+    if email.get("reason"):
+        facts.add_row("Reason", Text(str(email["reason"]), style="red"))
     for label, key in (
         ("Taken", "claimed_at"),
         ("Sent", "sent_at"),
@@ -341,25 +416,19 @@ def recipient_summary(recipient: JsonObject) -> RenderableType:
         ("First click", "clicked_at"),
         ("Unsubscribed", "unsubscribed_at"),
     ):
-        if recipient.get(key):
-            text = when(recipient[key])
-            if key == "bounced_at" and recipient.get("bounce_type"):
-                text.append(f"  {recipient['bounce_type']}")
+        if email.get(key):
+            text = when(email[key])
+            if key == "bounced_at" and email.get("bounce_type"):
+                text.append(f"  {email['bounce_type']}")
             facts.add_row(label, text)
-    facts.add_row("Opens", Text(_n(recipient.get("opens", 0))))
-    facts.add_row("Clicks", Text(_n(recipient.get("clicks", 0))))
+    facts.add_row("Opens", Text(_n(email.get("opens", 0))))
+    facts.add_row("Clicks", Text(_n(email.get("clicks", 0))))
 
-    title = Text.assemble(
-        ("Recipient ", "bold"),
-        (str(recipient.get("address", "?")), "bold"),
-        " of campaign ",
-        (str(recipient.get("campaign_id", "?")), "bold"),
-    )
     parts: list[RenderableType] = [title, facts]
-    events = recipient.get("events") or []
+    events = email.get("events") or []
     if events:
         table = Table(
-            title="Events" + (" (the newest)" if recipient.get("older_events_left_out") else ""),
+            title="Events" + (" (the newest)" if email.get("older_events_left_out") else ""),
             title_justify="left",
             title_style="bold",
             box=box.SIMPLE_HEAD,
@@ -413,5 +482,75 @@ def suppressions_table(suppressions: list[JsonObject]) -> Table:
             Text(str(suppression.get("reason") or "-")),
             Text(str(suppression.get("source") or "-")),
             Text(_short_utc(suppression.get("suppressed_at"))),
+        )
+    return table
+
+
+# --- transactional email: templates and sends -------------------------------------------------
+
+
+def _fields_text(fields: object, key: str) -> Text:
+    names = fields.get(key) if isinstance(fields, dict) else None
+    return Text(", ".join(str(n) for n in names)) if names else Text("-", style="dim")
+
+
+def template_summary(template: JsonObject) -> RenderableType:
+    """One template: its subject, the fields its data must hold, its size and times."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    fields = template.get("fields")
+    facts.add_row("Subject", Text(str(template.get("subject", ""))))
+    facts.add_row("Required fields", _fields_text(fields, "required"))
+    facts.add_row("Conditional fields", _fields_text(fields, "conditional"))
+    facts.add_row("Text part", Text("yes" if template.get("has_text") else "no"))
+    facts.add_row("Size", Text(f"{_n(template.get('size_bytes', 0))} bytes"))
+    facts.add_row("SES template", Text(str(template.get("ses_template_name") or "-")))
+    facts.add_row("Created", when(template.get("created_at")))
+    facts.add_row("Updated", when(template.get("updated_at")))
+    title = Text.assemble(("Template ", "bold"), (str(template.get("name", "?")), "bold"))
+    return Group(title, facts)
+
+
+def templates_table(templates: list[JsonObject]) -> Table:
+    """One row per template: its subject, required fields, size and last change."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    # Names are copied into `ems email send --template`: never shortened.
+    table.add_column("Template", overflow="fold", min_width=8)
+    table.add_column("Subject", overflow="ellipsis", max_width=40)
+    table.add_column("Required fields", overflow="fold")
+    table.add_column("Text", no_wrap=True)
+    table.add_column("Size", justify="right", no_wrap=True)
+    table.add_column("Updated (UTC)", no_wrap=True)
+    for template in templates:
+        table.add_row(
+            Text(str(template.get("name", "?"))),
+            Text(str(template.get("subject", ""))),
+            _fields_text(template.get("fields"), "required"),
+            Text("yes" if template.get("has_text") else "no"),
+            Text(_n(template.get("size_bytes", 0))),
+            Text(_short_utc(template.get("updated_at"))),
+        )
+    return table
+
+
+def send_rejections_table(rejections: list[JsonObject]) -> Table:
+    """The recipients a send left out: their index (in the caller's list), address and why."""
+    table = Table(
+        title=f"Rejected recipients ({_n(len(rejections))})",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("Index", justify="right", no_wrap=True)
+    table.add_column("Address", overflow="fold")
+    table.add_column("Reason", no_wrap=True)
+    table.add_column("Message", overflow="fold")
+    for rejection in rejections:
+        table.add_row(
+            Text(str(rejection.get("index", "?"))),
+            Text(str(rejection.get("to", ""))),
+            Text(str(rejection.get("reason", "")), style="red"),
+            Text(str(rejection.get("message", ""))),
         )
     return table

@@ -6,6 +6,7 @@ ended REJECTED/FAILED; 2 a usage problem (bad option, unreadable file, no API UR
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,9 +63,34 @@ def fail(message: str, *, details: list[str] | None = None, code: int = EXIT_API
     raise typer.Exit(code)
 
 
+def input_name(file: str) -> str:
+    """How messages name a FILE argument: `-` is standard input."""
+    return "standard input" if file == "-" else file
+
+
+def read_input(file: str, what: str) -> bytes:
+    """The bytes of `file` (`-`: standard input); exit 2 saying so if it cannot be read."""
+    try:
+        return sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as error:
+        fail(f"cannot read {what} {file}: {error.strerror or error}", code=EXIT_USAGE)
+
+
+def read_text_input(file: str, what: str) -> str:
+    """`read_input` as UTF-8 text (a byte-order mark is dropped); exit 2 if it is not."""
+    try:
+        return read_input(file, what).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        fail(f"{what} {input_name(file)} is not UTF-8 text: {error.reason}", code=EXIT_USAGE)
+
+
 @contextmanager
 def reporting_errors(session: Session) -> Iterator[None]:
-    """Turn the client's and the configuration's errors into a message and an exit code."""
+    """Turn the client's and the configuration's errors into a message and an exit code.
+
+    Notes a command added to the error (`error.add_note(...)`: what to do next, which request
+    of several failed) are printed under the problems.
+    """
     try:
         yield
     except ConfigError as error:
@@ -76,12 +102,23 @@ def reporting_errors(session: Session) -> Iterator[None]:
                 f"the EMS API is not running at {error.url}{source}: {error.reason}",
                 details=[
                     "Start the local stack with `make up` (in the EMS repository), or point"
-                    f" --api-url / {URL_ENV} at a running API."
+                    f" --api-url / {URL_ENV} at a running API.",
+                    *_notes(error),
                 ],
             )
-        fail(f"the EMS API at {error.url}{source} did not answer: {error.reason}")
+        fail(
+            f"the EMS API at {error.url}{source} did not answer: {error.reason}",
+            details=_notes(error),
+        )
     except ApiError as error:
         details = [f"{problem.path}: {problem.message}" for problem in error.problems]
         if error.status in {401, 403}:
             details.append(f"Check --api-key / {KEY_ENV} (after `make up`: .ems/local.env).")
-        fail(f"{error.message} (HTTP {error.status} {error.kind})", details=details)
+        fail(
+            f"{error.message} (HTTP {error.status} {error.kind})",
+            details=[*details, *_notes(error)],
+        )
+
+
+def _notes(error: BaseException) -> list[str]:
+    return list(getattr(error, "__notes__", []))
