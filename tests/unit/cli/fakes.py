@@ -27,7 +27,9 @@ from ems_common.campaigns import (
     Rejection,
     SegmentSummary,
 )
+from ems_scheduler.api.tracking import RecipientView
 from ems_scheduler.api.views import CampaignView
+from ems_scheduler.dal.tracking_reads import EventHistory, RecordedEvent
 
 URL = "http://ems.test"
 KEY = "cli-test-key"
@@ -78,6 +80,17 @@ def campaign_json(
         problems=problems or [],
     )
     return CampaignView.of(campaign).model_dump(mode="json")
+
+
+def sent_email(
+    campaign_id: str, address: str, record: dict[str, Any], then: RecordedEvent
+) -> RecipientView:
+    """An email as the API shows it: sent at 09:00:02 as SES message m-1, its tracking `record`
+    holding more, and `then` the SES event that followed the Send."""
+    send = RecordedEvent("Send", "2030-01-01T09:00:02.000+00:00", "m-1", {"eventType": "Send"})
+    sent = {"state": "SENT", "ses_message_id": "m-1", "sent_at": "2030-01-01T09:00:02+00:00"}
+    history = EventHistory([send, then], older_left_out=False)
+    return RecipientView.of(campaign_id, address, {**sent, **record}, history)
 
 
 def error_json(status: int, kind: str, message: str, *problems: tuple[str, str]) -> httpx.Response:

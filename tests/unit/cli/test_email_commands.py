@@ -15,11 +15,10 @@ import httpx
 import pytest
 
 from ems_cli.client import MAX_BULK_RECIPIENTS
-from ems_scheduler.api.tracking import RecipientView
 from ems_scheduler.api.transactional import BulkView, EmailView, SentEmailView
-from ems_scheduler.dal.tracking_reads import EventHistory, RecordedEvent
+from ems_scheduler.dal.tracking_reads import RecordedEvent
 from ems_scheduler.transactional.models import AcceptedEmail, RejectedEmail
-from tests.unit.cli.fakes import FakeApi, error_json, json_body, run_ems
+from tests.unit.cli.fakes import FakeApi, error_json, json_body, run_ems, sent_email
 
 REQUEST_ID = "tx-20300101-0123456789ab"
 EMAIL_ID = f"{REQUEST_ID}-0"
@@ -77,26 +76,18 @@ def _write(folder: Path, recipients: list[dict[str, Any]], name: str = "list.jso
 
 
 def _email() -> dict[str, Any]:
+    delivery = RecordedEvent(
+        "Delivery",
+        "2030-01-01T09:00:03.250+00:00",
+        "m-1",
+        {"eventType": "Delivery", "delivery": {"smtpResponse": "250 2.0.0 OK"}},
+    )
     record = {
-        "state": "SENT",
-        "ses_message_id": "m-1",
-        "sent_at": "2030-01-01T09:00:02+00:00",
         "delivered_at": "2030-01-01T09:00:03+00:00",
         "opened_at": "2030-01-01T09:05:00+00:00",
         "opens": 2,
     }
-    events = [
-        RecordedEvent("Send", "2030-01-01T09:00:02.000+00:00", "m-1", {"eventType": "Send"}),
-        RecordedEvent(
-            "Delivery",
-            "2030-01-01T09:00:03.250+00:00",
-            "m-1",
-            {"eventType": "Delivery", "delivery": {"smtpResponse": "250 2.0.0 OK"}},
-        ),
-    ]
-    view = RecipientView.of(
-        "transactional", "ann@example.com", record, EventHistory(events, older_left_out=False)
-    )
+    view = sent_email("transactional", "ann@example.com", record, delivery)
     return EmailView(
         **view.model_dump(),
         email_id=EMAIL_ID,

@@ -21,14 +21,17 @@ from ems_cli.main import app
 from ems_cli.session import Session
 from ems_common.campaigns import Campaign, CampaignStatus, RecipientCounts, SegmentSummary
 from ems_common.dal.metrics import CampaignNumbers
-from ems_scheduler.api.tracking import (
-    CampaignMetricsView,
-    RecipientView,
-    SuppressionPage,
-    SuppressionView,
+from ems_scheduler.api.tracking import CampaignMetricsView, SuppressionPage, SuppressionView
+from ems_scheduler.dal.tracking_reads import RecordedEvent
+from tests.unit.cli.fakes import (
+    CLEAN_ENV,
+    KEY,
+    URL,
+    FakeApi,
+    error_json,
+    run_ems,
+    sent_email,
 )
-from ems_scheduler.dal.tracking_reads import EventHistory, RecordedEvent
-from tests.unit.cli.fakes import CLEAN_ENV, KEY, URL, FakeApi, error_json, run_ems
 
 NOW = datetime(2030, 1, 1, 9, tzinfo=UTC)
 METRICS = "GET /campaigns/summer/metrics"
@@ -75,30 +78,18 @@ def _metrics(status: CampaignStatus = CampaignStatus.SENDING, *, sent: int = 79)
 
 
 def _recipient() -> dict[str, Any]:
+    bounce = RecordedEvent(
+        "Bounce",
+        "2030-01-01T09:00:04.500+00:00",
+        "m-1",
+        {"eventType": "Bounce", "bounce": {"bounceType": "Permanent", "bounceSubType": "NoEmail"}},
+    )
     record = {
-        "state": "SENT",
         "segment_id": "gold",
-        "ses_message_id": "m-1",
-        "sent_at": "2030-01-01T09:00:02+00:00",
         "bounced_at": "2030-01-01T09:00:04+00:00",
         "bounce_type": "Permanent",
     }
-    events = [
-        RecordedEvent("Send", "2030-01-01T09:00:02.000+00:00", "m-1", {"eventType": "Send"}),
-        RecordedEvent(
-            "Bounce",
-            "2030-01-01T09:00:04.500+00:00",
-            "m-1",
-            {
-                "eventType": "Bounce",
-                "bounce": {"bounceType": "Permanent", "bounceSubType": "NoEmail"},
-            },
-        ),
-    ]
-    history = EventHistory(events, older_left_out=False)
-    return RecipientView.of("summer", "ann+news@example.com", record, history).model_dump(
-        mode="json"
-    )
+    return sent_email("summer", "ann+news@example.com", record, bounce).model_dump(mode="json")
 
 
 def _suppressions(*addresses: str, next_page: str | None = None) -> httpx.Response:

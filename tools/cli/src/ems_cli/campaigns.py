@@ -21,13 +21,15 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ems_cli.client import EmsClient, JsonObject
-from ems_cli.options import AllPagesOption, JsonOption, PageOption, follow_pages
+from ems_cli.client import EmsClient, JsonObject, Page
+from ems_cli.listing import AllPagesOption, Listing, PageOption, list_pages
+from ems_cli.options import JsonOption, YesOption, confirm_unless
 from ems_cli.render import (
     campaign_summary,
     campaigns_table,
     make_console,
     metrics_report,
+    print_answer,
     print_json,
     progress_text,
     recipient_summary,
@@ -281,31 +283,14 @@ def list_campaigns(
 
         ems campaign list --all --json
     """
-    session = session_of(ctx)
-    with reporting_errors(session), session.client() as client:
-        pages = follow_pages(
-            lambda token: client.list_campaigns(
-                status=status and status.upper(), limit=limit, page=token
-            ),
-            page,
-            all_pages=all_pages,
-        )
-    current = pages[-1]
-    campaigns: list[JsonObject] = [c for p in pages for c in p.campaigns]
-    next_page = None if all_pages else current.next_page
+    status = status and status.upper()
+    empty = f"No {status} campaigns." if status else "No campaigns."
 
-    if as_json:
-        print_json(current.raw if not all_pages else {"campaigns": campaigns, "next_page": None})
-        return
-    console = make_console()
-    if not campaigns:
-        console.print(f"No {status.upper() + ' ' if status else ''}campaigns.", markup=False)
-    else:
-        console.print(campaigns_table(campaigns))
-    if next_page is not None:
-        console.print(
-            f"More campaigns: add --all, or --page {next_page}", style="dim", markup=False
-        )
+    def fetch(client: EmsClient, token: str | None) -> Page:
+        return client.list_campaigns(status=status, limit=limit, page=token)
+
+    listing = Listing(campaigns_table, empty=empty, more="campaigns")
+    list_pages(ctx, fetch, listing, page=page, all_pages=all_pages, as_json=as_json)
 
 
 @app.command()
@@ -319,7 +304,7 @@ def describe(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = 
     session = session_of(ctx)
     with reporting_errors(session), session.client() as client:
         campaign = client.get_campaign(campaign_id)
-    _show(campaign, as_json=as_json)
+    print_answer(campaign, campaign_summary, as_json=as_json)
 
 
 @app.command()
@@ -343,7 +328,12 @@ def reschedule(
     session = session_of(ctx)
     with reporting_errors(session), session.client() as client:
         campaign = client.reschedule_campaign(campaign_id, date)
-    _show(campaign, as_json=as_json, headline=f"Rescheduled campaign {campaign_id}.")
+    print_answer(
+        campaign,
+        campaign_summary,
+        as_json=as_json,
+        headline=f"Rescheduled campaign {campaign_id}.",
+    )
 
 
 @app.command()
@@ -357,14 +347,16 @@ def cancel(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = Fa
     session = session_of(ctx)
     with reporting_errors(session), session.client() as client:
         campaign = client.cancel_campaign(campaign_id)
-    _show(campaign, as_json=as_json, headline=f"Cancelled campaign {campaign_id}.")
+    print_answer(
+        campaign, campaign_summary, as_json=as_json, headline=f"Cancelled campaign {campaign_id}."
+    )
 
 
 @app.command()
 def delete(
     ctx: typer.Context,
     campaign_id: CampaignId,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -382,26 +374,13 @@ def delete(
         ems campaign delete summer-2025 --yes
     """
     session = session_of(ctx)
-    if not yes:
-        typer.confirm(
-            f"Delete campaign {campaign_id}? This cannot be undone.", default=False, abort=True
-        )
+    confirm_unless(yes, f"Delete campaign {campaign_id}? This cannot be undone.")
     with reporting_errors(session), session.client() as client:
         client.delete_campaign(campaign_id)
     if as_json:
         print_json({"campaign_id": campaign_id, "deleted": True})
     else:
         make_console().print(f"Deleted campaign {campaign_id}.", markup=False)
-
-
-def _show(campaign: JsonObject, *, as_json: bool, headline: str | None = None) -> None:
-    if as_json:
-        print_json(campaign)
-        return
-    console = make_console()
-    if headline:
-        console.print(headline, markup=False)
-    console.print(campaign_summary(campaign))
 
 
 @app.command()
@@ -528,7 +507,4 @@ def recipient(
     session = session_of(ctx)
     with reporting_errors(session), session.client() as client:
         answer = client.get_recipient(campaign_id, address)
-    if as_json:
-        print_json(answer)
-    else:
-        make_console().print(recipient_summary(answer))
+    print_answer(answer, recipient_summary, as_json=as_json)

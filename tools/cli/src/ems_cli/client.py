@@ -68,30 +68,21 @@ class CreateResult:
 
 
 @dataclass(frozen=True)
-class CampaignPage:
-    """One page of campaigns and the token for the next (None on the last page)."""
+class Page:
+    """One page of a listing (campaigns, suppressions, templates): its items, which the answer
+    holds under `key`, the token for the next page (None on the last) and the answer itself."""
 
-    campaigns: list[JsonObject]
+    key: str
+    items: list[JsonObject]
     next_page: str | None
     raw: JsonObject
 
-
-@dataclass(frozen=True)
-class SuppressionPage:
-    """One page of the suppression list and the token for the next (None on the last page)."""
-
-    suppressions: list[JsonObject]
-    next_page: str | None
-    raw: JsonObject
-
-
-@dataclass(frozen=True)
-class TemplatePage:
-    """One page of transactional templates and the token for the next (None on the last page)."""
-
-    templates: list[JsonObject]
-    next_page: str | None
-    raw: JsonObject
+    @classmethod
+    def of(cls, key: str, raw: JsonObject) -> Page:
+        """The page a listing answered with, its items under `key`."""
+        token = raw.get("next_page")
+        next_page = token if isinstance(token, str) and token else None
+        return cls(key=key, items=list(raw.get(key) or []), next_page=next_page, raw=raw)
 
 
 @dataclass(frozen=True)
@@ -177,13 +168,9 @@ class EmsClient:
 
     def list_campaigns(
         self, *, status: str | None = None, limit: int | None = None, page: str | None = None
-    ) -> CampaignPage:
+    ) -> Page:
         """GET /campaigns: one page, optionally only campaigns in `status`."""
-        params = _params(status=status, limit=limit, page=page)
-        raw = _object(self._request("GET", "/campaigns", params=params))
-        return CampaignPage(
-            campaigns=list(raw.get("campaigns") or []), next_page=_next_page(raw), raw=raw
-        )
+        return self._page("/campaigns", "campaigns", status=status, limit=limit, page=page)
 
     def get_campaign(self, campaign_id: str) -> JsonObject:
         """GET /campaigns/{id}."""
@@ -223,14 +210,9 @@ class EmsClient:
         path = f"{_campaign_path(campaign_id)}/recipients/{quote(address, safe='@')}"
         return _object(self._request("GET", path))
 
-    def list_suppressions(
-        self, *, limit: int | None = None, page: str | None = None
-    ) -> SuppressionPage:
+    def list_suppressions(self, *, limit: int | None = None, page: str | None = None) -> Page:
         """GET /suppressions: one page of suppressed addresses."""
-        raw = _object(self._request("GET", "/suppressions", params=_params(limit=limit, page=page)))
-        return SuppressionPage(
-            suppressions=list(raw.get("suppressions") or []), next_page=_next_page(raw), raw=raw
-        )
+        return self._page("/suppressions", "suppressions", limit=limit, page=page)
 
     def remove_suppression(self, address: str) -> None:
         """DELETE /suppressions/{address}: EMS may send to the address again."""
@@ -247,12 +229,9 @@ class EmsClient:
         response = self._request("PUT", _template_path(name), json=body)
         return TemplatePutResult(_object(response), created=response.status_code == 201)
 
-    def list_templates(self, *, limit: int | None = None, page: str | None = None) -> TemplatePage:
+    def list_templates(self, *, limit: int | None = None, page: str | None = None) -> Page:
         """GET /templates: one page of transactional templates."""
-        raw = _object(self._request("GET", "/templates", params=_params(limit=limit, page=page)))
-        return TemplatePage(
-            templates=list(raw.get("templates") or []), next_page=_next_page(raw), raw=raw
-        )
+        return self._page("/templates", "templates", limit=limit, page=page)
 
     def get_template(self, name: str) -> JsonObject:
         """GET /templates/{name}: the template with its `html` and `text`."""
@@ -280,6 +259,12 @@ class EmsClient:
         return _object(self._request("GET", _email_path(email_id)))
 
     # --- plumbing -----------------------------------------------------------------------------
+
+    def _page(self, path: str, key: str, **params: object) -> Page:
+        """GET one page of the listing at `path` (its items under `key`), with the given query
+        parameters."""
+        query = {name: str(value) for name, value in params.items() if value is not None}
+        return Page.of(key, _object(self._request("GET", path, params=query)))
 
     def _send(self, path: str, body: JsonObject, idempotency_key: str | None) -> SendResult:
         headers = {IDEMPOTENCY_KEY_HEADER: idempotency_key} if idempotency_key is not None else {}
@@ -322,17 +307,6 @@ def _template_path(name: str) -> str:
 
 def _email_path(email_id: str) -> str:
     return f"/emails/{quote(email_id, safe='')}"
-
-
-def _params(**values: object) -> dict[str, str]:
-    """Query parameters: the given ones, as text."""
-    return {name: str(value) for name, value in values.items() if value is not None}
-
-
-def _next_page(raw: JsonObject) -> str | None:
-    """A listing's next_page token; None on the last page."""
-    token = raw.get("next_page")
-    return token if isinstance(token, str) and token else None
 
 
 def _object(response: httpx.Response) -> JsonObject:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ems_cli.client import JsonObject
-from ems_cli.options import JsonOption
+from ems_cli.options import JsonOption, YesOption, confirm_unless
 from ems_cli.render import make_console, print_json, when
 from ems_cli.session import reporting_errors, session_of
 
@@ -100,7 +100,7 @@ def show(
 def redrive(
     ctx: typer.Context,
     queue: QueueName,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Move every message of a DLQ back to its queue, to be processed again.
@@ -113,12 +113,7 @@ def redrive(
     """
     session = session_of(ctx)
     name = queue.lower()
-    if not yes:
-        typer.confirm(
-            f"Move every message of the {name} DLQ back to the {name} queue?",
-            default=False,
-            abort=True,
-        )
+    confirm_unless(yes, f"Move every message of the {name} DLQ back to the {name} queue?")
     with reporting_errors(session), session.client() as client:
         answer = client.redrive_dlq(name)
     if as_json:

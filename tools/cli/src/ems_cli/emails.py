@@ -24,7 +24,13 @@ from ems_cli.client import (
     SendResult,
 )
 from ems_cli.options import JsonOption
-from ems_cli.render import email_summary, make_console, print_json, send_rejections_table
+from ems_cli.render import (
+    email_summary,
+    make_console,
+    print_answer,
+    print_json,
+    send_rejections_table,
+)
 from ems_cli.session import (
     EXIT_USAGE,
     fail,
@@ -293,10 +299,7 @@ def show(
     session = session_of(ctx)
     with reporting_errors(session), session.client() as client:
         answer = client.get_email(email_id)
-    if as_json:
-        print_json(answer)
-    else:
-        make_console().print(email_summary(answer))
+    print_answer(answer, email_summary, as_json=as_json)
 
 
 # --- options --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ name may contain brackets.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -36,6 +36,24 @@ _DAY: Final = 86400
 def print_json(body: object) -> None:
     """Raw JSON for scripts: plain text on stdout, no colour, no wrapping."""
     print(json.dumps(body, indent=2, ensure_ascii=False))
+
+
+def print_answer(
+    answer: JsonObject,
+    summary: Callable[[JsonObject], RenderableType],
+    *,
+    as_json: bool,
+    headline: str | None = None,
+) -> None:
+    """One thing the API answered with: its JSON with --json, else `headline` (if any) over
+    its `summary`."""
+    if as_json:
+        print_json(answer)
+        return
+    console = make_console()
+    if headline:
+        console.print(headline, markup=False)
+    console.print(summary(answer))
 
 
 def status_text(status: object) -> Text:

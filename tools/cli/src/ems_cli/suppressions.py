@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from ems_cli.client import JsonObject
-from ems_cli.options import AllPagesOption, JsonOption, PageOption, follow_pages
+from ems_cli.client import EmsClient, Page
+from ems_cli.listing import AllPagesOption, Listing, PageOption, list_pages
+from ems_cli.options import JsonOption, YesOption, confirm_unless
 from ems_cli.render import make_console, print_json, suppressions_table
 from ems_cli.session import reporting_errors, session_of
 
@@ -40,31 +41,12 @@ def list_suppressions(
 
         ems suppressions list --all --json
     """
-    session = session_of(ctx)
-    with reporting_errors(session), session.client() as client:
-        pages = follow_pages(
-            lambda token: client.list_suppressions(limit=limit, page=token),
-            page,
-            all_pages=all_pages,
-        )
-    current = pages[-1]
-    suppressions: list[JsonObject] = [s for p in pages for s in p.suppressions]
-    next_page = None if all_pages else current.next_page
 
-    if as_json:
-        print_json(
-            current.raw if not all_pages else {"suppressions": suppressions, "next_page": None}
-        )
-        return
-    console = make_console()
-    if not suppressions:
-        console.print("No suppressed addresses.", markup=False)
-    else:
-        console.print(suppressions_table(suppressions))
-    if next_page is not None:
-        console.print(
-            f"More addresses: add --all, or --page {next_page}", style="dim", markup=False
-        )
+    def fetch(client: EmsClient, token: str | None) -> Page:
+        return client.list_suppressions(limit=limit, page=token)
+
+    listing = Listing(suppressions_table, empty="No suppressed addresses.", more="addresses")
+    list_pages(ctx, fetch, listing, page=page, all_pages=all_pages, as_json=as_json)
 
 
 @app.command()
@@ -73,7 +55,7 @@ def remove(
     address: Annotated[
         str, typer.Argument(help="The suppressed email address.", show_default=False)
     ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -92,12 +74,7 @@ def remove(
         ems suppressions remove ann@example.com --yes
     """
     session = session_of(ctx)
-    if not yes:
-        typer.confirm(
-            f"Lift the suppression of {address}? EMS may send to it again.",
-            default=False,
-            abort=True,
-        )
+    confirm_unless(yes, f"Lift the suppression of {address}? EMS may send to it again.")
     with reporting_errors(session), session.client() as client:
         client.remove_suppression(address)
     if as_json:

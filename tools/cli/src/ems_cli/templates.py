@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
-from ems_cli.client import ApiError, JsonObject
-from ems_cli.options import AllPagesOption, JsonOption, PageOption, follow_pages
+from ems_cli.client import ApiError, EmsClient, JsonObject, Page
+from ems_cli.listing import AllPagesOption, Listing, PageOption, list_pages
+from ems_cli.options import JsonOption, YesOption, confirm_unless
 from ems_cli.render import (
     make_console,
+    print_answer,
     print_json,
     template_metrics_report,
     template_summary,
@@ -126,7 +128,7 @@ def create(
             if error.status == 409:
                 error.add_note(f"`ems template update {name}` (same options) replaces it.")
             raise
-    _show(template, as_json=as_json, headline=f"Created template {name}.")
+    print_answer(template, template_summary, as_json=as_json, headline=f"Created template {name}.")
 
 
 @app.command()
@@ -154,7 +156,9 @@ def update(
     with reporting_errors(session), session.client() as client:
         result = client.put_template(name, body)
     done = "Created" if result.created else "Replaced"
-    _show(result.template, as_json=as_json, headline=f"{done} template {name}.")
+    print_answer(
+        result.template, template_summary, as_json=as_json, headline=f"{done} template {name}."
+    )
 
 
 @app.command("list")
@@ -176,29 +180,12 @@ def list_templates(
 
         ems template list --all --json
     """
-    session = session_of(ctx)
-    with reporting_errors(session), session.client() as client:
-        pages = follow_pages(
-            lambda token: client.list_templates(limit=limit, page=token),
-            page,
-            all_pages=all_pages,
-        )
-    current = pages[-1]
-    templates: list[JsonObject] = [t for p in pages for t in p.templates]
-    next_page = None if all_pages else current.next_page
 
-    if as_json:
-        print_json(current.raw if not all_pages else {"templates": templates, "next_page": None})
-        return
-    console = make_console()
-    if not templates:
-        console.print("No templates.", markup=False)
-    else:
-        console.print(templates_table(templates))
-    if next_page is not None:
-        console.print(
-            f"More templates: add --all, or --page {next_page}", style="dim", markup=False
-        )
+    def fetch(client: EmsClient, token: str | None) -> Page:
+        return client.list_templates(limit=limit, page=token)
+
+    listing = Listing(templates_table, empty="No templates.", more="templates")
+    list_pages(ctx, fetch, listing, page=page, all_pages=all_pages, as_json=as_json)
 
 
 @app.command()
@@ -231,14 +218,14 @@ def show(
     if html:
         print(str(template.get("html") or ""), end="")
         return
-    _show(template, as_json=as_json)
+    print_answer(template, template_summary, as_json=as_json)
 
 
 @app.command()
 def delete(
     ctx: typer.Context,
     name: TemplateName,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -256,12 +243,7 @@ def delete(
         ems template delete receipt --yes
     """
     session = session_of(ctx)
-    if not yes:
-        typer.confirm(
-            f"Delete template {name}? Emails still queued for it will fail.",
-            default=False,
-            abort=True,
-        )
+    confirm_unless(yes, f"Delete template {name}? Emails still queued for it will fail.")
     with reporting_errors(session), session.client() as client:
         client.delete_template(name)
     if as_json:
@@ -306,13 +288,3 @@ def metrics(
         return
     console = make_console()
     console.print(template_metrics_report(answer, days_shown=days, width=console.width))
-
-
-def _show(template: JsonObject, *, as_json: bool, headline: str | None = None) -> None:
-    if as_json:
-        print_json(template)
-        return
-    console = make_console()
-    if headline:
-        console.print(headline, markup=False)
-    console.print(template_summary(template))
