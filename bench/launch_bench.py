@@ -127,14 +127,30 @@ def measure_launch(emails: int) -> LaunchFigures:
     return LaunchFigures(emails, launcher.queue.requests, seconds)
 
 
-def with_stack[T](work: Callable[[], T]) -> T:
-    """Run `work` with the local stack's settings exported, launcher and senders paused."""
+def with_stack[T](work: Callable[[], T], *, pause: bool = True) -> T:
+    """Run `work` with the local stack's settings exported (started if down, stopped again).
+
+    With `pause`, the background launcher and campaign senders are stopped meanwhile (the
+    bench sends or enqueues itself); `with_services_paused` does that inside `work`.
+    """
     stack = LocalStackStack(StackConfig.from_environment())
     up = stack.is_up()
     if not up:
         stack.up()
     saved = dict(os.environ)
     os.environ.update(parse_env_file(stack.config.env_file.read_text()))
+    try:
+        return with_services_paused(work) if pause else work()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        if not up:
+            stack.down()
+
+
+def with_services_paused[T](work: Callable[[], T]) -> T:
+    """Run `work` with the stack's launcher and campaign senders stopped (its settings exported)."""
+    stack = LocalStackStack(StackConfig.from_environment())
     paused = ("launcher", *CAMPAIGN_SENDER_NAMES)
     for name in paused:
         stack.services.stop(name, grace_s=10)
@@ -143,10 +159,6 @@ def with_stack[T](work: Callable[[], T]) -> T:
     finally:
         for name in paused:
             stack.services.start(name, dict(os.environ))
-        os.environ.clear()
-        os.environ.update(saved)
-        if not up:
-            stack.down()
 
 
 def main() -> None:
