@@ -12,7 +12,8 @@ locals {
   emails_message_id_index = "message-id"
 
   # The SES message tags every campaign send carries. The code's names are CAMPAIGN_ID_TAG and
-  # SEGMENT_ID_TAG in libs/common/src/ems_common/formats/tags.py: change both places together.
+  # SEGMENT_ID_TAG in libs/common/src/ems_common/formats/tags.py: change both places together
+  # (tests/unit/common/test_terraform_names.py fails when they differ).
   ses_campaign_id_tag = "campaignId"
   ses_segment_id_tag  = "segmentId"
 }
