@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Final
 
+TRANSACTIONAL_CAMPAIGN_ID: Final = "transactional"
+"""The ``campaignId`` tag of every transactional email and send batch (no campaign's id)."""
+
 TRANSACTIONAL_SCOPE_PREFIX: Final = "tx-"
 """Every transactional request and email id starts with this (campaign ids may not)."""
 
@@ -75,8 +78,9 @@ class EmailId:
 
 
 def is_transactional_scope(scope: str) -> bool:
-    """Whether an emails-table partition (a ``scope``) is a transactional email's."""
-    return scope.startswith(TRANSACTIONAL_SCOPE_PREFIX)
+    """Whether ``scope`` is transactional, not a campaign: an email or request id, or the
+    ``transactional`` campaign id every transactional send batch and email carries."""
+    return scope == TRANSACTIONAL_CAMPAIGN_ID or scope.startswith(TRANSACTIONAL_SCOPE_PREFIX)
 
 
 def template_partition(name: str) -> str:
@@ -106,8 +110,7 @@ def metrics_partition(scope: str, segment: str | None) -> tuple[str, str | None]
     template's item for the request's day: ``(template#<name>, yyyy-mm-dd)`` (its segment is
     the template's name, from the ``segmentId`` tag).
     """
-    if not is_transactional_scope(scope) or segment is None:
-        return scope, segment
     parsed = EmailId.parse(scope)
-    day = parsed.day.isoformat() if parsed else None
-    return template_partition(segment), day
+    if parsed is None or segment is None:
+        return scope, segment
+    return template_partition(segment), parsed.day.isoformat()

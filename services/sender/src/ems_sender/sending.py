@@ -37,7 +37,7 @@ from ems_common.dal.suppressions import SuppressionList, suppression_key
 from ems_common.faults import crash_point
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
-from ems_common.formats.tags import TRANSACTIONAL_CAMPAIGN_ID
+from ems_common.transactional import is_transactional_scope
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import ClaimOutcome, EmailRecords, EmailState
 from ems_sender.dal.ses import PermanentSendError, SesSender, ThrottledError, TransientSendError
@@ -109,7 +109,7 @@ class Sender:
             self.stats.add("dead_lettered")
             logger.warning("message dead-lettered: %s", reason)
             return Outcome.DONE
-        if batch.campaign_id == TRANSACTIONAL_CAMPAIGN_ID:
+        if is_transactional_scope(batch.campaign_id):
             return self._send_batch(batch)  # no campaign to be cancelled
         status = self._campaign_status(batch.campaign_id)
         if status is None or status is CampaignStatus.CANCELLED:
@@ -130,11 +130,7 @@ class Sender:
         self._finished = False
         outcome = self._send_emails(batch)
         # Its last emails may be failed or suppressed ones: no SES event will complete it then.
-        if (
-            self._finished
-            and self.metrics is not None
-            and batch.campaign_id != (TRANSACTIONAL_CAMPAIGN_ID)
-        ):
+        if self._finished and self.metrics is not None:
             complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
         return outcome
 

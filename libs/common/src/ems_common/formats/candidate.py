@@ -55,8 +55,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ems_common.formats.tags import TRANSACTIONAL_CAMPAIGN_ID, TagText, check_tag_text
-from ems_common.transactional import TRANSACTIONAL_SCOPE_PREFIX
+from ems_common.formats.tags import TagText, check_tag_text
+from ems_common.transactional import (
+    TRANSACTIONAL_CAMPAIGN_ID,
+    TRANSACTIONAL_SCOPE_PREFIX,
+    is_transactional_scope,
+)
 
 DATE_EXAMPLE: Final = "2025-07-01T09:00:00+00:00"
 CAMPAIGN_ID_MAX_LENGTH: Final = 48
@@ -187,7 +191,7 @@ def check_campaign_id(text: str) -> str:
             "names EMS derives from them hold 64), shorten it",
             {"length": len(text), "limit": CAMPAIGN_ID_MAX_LENGTH},
         )
-    if text == TRANSACTIONAL_CAMPAIGN_ID or text.startswith(TRANSACTIONAL_SCOPE_PREFIX):
+    if is_transactional_scope(text):
         # Transactional emails are filed under these: a campaign there would mix with them.
         raise PydanticCustomError(
             "campaign_id_reserved",

@@ -19,13 +19,11 @@ SEGMENT_ID_TAG: Final = "segmentId"
 EMAIL_ID_TAG: Final = "emailId"
 """Tag name carrying a transactional email's id (``ems_common.transactional``).
 
-A transactional email's ``campaignId`` is the one value ``TRANSACTIONAL_CAMPAIGN_ID`` (so the
+A transactional email's ``campaignId`` is the one value
+``ems_common.transactional.TRANSACTIONAL_CAMPAIGN_ID`` (so the
 CloudWatch destination's ``campaignId`` dimension does not grow a metric per email) and its
 ``segmentId`` is its template's name; its record is found by this tag.
 """
-
-TRANSACTIONAL_CAMPAIGN_ID: Final = "transactional"
-"""The ``campaignId`` tag of every transactional email (campaign ids never take this value)."""
 
 RESERVED_TAGS: Final = frozenset({CAMPAIGN_ID_TAG, SEGMENT_ID_TAG, EMAIL_ID_TAG})
 """Tag names EMS writes itself: a caller's own tags may not use them."""

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import orjson
 from email_validator import EmailNotValidError
 
 from ems_common.campaigns import utc_now
@@ -23,9 +22,10 @@ from ems_common.dal.suppressions import suppression_key
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.candidate import Problem, split_s3_uri
 from ems_common.formats.send_batch import MAX_SEND_BATCH_BYTES, send_batch_body
-from ems_common.formats.tags import EMAIL_ID_TAG, TRANSACTIONAL_CAMPAIGN_ID
+from ems_common.formats.tags import EMAIL_ID_TAG
 from ems_common.transactional import (
     EMAILS_PER_QUEUE_MESSAGE,
+    TRANSACTIONAL_CAMPAIGN_ID,
     EmailId,
     email_id,
     new_request_id,
@@ -583,8 +583,3 @@ def _calls(bodies: Iterator[bytes]) -> Iterator[list[bytes]]:
         size += len(body)
     if call:
         yield call
-
-
-def dumps_answer(answer: SendAnswer) -> bytes:
-    """The answer as JSON (for logs and tests)."""
-    return orjson.dumps(answer.model_dump(mode="json"))
