@@ -42,6 +42,8 @@ module "platform" {
   # LocalStack keeps one event destination per configuration set, and the tracker needs
   # the SNS one; the CloudWatch one is SES v2, which LocalStack does not emulate either.
   ses_cloudwatch_destination_enabled = false
+  # ... and the SNS destination is the v1 resource, with eight event types.
+  ses_events_v2 = false
 
   # A throwaway environment: destroy must always succeed.
   force_destroy_buckets       = true

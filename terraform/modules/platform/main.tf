@@ -1,9 +1,12 @@
-data "aws_caller_identity" "current" {}
+# Only when the caller does not give the account (an offline plan cannot call STS).
+data "aws_caller_identity" "current" {
+  count = var.account_id == null ? 1 : 0
+}
 
 data "aws_partition" "current" {}
 
 locals {
-  account_id         = data.aws_caller_identity.current.account_id
+  account_id         = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
   bucket_name_prefix = coalesce(var.bucket_name_prefix, var.name_prefix)
   default_from       = "${var.default_from_local_part}@${var.sender_domain}"
   create_ticks_queue = var.launcher_target_arn == null
@@ -126,6 +129,8 @@ module "ses_events_topic" {
 module "tracker_queue" {
   source = "../queue"
 
+  account_id = local.account_id
+
   name                       = "${var.name_prefix}-tracker"
   visibility_timeout_seconds = var.tracker_queue_visibility_timeout_seconds
 
@@ -156,6 +161,7 @@ module "ses" {
   tls_policy                     = var.ses_tls_policy
   sns_topic_arn                  = module.ses_events_topic.arn
   cloudwatch_destination_enabled = var.ses_cloudwatch_destination_enabled
+  sns_destination_v2             = var.ses_events_v2
 
   # Metrics split per campaign and per segment; "none" for a message without the tag.
   cloudwatch_dimension_tags = {
@@ -171,6 +177,8 @@ module "ses" {
 module "send_queue" {
   source = "../queue"
 
+  account_id = local.account_id
+
   name                       = "${var.name_prefix}-send"
   visibility_timeout_seconds = var.send_queue_visibility_timeout_seconds
   max_receive_count          = var.send_queue_max_receive_count
@@ -181,6 +189,8 @@ module "send_queue" {
 # The transactional lane: single and bulk transactional emails, sent before campaign traffic.
 module "transactional_queue" {
   source = "../queue"
+
+  account_id = local.account_id
 
   name                       = "${var.name_prefix}-transactional"
   visibility_timeout_seconds = var.send_queue_visibility_timeout_seconds
@@ -193,6 +203,8 @@ module "transactional_queue" {
 # message per campaign, so the API can answer within API Gateway's 29 s.
 module "compile_queue" {
   source = "../queue"
+
+  account_id = local.account_id
 
   name                       = "${var.name_prefix}-compile"
   visibility_timeout_seconds = var.compile_queue_visibility_timeout_seconds
@@ -296,7 +308,9 @@ module "rate_limits_table" {
 # rule lands here as a message, which is how it is observed on the local stack.
 module "launcher_ticks_queue" {
   source = "../queue"
-  count  = local.create_ticks_queue ? 1 : 0
+
+  account_id = local.account_id
+  count      = local.create_ticks_queue ? 1 : 0
 
   name = "${var.name_prefix}-launcher-ticks"
 

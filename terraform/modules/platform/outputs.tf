@@ -72,3 +72,22 @@ output "ses_dns" {
     dkim_tokens        = module.ses.dkim_tokens
   }
 }
+
+output "queue_names" {
+  description = "Name of every queue, by role: the work queues and their dead-letter queues (for alarms and dashboards)."
+  value = {
+    send              = module.send_queue.name
+    send_dlq          = module.send_queue.dlq_name
+    transactional     = module.transactional_queue.name
+    transactional_dlq = module.transactional_queue.dlq_name
+    compile           = module.compile_queue.name
+    compile_dlq       = module.compile_queue.dlq_name
+    tracker           = module.tracker_queue.name
+    tracker_dlq       = module.tracker_queue.dlq_name
+  }
+}
+
+output "schedule_role_name" {
+  description = "Name of the role EventBridge Scheduler assumes to start the launcher."
+  value       = aws_iam_role.schedules.name
+}

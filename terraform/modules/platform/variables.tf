@@ -131,3 +131,15 @@ variable "compile_queue_max_receive_count" {
   type        = number
   default     = 3
 }
+
+variable "account_id" {
+  description = "AWS account id. Null: read from the caller's credentials (STS); set it to plan without credentials."
+  type        = string
+  default     = null
+}
+
+variable "ses_events_v2" {
+  description = "Whether the SNS event destination is the SES v2 resource, which publishes all ten event types (DELIVERY_DELAY and SUBSCRIPTION too). False only on LocalStack, which emulates no SES v2: the v1 destination carries eight."
+  type        = bool
+  default     = true
+}

@@ -1,18 +1,22 @@
-data "aws_caller_identity" "current" {}
+# Only when the caller does not give the account (an offline plan cannot call STS).
+data "aws_caller_identity" "current" {
+  count = var.account_id == null ? 1 : 0
+}
 
 data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
 locals {
-  dlq_name = coalesce(var.dlq_name, "${var.name}-dlq")
+  account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
+  dlq_name   = coalesce(var.dlq_name, "${var.name}-dlq")
 
   # Built rather than read from the queue: the DLQ's redrive-allow policy names
   # the source queue, whose redrive policy names the DLQ, and the separate
   # aws_sqs_queue_redrive_allow_policy resource never finishes deleting on
   # LocalStack (it reports the cleared attribute as "", which the provider
   # waits on until it times out).
-  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.name}"
+  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${local.account_id}:${var.name}"
 }
 
 resource "aws_sqs_queue" "dlq" {

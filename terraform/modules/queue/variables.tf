@@ -89,3 +89,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "account_id" {
+  description = "AWS account id the queue lives in. Null: read from the caller's credentials (STS)."
+  type        = string
+  default     = null
+}

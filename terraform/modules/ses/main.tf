@@ -55,7 +55,28 @@ resource "aws_sesv2_configuration_set_event_destination" "cloudwatch" {
   }
 }
 
+# What the tracker reads. On AWS the SES v2 resource, the only one that can publish all ten event
+# types (the v1 API has no DELIVERY_DELAY or SUBSCRIPTION).
+resource "aws_sesv2_configuration_set_event_destination" "sns" {
+  count = var.sns_destination_v2 ? 1 : 0
+
+  configuration_set_name = aws_ses_configuration_set.this.name
+  event_destination_name = "${var.configuration_set_name}-sns"
+
+  event_destination {
+    enabled              = true
+    matching_event_types = var.sns_event_types_v2
+
+    sns_destination {
+      topic_arn = var.sns_topic_arn
+    }
+  }
+}
+
+# The v1 resource, for LocalStack (moto), which emulates no SES v2; it carries eight event types.
 resource "aws_ses_event_destination" "sns" {
+  count = var.sns_destination_v2 ? 0 : 1
+
   name                   = "${var.configuration_set_name}-sns"
   configuration_set_name = aws_ses_configuration_set.this.name
   enabled                = true
@@ -67,4 +88,9 @@ resource "aws_ses_event_destination" "sns" {
 
   # The only destination on LocalStack (moto), which keeps one per configuration set and
   # treats destination names as account-wide, hence the set's name in them.
+}
+
+moved {
+  from = aws_ses_event_destination.sns
+  to   = aws_ses_event_destination.sns[0]
 }

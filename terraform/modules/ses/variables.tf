@@ -30,7 +30,7 @@ variable "sns_topic_arn" {
 }
 
 variable "event_types" {
-  description = "SES event types published to the SNS topic (what the tracker reads)."
+  description = "SES event types published to the SNS topic by the v1 destination (sns_destination_v2 = false), in v1 spelling."
   type        = list(string)
   default     = ["send", "reject", "bounce", "complaint", "delivery", "open", "click", "renderingFailure"]
 }
@@ -59,4 +59,16 @@ variable "cloudwatch_dimension_tags" {
     ])
     error_message = "cloudwatch_dimension_tags: tag names may use only letters, digits, '_', '-' and ':', default values only letters, digits, '_', '-', '.' and '@' (1-256 characters each)."
   }
+}
+
+variable "sns_destination_v2" {
+  description = "Whether the SNS event destination is the SES v2 resource (all of sns_event_types_v2). False only on LocalStack, which emulates no SES v2: then the v1 resource publishes event_types."
+  type        = bool
+  default     = true
+}
+
+variable "sns_event_types_v2" {
+  description = "SES event types published to the SNS topic when sns_destination_v2 is true (what the tracker reads), in SES v2 spelling."
+  type        = list(string)
+  default     = ["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"]
 }
