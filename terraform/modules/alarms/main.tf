@@ -1,0 +1,265 @@
+# What an operator watches: an alarm topic, the alarms EMS needs (a dead-letter queue holding
+# a message, SES reputation nearing a review, functions failing, the API answering 5xx), and
+# one dashboard for the environment.
+
+data "aws_partition" "current" {}
+
+locals {
+  ses_dimensions = { "ses:configuration-set" = var.configuration_set_name }
+}
+
+################################################################################
+# Alarm topic (encrypted; CloudWatch may use the key to publish)
+################################################################################
+
+data "aws_iam_policy_document" "key" {
+  # checkov:skip=CKV_AWS_109: a KMS key policy applies only to its own key, and "*" is the only valid resource in it; the account-root statement is the standard one that lets IAM policies govern the key.
+  # checkov:skip=CKV_AWS_111: same reason: "*" in a key policy means this key only.
+  # checkov:skip=CKV_AWS_356: same reason: "*" in a key policy means this key only.
+  statement {
+    sid       = "AccountAdministration"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root"]
+    }
+  }
+
+  # CloudWatch encrypts the notifications it publishes to the topic; SNS decrypts them to deliver.
+  statement {
+    sid       = "CloudWatchAndSnsUseTheKey"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+resource "aws_kms_key" "alarms" {
+  description             = "Encrypts the ${var.name_prefix}-alarms SNS topic"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  policy                  = data.aws_iam_policy_document.key.json
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "alarms" {
+  name          = "alias/${var.name_prefix}-alarms"
+  target_key_id = aws_kms_key.alarms.key_id
+}
+
+module "topic" {
+  source = "../topic"
+
+  name              = "${var.name_prefix}-alarms"
+  kms_master_key_id = aws_kms_key.alarms.arn
+
+  policy_statements = [
+    {
+      sid     = "CloudWatchAlarmsPublish"
+      actions = ["sns:Publish"]
+      principals = [{
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }]
+      conditions = [{
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [var.account_id]
+      }]
+    },
+  ]
+
+  tags = var.tags
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = toset(var.alarm_emails)
+
+  topic_arn = module.topic.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+# A message in a dead-letter queue is work EMS gave up on: someone must look (docs/operations.md).
+resource "aws_cloudwatch_metric_alarm" "dlq" {
+  for_each = var.dead_letter_queues
+
+  alarm_name          = "${var.name_prefix}-dlq-${each.key}"
+  alarm_description   = "The ${each.key} dead-letter queue (${each.value}) holds messages EMS could not process: read their reason, fix, then redrive."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.topic.arn]
+  ok_actions          = [module.topic.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "bounce_rate" {
+  alarm_name          = "${var.name_prefix}-ses-bounce-rate"
+  alarm_description   = "The configuration set's bounce rate is above ${var.bounce_rate_threshold * 100} %: SES reviews accounts at 5 % and may pause sending at 10 %. Check the lists the latest campaigns used."
+  namespace           = "AWS/SES"
+  metric_name         = "Reputation.BounceRate"
+  dimensions          = local.ses_dimensions
+  statistic           = "Maximum"
+  period              = 900
+  evaluation_periods  = 1
+  threshold           = var.bounce_rate_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.topic.arn]
+  ok_actions          = [module.topic.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "complaint_rate" {
+  alarm_name          = "${var.name_prefix}-ses-complaint-rate"
+  alarm_description   = "The configuration set's complaint rate is above ${var.complaint_rate_threshold * 100} %: SES reviews accounts at 0.1 % and may pause sending at 0.5 %. Check consent and unsubscribe links."
+  namespace           = "AWS/SES"
+  metric_name         = "Reputation.ComplaintRate"
+  dimensions          = local.ses_dimensions
+  statistic           = "Maximum"
+  period              = 900
+  evaluation_periods  = 1
+  threshold           = var.complaint_rate_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.topic.arn]
+  ok_actions          = [module.topic.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each = var.functions
+
+  alarm_name          = "${var.name_prefix}-${each.key}-errors"
+  alarm_description   = "The ${each.key} function (${each.value}) failed ${var.function_error_threshold} or more times in 5 minutes: its log group says why."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.function_error_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.topic.arn]
+  ok_actions          = [module.topic.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_5xx" {
+  alarm_name          = "${var.name_prefix}-api-5xx"
+  alarm_description   = "The HTTP API answered 5xx: the API function's log group says why (EMS answers every bad request with a 4xx)."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5xx"
+  dimensions          = { ApiId = var.api_id, Stage = var.api_stage }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.topic.arn]
+  ok_actions          = [module.topic.arn]
+  tags                = var.tags
+}
+
+################################################################################
+# Dashboard
+################################################################################
+
+locals {
+
+  widgets = [
+    {
+      title   = "SES: sends and outcomes"
+      stat    = "Sum"
+      metrics = [for name in ["Send", "Delivery", "Bounce", "Complaint", "Reject", "RenderingFailure"] : ["AWS/SES", name, "ses:configuration-set", var.configuration_set_name]]
+    },
+    {
+      title   = "SES: reputation (alarms at ${var.bounce_rate_threshold * 100} % bounces, ${var.complaint_rate_threshold * 100} % complaints)"
+      stat    = "Maximum"
+      metrics = [for name in ["Reputation.BounceRate", "Reputation.ComplaintRate"] : ["AWS/SES", name, "ses:configuration-set", var.configuration_set_name]]
+    },
+    {
+      title   = "Queues: messages waiting"
+      stat    = "Maximum"
+      metrics = [for role, queue in var.queues : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue, { label = role }]]
+    },
+    {
+      title   = "Queues: age of the oldest message (s)"
+      stat    = "Maximum"
+      metrics = [for role, queue in var.queues : ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue, { label = role }]]
+    },
+    {
+      title   = "Dead-letter queues (should stay at 0)"
+      stat    = "Maximum"
+      metrics = [for role, queue in var.dead_letter_queues : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue, { label = role }]]
+    },
+    {
+      title   = "Functions: errors"
+      stat    = "Sum"
+      metrics = [for role, fn in var.functions : ["AWS/Lambda", "Errors", "FunctionName", fn, { label = role }]]
+    },
+    {
+      title   = "Functions: throttles"
+      stat    = "Sum"
+      metrics = [for role, fn in var.functions : ["AWS/Lambda", "Throttles", "FunctionName", fn, { label = role }]]
+    },
+    {
+      title   = "Functions: concurrent executions"
+      stat    = "Maximum"
+      metrics = [for role, fn in var.functions : ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", fn, { label = role }]]
+    },
+    {
+      title   = "API: requests, 4xx, 5xx"
+      stat    = "Sum"
+      metrics = [for name in ["Count", "4xx", "5xx"] : ["AWS/ApiGateway", name, "ApiId", var.api_id, "Stage", var.api_stage]]
+    },
+  ]
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name_prefix
+  dashboard_body = jsonencode({
+    widgets = [
+      for index, widget in local.widgets : {
+        type   = "metric"
+        x      = (index % 2) * 12
+        y      = floor(index / 2) * 6
+        width  = 12
+        height = 6
+        properties = {
+          title   = widget.title
+          region  = var.region
+          stat    = widget.stat
+          period  = 300
+          view    = "timeSeries"
+          metrics = widget.metrics
+        }
+      }
+    ]
+  })
+}
