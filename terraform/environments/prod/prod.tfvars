@@ -1,0 +1,25 @@
+# The prod environment: copy, then set your region, domain and bucket prefix.
+region             = "us-east-1"
+name_prefix        = "ems-prod"
+bucket_name_prefix = "example-ems-prod" # globally unique: put your organisation in it
+sender_domain      = "mail.example.com"
+
+# How much of the SES account EMS uses, and how many functions run at once.
+send_rate_fraction            = 0.9
+daily_quota_fraction          = 0.95
+sender_max_concurrency        = 10
+transactional_max_concurrency = 3
+tracker_max_concurrency       = 5
+
+# Retention and protection.
+log_retention_days        = 365
+record_ttl_days           = 400
+event_ttl_days            = 30
+table_deletion_protection = true
+force_destroy_buckets     = false
+
+# API throttling (requests per second, burst).
+api_throttling_rate_limit  = 50
+api_throttling_burst_limit = 100
+
+alarm_emails = []

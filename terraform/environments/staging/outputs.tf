@@ -1,0 +1,29 @@
+output "api_url" {
+  description = "EMS_API_URL for the ems CLI."
+  value       = module.app.api_url
+}
+
+output "api_key_secret" {
+  description = "Secret holding the API key: set its value once (docs/deploy.md)."
+  value       = module.app.api_key_secret
+}
+
+output "ses_dns" {
+  description = "Records the sender domain's DNS must publish."
+  value       = module.app.ses_dns
+}
+
+output "service_settings" {
+  description = "The names the functions read as EMS_<KEY>."
+  value       = module.app.service_settings
+}
+
+output "functions" {
+  description = "The functions, by role."
+  value       = module.app.functions
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the environment."
+  value       = module.app.dashboard_name
+}

@@ -1,0 +1,104 @@
+variable "region" {
+  description = "AWS region to deploy to (SES must be available there)."
+  type        = string
+}
+
+variable "account_id" {
+  description = "AWS account id: Terraform refuses other accounts' credentials. Null: any (read from the credentials)."
+  type        = string
+  default     = null
+}
+
+variable "package_dir" {
+  description = "Folder of the Lambda zips (`make package`). Null: dist/ at the repository root."
+  type        = string
+  default     = null
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+}
+
+variable "bucket_name_prefix" {
+  description = "Prefix of the bucket names, globally unique (e.g. \"acme-ems-staging\"). Null: name_prefix."
+  type        = string
+  default     = null
+}
+
+variable "sender_domain" {
+  description = "Domain EMS sends from (verified in SES through the ses_dns records)."
+  type        = string
+}
+
+variable "send_rate_fraction" {
+  description = "Share of the account's SES send rate EMS uses."
+  type        = number
+}
+
+variable "daily_quota_fraction" {
+  description = "Share of the account's SES 24-hour quota EMS uses."
+  type        = number
+}
+
+variable "sender_max_concurrency" {
+  description = "Campaign senders running at once."
+  type        = number
+}
+
+variable "transactional_max_concurrency" {
+  description = "Transactional senders running at once."
+  type        = number
+}
+
+variable "tracker_max_concurrency" {
+  description = "Trackers running at once."
+  type        = number
+}
+
+variable "log_retention_days" {
+  description = "Days logs are kept."
+  type        = number
+}
+
+variable "record_ttl_days" {
+  description = "Days email records are kept."
+  type        = number
+}
+
+variable "event_ttl_days" {
+  description = "Days raw SES events are kept."
+  type        = number
+}
+
+variable "table_deletion_protection" {
+  description = "Whether the tables are protected from deletion."
+  type        = bool
+}
+
+variable "force_destroy_buckets" {
+  description = "Whether destroy deletes the buckets' objects."
+  type        = bool
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady API requests per second."
+  type        = number
+}
+
+variable "api_throttling_burst_limit" {
+  description = "API burst."
+  type        = number
+}
+
+variable "alarm_emails" {
+  description = "Addresses the alarms notify."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Extra tags (e.g. CostCenter)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,493 @@
+# The whole product in one AWS account: the platform (buckets, queues, topic, SES, tables,
+# schedules), the six functions, the HTTP API, and the alarms and dashboard.
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+# Only when the caller does not give the account (an offline plan cannot call STS).
+data "aws_caller_identity" "current" {
+  count = var.account_id == null ? 1 : 0
+}
+
+locals {
+  account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  tags = merge(var.tags, {
+    Project     = "ems"
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+
+  # Built, not read from the function: the platform's launcher rule and the services' settings
+  # need it, and the launcher's settings need the platform's names (a cycle otherwise).
+  launcher_name = "${var.name_prefix}-launcher"
+  launcher_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.launcher_name}"
+
+  # Every function reads the platform's names as EMS_<KEY>.
+  infra_env = { for key, value in module.platform.service_settings : "EMS_${upper(key)}" => value }
+
+  # ARNs built from the names (known when planning) rather than read from the resources (known
+  # only after apply), so that every IAM policy is complete in the plan a reviewer reads and the
+  # compliance checks run on (terraform/compliance/).
+  names    = module.platform.service_settings
+  queues   = module.platform.queue_names
+  arn_head = "arn:${local.partition}"
+  arns = merge(
+    { for role, name in local.queues : role => "${local.arn_head}:sqs:${local.region}:${local.account_id}:${name}" },
+    {
+      for table in ["campaigns_table", "emails_table", "suppressions_table", "events_table", "rate_limits_table"] :
+      table => "${local.arn_head}:dynamodb:${local.region}:${local.account_id}:table/${local.names[table]}"
+    },
+    {
+      assets_bucket     = "${local.arn_head}:s3:::${local.names.assets_bucket}"
+      campaigns_bucket  = "${local.arn_head}:s3:::${local.names.campaigns_bucket}"
+      ses_identity      = "${local.arn_head}:ses:${local.region}:${local.account_id}:identity/${local.names.sender_domain}"
+      configuration_set = "${local.arn_head}:ses:${local.region}:${local.account_id}:configuration-set/${local.names.configuration_set_name}"
+      schedule_role     = "${local.arn_head}:iam::${local.account_id}:role/${module.platform.schedule_role_name}"
+      launcher_rule     = "${local.arn_head}:events:${local.region}:${local.account_id}:rule/${local.names.launcher_rule_name}"
+      # Secrets Manager appends 6 random characters to a secret's name in its ARN.
+      api_key_secret = "${local.arn_head}:secretsmanager:${local.region}:${local.account_id}:secret:${aws_secretsmanager_secret.api_key.name}-??????"
+    },
+  )
+
+  # Queues a consumer's visibility timeout must cover: 6 times the consumer's timeout (AWS's advice
+  # for Lambda triggers, so a message is not received again while a retry still runs).
+  sender_visibility_s  = 6 * var.sender_timeout_seconds
+  tracker_timeout_s    = 60
+  compile_timeout_s    = 300
+  launcher_timeout_s   = 300
+  api_timeout_s        = 29
+  packages             = { for service in ["scheduler", "launcher", "sender", "tracker"] : service => "${var.package_dir}/${service}.zip" }
+  dynamodb_item_writes = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"]
+  dynamodb_reads       = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
+}
+
+module "platform" {
+  # checkov:skip=CKV_AWS_365: TLS is required (ses_tls_policy = "Require" below), but the ses module sets delivery_options in a dynamic block that checkov does not resolve through three module levels; terraform/compliance/ses.feature checks the planned value instead.
+  source = "../platform"
+
+  name_prefix             = var.name_prefix
+  bucket_name_prefix      = var.bucket_name_prefix
+  sender_domain           = var.sender_domain
+  default_from_local_part = var.default_from_local_part
+  account_id              = local.account_id
+  # Mail leaves SES for the recipient's server over TLS only.
+  ses_tls_policy = "Require"
+
+  launcher_target_arn                      = local.launcher_arn
+  send_queue_visibility_timeout_seconds    = local.sender_visibility_s
+  tracker_queue_visibility_timeout_seconds = 6 * local.tracker_timeout_s
+  compile_queue_visibility_timeout_seconds = 6 * local.compile_timeout_s
+  campaign_file_retention_days             = var.campaign_file_retention_days
+
+  point_in_time_recovery      = var.point_in_time_recovery
+  table_deletion_protection   = var.table_deletion_protection
+  force_destroy_buckets       = var.force_destroy_buckets
+  kms_deletion_window_in_days = var.kms_deletion_window_in_days
+
+  tags = local.tags
+}
+
+################################################################################
+# The API key (the scheduler reads it at start; its value is set once, see docs/deploy.md)
+################################################################################
+
+resource "aws_secretsmanager_secret" "api_key" {
+  # checkov:skip=CKV_AWS_149: encrypted with Secrets Manager's AWS-managed key; only the API function's role may read it (its policy names this secret), which a customer-managed key would not narrow further.
+  # checkov:skip=CKV2_AWS_57: rotation means handing the new key to every API client, which Secrets Manager cannot do; docs/deploy.md gives the rotation steps (put a new value, then update the API function's configuration so every instance reads it, then switch clients).
+  name                    = "${var.name_prefix}-api-key"
+  description             = "The key EMS API clients send in X-Api-Key. Set its value with: aws secretsmanager put-secret-value --secret-id ${var.name_prefix}-api-key --secret-string \"$(openssl rand -hex 32)\""
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  tags                    = local.tags
+}
+
+################################################################################
+# What each service may do
+################################################################################
+
+locals {
+  dynamodb_arns = {
+    for table in ["campaigns_table", "emails_table", "suppressions_table", "events_table", "rate_limits_table"] :
+    table => [local.arns[table], "${local.arns[table]}/index/*"]
+  }
+
+  scheduler_statements = [
+    {
+      sid       = "ReadUploads"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.arns.assets_bucket}/*"]
+    },
+    {
+      sid       = "WriteCampaignFiles"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      resources = ["${local.arns.campaigns_bucket}/*"]
+    },
+    {
+      sid       = "ListCampaignFiles"
+      actions   = ["s3:ListBucket"]
+      resources = [local.arns.campaigns_bucket, local.arns.assets_bucket]
+    },
+    {
+      sid     = "CampaignsEmailsSuppressions"
+      actions = local.dynamodb_item_writes
+      resources = concat(
+        local.dynamodb_arns.campaigns_table,
+        local.dynamodb_arns.emails_table,
+        local.dynamodb_arns.suppressions_table,
+      )
+    },
+    {
+      sid       = "ReadRawEvents"
+      actions   = local.dynamodb_reads
+      resources = local.dynamodb_arns.events_table
+    },
+    {
+      sid       = "QueueWork"
+      actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+      resources = [local.arns.compile, local.arns.transactional]
+    },
+    {
+      # The API shows, peeks at and redrives the dead-letter queues (ems dlq ...).
+      sid = "InspectAndRedriveDeadLetters"
+      actions = [
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:StartMessageMoveTask",
+        "sqs:ListMessageMoveTasks",
+      ]
+      resources = [local.arns.send_dlq, local.arns.transactional_dlq, local.arns.compile_dlq, local.arns.tracker_dlq]
+    },
+    {
+      sid       = "RedriveBack"
+      actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+      resources = [local.arns.send, local.arns.tracker]
+    },
+    {
+      # SES's template actions (CreateTemplate, UpdateTemplate, GetTemplate, DeleteTemplate) take
+      # no resource-level permission: IAM accepts only "*" for them.
+      sid       = "UnscopedSesTemplates"
+      actions   = ["ses:CreateTemplate", "ses:UpdateTemplate", "ses:GetTemplate", "ses:DeleteTemplate"]
+      resources = ["*"]
+    },
+    {
+      sid       = "CampaignSchedules"
+      actions   = ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule"]
+      resources = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${local.names.schedule_group_name}/*"]
+    },
+    {
+      sid       = "HandSchedulesTheirRole"
+      actions   = ["iam:PassRole"]
+      resources = [local.arns.schedule_role]
+      conditions = [{
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["scheduler.amazonaws.com"]
+      }]
+    },
+  ]
+}
+
+################################################################################
+# Functions
+################################################################################
+
+module "api" {
+  source = "../lambda_service"
+
+  account_id = local.account_id
+
+  name                 = "${var.name_prefix}-api"
+  description          = "EMS HTTP API (Flask through zappa's handler): campaigns, templates, emails, suppressions"
+  package_file         = local.packages.scheduler
+  handler              = "handler.lambda_handler"
+  memory_mb            = 1024
+  timeout_seconds      = local.api_timeout_s
+  reserved_concurrency = var.api_reserved_concurrency
+  log_retention_days   = var.log_retention_days
+
+  environment = merge(local.infra_env, {
+    EMS_API_KEY_SECRET_ARN = aws_secretsmanager_secret.api_key.arn
+    EMS_RECORD_TTL_DAYS    = tostring(var.record_ttl_days)
+  })
+
+  policy_statements = concat(local.scheduler_statements, [
+    {
+      sid       = "ReadApiKey"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [local.arns.api_key_secret]
+    },
+  ])
+
+  tags = local.tags
+}
+
+module "http_api" {
+  source = "../http_api"
+
+  name                   = var.name_prefix
+  description            = "EMS API (${var.environment})"
+  function_name          = module.api.function_name
+  function_invoke_arn    = module.api.invoke_arn
+  throttling_rate_limit  = var.api_throttling_rate_limit
+  throttling_burst_limit = var.api_throttling_burst_limit
+  log_retention_days     = var.log_retention_days
+  tags                   = local.tags
+}
+
+module "compile" {
+  source = "../lambda_service"
+
+  account_id = local.account_id
+
+  name                 = "${var.name_prefix}-compile"
+  description          = "EMS compile worker: verifies and compiles large candidate lists (candidateS3Uri)"
+  package_file         = local.packages.scheduler
+  handler              = "ems_scheduler.handlers.compile.handler"
+  memory_mb            = 2048
+  timeout_seconds      = local.compile_timeout_s
+  reserved_concurrency = var.compile_max_concurrency
+  log_retention_days   = var.log_retention_days
+
+  environment = merge(local.infra_env, {
+    EMS_API_KEY_SECRET_ARN = aws_secretsmanager_secret.api_key.arn
+    EMS_RECORD_TTL_DAYS    = tostring(var.record_ttl_days)
+  })
+
+  policy_statements = concat(local.scheduler_statements, [
+    {
+      sid       = "ReadApiKey"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [local.arns.api_key_secret]
+    },
+  ])
+
+  sqs_trigger = {
+    queue_arn           = local.arns.compile
+    batch_size          = 1
+    maximum_concurrency = var.compile_max_concurrency
+  }
+
+  tags = local.tags
+}
+
+module "launcher" {
+  source = "../lambda_service"
+
+  account_id = local.account_id
+
+  name                 = local.launcher_name
+  description          = "EMS launcher: starts due campaigns (every minute, and at each campaign's date) into the send queue"
+  package_file         = local.packages.launcher
+  handler              = "ems_launcher.handlers.launch.handler"
+  memory_mb            = 1024
+  timeout_seconds      = local.launcher_timeout_s
+  reserved_concurrency = 5
+  log_retention_days   = var.log_retention_days
+  environment          = local.infra_env
+
+  policy_statements = [
+    {
+      sid       = "ReadCampaignFiles"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.arns.campaigns_bucket}/*"]
+    },
+    {
+      sid       = "Campaigns"
+      actions   = local.dynamodb_item_writes
+      resources = local.dynamodb_arns.campaigns_table
+    },
+    {
+      sid       = "FanOut"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.arns.send]
+    },
+  ]
+
+  # Invoked asynchronously (the rule and the campaigns' one-time schedules).
+  async_failure_queue = true
+  invoke_permissions = {
+    EveryMinuteRule = {
+      principal  = "events.amazonaws.com"
+      source_arn = local.arns.launcher_rule
+    }
+  }
+
+  tags = local.tags
+}
+
+locals {
+  sender_statements = [
+    {
+      sid       = "SendAsTheDomainThroughTheSet"
+      actions   = ["ses:SendTemplatedEmail"]
+      resources = [local.arns.ses_identity, local.arns.configuration_set]
+    },
+    {
+      # GetSendQuota (the account's rate and 24-hour quota, which the limiter paces to) is an
+      # account-level read: IAM accepts only "*" for it.
+      sid       = "UnscopedSesQuota"
+      actions   = ["ses:GetSendQuota"]
+      resources = ["*"]
+    },
+    {
+      sid       = "EmailRecordsAndLimiter"
+      actions   = local.dynamodb_item_writes
+      resources = concat(local.dynamodb_arns.emails_table, local.dynamodb_arns.rate_limits_table, local.dynamodb_arns.campaigns_table)
+    },
+    {
+      sid       = "CheckSuppressions"
+      actions   = local.dynamodb_reads
+      resources = local.dynamodb_arns.suppressions_table
+    },
+    {
+      # Busy emails are put back with a delay; a message that cannot be sent goes to the DLQ with its reason.
+      sid       = "RequeueAndDeadLetter"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.arns.send, local.arns.send_dlq, local.arns.transactional, local.arns.transactional_dlq]
+    },
+  ]
+
+  sender_env = merge(local.infra_env, {
+    EMS_SEND_RATE_FRACTION   = tostring(var.send_rate_fraction)
+    EMS_DAILY_QUOTA_FRACTION = tostring(var.daily_quota_fraction)
+    EMS_RECORD_TTL_DAYS      = tostring(var.record_ttl_days)
+  })
+}
+
+module "sender" {
+  source = "../lambda_service"
+
+  account_id = local.account_id
+
+  name                 = "${var.name_prefix}-sender"
+  description          = "EMS sender, campaign lane: sends the send queue's emails at the account's SES rate"
+  package_file         = local.packages.sender
+  handler              = "ems_sender.handlers.send.campaign_handler"
+  memory_mb            = 512
+  timeout_seconds      = var.sender_timeout_seconds
+  reserved_concurrency = var.sender_max_concurrency
+  log_retention_days   = var.log_retention_days
+  environment          = local.sender_env
+  policy_statements    = local.sender_statements
+
+  sqs_trigger = {
+    queue_arn           = local.arns.send
+    batch_size          = var.sender_batch_size
+    maximum_concurrency = var.sender_max_concurrency
+  }
+
+  tags = local.tags
+}
+
+module "sender_transactional" {
+  source = "../lambda_service"
+
+  account_id = local.account_id
+
+  name                 = "${var.name_prefix}-sender-transactional"
+  description          = "EMS sender, transactional lane: sends transactional emails first in line at the shared SES rate"
+  package_file         = local.packages.sender
+  handler              = "ems_sender.handlers.send.transactional_handler"
+  memory_mb            = 512
+  timeout_seconds      = var.sender_timeout_seconds
+  reserved_concurrency = var.transactional_max_concurrency
+  log_retention_days   = var.log_retention_days
+  environment          = local.sender_env
+  policy_statements    = local.sender_statements
+
+  sqs_trigger = {
+    queue_arn           = local.arns.transactional
+    batch_size          = 1
+    maximum_concurrency = var.transactional_max_concurrency
+  }
+
+  tags = local.tags
+}
+
+module "tracker" {
+  source = "../lambda_service"
+
+  account_id = local.account_id
+
+  name                 = "${var.name_prefix}-tracker"
+  description          = "EMS tracker: SES events into each email's status, campaign metrics and the suppression list"
+  package_file         = local.packages.tracker
+  handler              = "ems_tracker.handlers.track.handler"
+  memory_mb            = 512
+  timeout_seconds      = local.tracker_timeout_s
+  reserved_concurrency = var.tracker_max_concurrency
+  log_retention_days   = var.log_retention_days
+
+  environment = merge(local.infra_env, {
+    EMS_EVENT_TTL_DAYS = tostring(var.event_ttl_days)
+  })
+
+  policy_statements = [
+    {
+      sid       = "EmailsCampaignsEvents"
+      actions   = local.dynamodb_item_writes
+      resources = concat(local.dynamodb_arns.emails_table, local.dynamodb_arns.campaigns_table, local.dynamodb_arns.events_table, local.dynamodb_arns.suppressions_table)
+    },
+    {
+      sid       = "DeadLetterWithReason"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.arns.tracker_dlq]
+    },
+  ]
+
+  sqs_trigger = {
+    queue_arn                  = local.arns.tracker
+    batch_size                 = 10
+    batching_window_in_seconds = 1
+    maximum_concurrency        = var.tracker_max_concurrency
+  }
+
+  tags = local.tags
+}
+
+################################################################################
+# Alarms and dashboard
+################################################################################
+
+module "alarms" {
+  source = "../alarms"
+
+  name_prefix            = var.name_prefix
+  account_id             = local.account_id
+  region                 = local.region
+  configuration_set_name = module.platform.service_settings.configuration_set_name
+  api_id                 = module.http_api.api_id
+  api_stage              = module.http_api.stage_name
+
+  dead_letter_queues = {
+    send          = module.platform.queue_names.send_dlq
+    transactional = module.platform.queue_names.transactional_dlq
+    compile       = module.platform.queue_names.compile_dlq
+    tracker       = module.platform.queue_names.tracker_dlq
+    launcher      = module.launcher.dlq_name
+  }
+  queues = {
+    send          = module.platform.queue_names.send
+    transactional = module.platform.queue_names.transactional
+    compile       = module.platform.queue_names.compile
+    tracker       = module.platform.queue_names.tracker
+  }
+  functions = {
+    api                  = module.api.function_name
+    compile              = module.compile.function_name
+    launcher             = module.launcher.function_name
+    sender               = module.sender.function_name
+    sender-transactional = module.sender_transactional.function_name
+    tracker              = module.tracker.function_name
+  }
+
+  bounce_rate_threshold       = var.bounce_rate_alarm
+  complaint_rate_threshold    = var.complaint_rate_alarm
+  alarm_emails                = var.alarm_emails
+  kms_deletion_window_in_days = var.kms_deletion_window_in_days
+  tags                        = local.tags
+}

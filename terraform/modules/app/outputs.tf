@@ -1,0 +1,41 @@
+output "api_url" {
+  description = "Base URL of the EMS API (EMS_API_URL for the ems CLI)."
+  value       = module.http_api.url
+}
+
+output "api_key_secret" {
+  description = "Secrets Manager secret holding the API key (X-Api-Key): set its value once after the first apply (docs/deploy.md)."
+  value       = aws_secretsmanager_secret.api_key.name
+}
+
+output "ses_dns" {
+  description = "DNS records the sender domain must publish: TXT _amazonses.<domain> = verification_token, and <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com for each DKIM token."
+  value       = module.platform.ses_dns
+}
+
+output "service_settings" {
+  description = "The names every function reads as EMS_<KEY>."
+  value       = module.platform.service_settings
+}
+
+output "functions" {
+  description = "The functions, by role."
+  value = {
+    api                  = module.api.function_name
+    compile              = module.compile.function_name
+    launcher             = module.launcher.function_name
+    sender               = module.sender.function_name
+    sender_transactional = module.sender_transactional.function_name
+    tracker              = module.tracker.function_name
+  }
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = module.alarms.topic_arn
+}
+
+output "dashboard_name" {
+  description = "The environment's CloudWatch dashboard."
+  value       = module.alarms.dashboard_name
+}

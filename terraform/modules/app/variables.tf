@@ -1,0 +1,203 @@
+variable "environment" {
+  description = "Environment name (dev, staging, prod): tags every resource."
+  type        = string
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. \"ems-prod\"."
+  type        = string
+}
+
+variable "bucket_name_prefix" {
+  description = "Prefix of the S3 bucket names, which must be globally unique (e.g. \"acme-ems-prod\"). Null: name_prefix."
+  type        = string
+  default     = null
+}
+
+variable "sender_domain" {
+  description = "Domain EMS sends from (the SES domain identity; its DNS gets the records in the ses_dns output)."
+  type        = string
+}
+
+variable "default_from_local_part" {
+  description = "Local part of the default From address (<this>@<sender_domain>)."
+  type        = string
+  default     = "campaigns"
+}
+
+variable "account_id" {
+  description = "AWS account id. Null: read from the credentials (STS). Set it to plan without credentials."
+  type        = string
+  default     = null
+}
+
+variable "package_dir" {
+  description = "Folder holding the Lambda zips `make package` builds: scheduler.zip, launcher.zip, sender.zip, tracker.zip."
+  type        = string
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (Project, Environment and ManagedBy are always set)."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Sending: how much of the SES account EMS may use
+################################################################################
+
+variable "send_rate_fraction" {
+  description = "Share of the account's SES maximum send rate the senders use together (the rest is headroom for other senders on the account)."
+  type        = number
+  default     = 0.9
+
+  validation {
+    condition     = var.send_rate_fraction > 0 && var.send_rate_fraction <= 1
+    error_message = "send_rate_fraction must be in (0, 1]."
+  }
+}
+
+variable "daily_quota_fraction" {
+  description = "Share of the account's SES 24-hour quota the senders may use."
+  type        = number
+  default     = 0.95
+
+  validation {
+    condition     = var.daily_quota_fraction > 0 && var.daily_quota_fraction <= 1
+    error_message = "daily_quota_fraction must be in (0, 1]."
+  }
+}
+
+variable "sender_max_concurrency" {
+  description = "Campaign senders running at once (the send queue trigger's maximum concurrency, and the function's reserved concurrency). Each sends about limiter_worker_send_rate emails a second."
+  type        = number
+  default     = 10
+}
+
+variable "transactional_max_concurrency" {
+  description = "Transactional senders running at once."
+  type        = number
+  default     = 3
+}
+
+variable "tracker_max_concurrency" {
+  description = "Trackers running at once (SES events are written to DynamoDB)."
+  type        = number
+  default     = 5
+}
+
+variable "compile_max_concurrency" {
+  description = "Large-candidate compile workers running at once."
+  type        = number
+  default     = 2
+}
+
+variable "api_reserved_concurrency" {
+  description = "Concurrent executions reserved for the API function."
+  type        = number
+  default     = 20
+}
+
+variable "sender_timeout_seconds" {
+  description = "Longest one sender invocation runs; the send queues' visibility timeout is 6 times this."
+  type        = number
+  default     = 120
+}
+
+variable "sender_batch_size" {
+  description = "Send-queue messages (50 emails each) one sender invocation takes."
+  type        = number
+  default     = 2
+}
+
+################################################################################
+# Retention
+################################################################################
+
+variable "log_retention_days" {
+  description = "Days the functions' and the API's logs are kept."
+  type        = number
+  default     = 365
+}
+
+variable "record_ttl_days" {
+  description = "Days an email's record (status, times) is kept."
+  type        = number
+  default     = 400
+}
+
+variable "event_ttl_days" {
+  description = "Days the raw SES events are kept."
+  type        = number
+  default     = 30
+}
+
+variable "campaign_file_retention_days" {
+  description = "Days compiled campaign files are kept."
+  type        = number
+  default     = 30
+}
+
+variable "point_in_time_recovery" {
+  description = "Whether the tables have point-in-time recovery."
+  type        = bool
+  default     = true
+}
+
+variable "table_deletion_protection" {
+  description = "Whether the tables are protected from deletion (turn off before a teardown)."
+  type        = bool
+  default     = true
+}
+
+variable "force_destroy_buckets" {
+  description = "Whether a destroy also deletes the buckets' objects (throwaway environments only)."
+  type        = bool
+  default     = false
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period before the environment's KMS keys are deleted after a destroy."
+  type        = number
+  default     = 30
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days a deleted API key secret can be restored (0 deletes it at once)."
+  type        = number
+  default     = 30
+}
+
+################################################################################
+# API and alarms
+################################################################################
+
+variable "api_throttling_rate_limit" {
+  description = "Steady API requests per second before 429."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttling_burst_limit" {
+  description = "API requests in a burst before 429."
+  type        = number
+  default     = 100
+}
+
+variable "alarm_emails" {
+  description = "Addresses the alarms notify (each confirms its subscription by email)."
+  type        = list(string)
+  default     = []
+}
+
+variable "bounce_rate_alarm" {
+  description = "Bounce rate that raises the alarm (SES reviews at 5 %)."
+  type        = number
+  default     = 0.05
+}
+
+variable "complaint_rate_alarm" {
+  description = "Complaint rate that raises the alarm (SES reviews at 0.1 %)."
+  type        = number
+  default     = 0.001
+}
