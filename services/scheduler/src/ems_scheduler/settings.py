@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 
 from ems_common.settings import InfraSettings, RecordSettings
 
@@ -13,7 +15,14 @@ MAX_INLINE_REQUEST_BYTES = 6 * 1024 * 1024
 class SchedulerSettings(InfraSettings, RecordSettings):
     """Everything the scheduler reads from its environment (EMS_*)."""
 
-    api_key: SecretStr = Field(description="The key clients send in X-Api-Key")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="The key clients send in X-Api-Key (locally; on AWS: api_key_secret_arn)",
+    )
+    api_key_secret_arn: str | None = Field(
+        default=None,
+        description="Secrets Manager secret holding the API key, read when the API starts (AWS)",
+    )
     allowed_template_buckets: list[str] = Field(
         default_factory=list,
         description="Buckets templates and candidates may come from (default: the assets bucket)",
@@ -22,6 +31,16 @@ class SchedulerSettings(InfraSettings, RecordSettings):
     max_request_bytes: int = Field(default=MAX_INLINE_REQUEST_BYTES, ge=1024)
     rejections_shown: int = Field(default=100, ge=0, description="Rejections listed per campaign")
     max_days_ahead: int = Field(default=365, ge=1, description="How far ahead a date may be")
+
+    @model_validator(mode="after")
+    def _api_key_source(self) -> Self:
+        if self.api_key is None and not self.api_key_secret_arn:
+            msg = (
+                "no API key: set EMS_API_KEY (the key itself) or EMS_API_KEY_SECRET_ARN (the"
+                " Secrets Manager secret holding it)"
+            )
+            raise ValueError(msg)
+        return self
 
     def template_buckets(self) -> frozenset[str]:
         """Where templates and candidates may be read from."""

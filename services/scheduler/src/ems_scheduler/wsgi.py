@@ -2,26 +2,40 @@
 
 zappa needs a module attribute (`app_function: ems_scheduler.wsgi.app`), but building the app
 reads settings and makes AWS clients, which must not happen at import time. So `app` builds the
-real app on its first request, once.
+real app on its first request, once. On AWS the API key is read then from Secrets Manager; while
+the secret has no value, every request gets a 503 that says how to set it, and the next request
+tries again.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ems_scheduler.dal.api_key import ApiKeyNotSetError
+
 if TYPE_CHECKING:
     from flask import Flask
+
+logger = logging.getLogger(__name__)
 
 
 def create_app_from_environment() -> Flask:
     """The API wired to AWS, configured from EMS_* variables."""
+    from ems_common.aws import AwsClients  # noqa: PLC0415
     from ems_scheduler.api.app import create_app  # noqa: PLC0415 - deferred on purpose
+    from ems_scheduler.dal.api_key import read_api_key  # noqa: PLC0415
     from ems_scheduler.service import build_service  # noqa: PLC0415
     from ems_scheduler.settings import SchedulerSettings  # noqa: PLC0415
 
     settings = SchedulerSettings()  # every field from the environment
+    if settings.api_key is None and settings.api_key_secret_arn:
+        secrets = AwsClients().client("secretsmanager")
+        key = read_api_key(secrets, settings.api_key_secret_arn)
+        settings = settings.model_copy(update={"api_key": key})
     return create_app(settings, build_service(settings))
 
 
@@ -39,8 +53,21 @@ class LazyApp:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    self._app = self._factory()
+                    try:
+                        self._app = self._factory()
+                    except ApiKeyNotSetError as error:
+                        logger.error("%s", error)
+                        return _not_ready(str(error), start_response)
         return self._app(environ, start_response)
+
+
+def _not_ready(message: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = json.dumps({"error": "api_key_not_set", "message": message}).encode()
+    start_response(
+        "503 Service Unavailable",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 app = LazyApp(create_app_from_environment)

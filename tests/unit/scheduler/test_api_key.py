@@ -1,0 +1,111 @@
+"""The API key on AWS: read from Secrets Manager when the API starts; 503 until it is set."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from flask import Flask
+from pydantic import SecretStr, ValidationError
+
+from ems_scheduler.dal.api_key import ApiKeyNotSetError, read_api_key
+from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.wsgi import LazyApp
+
+SECRET = "ems-prod-api-key"
+
+
+@pytest.fixture
+def secrets() -> Any:
+    return boto3.client(
+        "secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
+def test_the_key_is_the_secrets_value(secrets: Any) -> None:
+    with Stubber(secrets) as stub:
+        stub.add_response(
+            "get_secret_value",
+            {"SecretString": " k3y \n", "Name": SECRET},
+            {"SecretId": SECRET},
+        )
+        assert read_api_key(secrets, SECRET).get_secret_value() == "k3y"
+
+
+def test_a_secret_without_value_says_how_to_set_it(secrets: Any) -> None:
+    with Stubber(secrets) as stub:
+        stub.add_client_error("get_secret_value", "ResourceNotFoundException", "no AWSCURRENT")
+        with pytest.raises(
+            ApiKeyNotSetError, match="put-secret-value --secret-id ems-prod-api-key"
+        ):
+            read_api_key(secrets, SECRET)
+
+
+def test_an_empty_secret_is_no_key(secrets: Any) -> None:
+    with Stubber(secrets) as stub:
+        stub.add_response("get_secret_value", {"SecretString": "  "}, {"SecretId": SECRET})
+        with pytest.raises(ApiKeyNotSetError):
+            read_api_key(secrets, SECRET)
+
+
+def test_other_errors_are_not_hidden(secrets: Any) -> None:
+    with Stubber(secrets) as stub:
+        stub.add_client_error("get_secret_value", "AccessDeniedException", "no")
+        with pytest.raises(Exception, match="AccessDenied"):
+            read_api_key(secrets, SECRET)
+
+
+def test_settings_need_a_key_or_its_secret(
+    settings: SchedulerSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EMS_API_KEY", raising=False)
+    monkeypatch.delenv("EMS_API_KEY_SECRET_ARN", raising=False)
+    fields = settings.model_dump(exclude={"api_key", "api_key_secret_arn"})
+    with pytest.raises(ValidationError, match="EMS_API_KEY_SECRET_ARN"):
+        SchedulerSettings(**fields)
+    assert SchedulerSettings(**fields, api_key_secret_arn=SECRET).api_key is None
+    assert SchedulerSettings(**fields, api_key=SecretStr("k")).api_key is not None
+
+
+def _call(app: LazyApp) -> tuple[str, dict[str, Any]]:
+    seen: dict[str, str] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"] = status
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/health",
+        "SERVER_NAME": "x",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+    }
+    body = b"".join(app(environ, start_response))
+    return seen["status"], json.loads(body)
+
+
+def test_the_api_answers_503_until_the_key_is_set_then_serves() -> None:
+    ready = Flask("ready")
+    ready.add_url_rule("/health", "health", lambda: {"status": "ok"})
+    attempts: list[int] = []
+
+    def factory() -> Flask:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ApiKeyNotSetError("the API key secret s has no value yet: set one with ...")
+        return ready
+
+    app = LazyApp(factory)
+    status, body = _call(app)
+    assert status.startswith("503")
+    assert body["error"] == "api_key_not_set"
+    assert "set one with" in body["message"]
+
+    status, body = _call(app)
+    assert status.startswith("200")
+    assert body == {"status": "ok"}
+    _call(app)
+    assert len(attempts) == 2  # built once, then kept
