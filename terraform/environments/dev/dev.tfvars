@@ -12,11 +12,13 @@ transactional_max_concurrency = 2
 tracker_max_concurrency       = 2
 
 # Retention and protection.
-log_retention_days        = 30
-record_ttl_days           = 30
-event_ttl_days            = 7
-table_deletion_protection = false
-force_destroy_buckets     = true
+log_retention_days             = 30
+record_ttl_days                = 30
+event_ttl_days                 = 7
+table_deletion_protection      = false
+kms_deletion_window_in_days    = 7
+secret_recovery_window_in_days = 0
+force_destroy_buckets          = true
 
 # API throttling (requests per second, burst).
 api_throttling_rate_limit  = 10

@@ -27,3 +27,8 @@ output "dashboard_name" {
   description = "CloudWatch dashboard of the environment."
   value       = module.app.dashboard_name
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies (subscribe a pager or chat integration)."
+  value       = module.app.alarm_topic_arn
+}

@@ -37,6 +37,9 @@ module "app" {
   table_deletion_protection = var.table_deletion_protection
   force_destroy_buckets     = var.force_destroy_buckets
 
+  kms_deletion_window_in_days    = var.kms_deletion_window_in_days
+  secret_recovery_window_in_days = var.secret_recovery_window_in_days
+
   api_throttling_rate_limit  = var.api_throttling_rate_limit
   api_throttling_burst_limit = var.api_throttling_burst_limit
   alarm_emails               = var.alarm_emails

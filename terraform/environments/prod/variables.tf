@@ -81,6 +81,16 @@ variable "force_destroy_buckets" {
   type        = bool
 }
 
+variable "kms_deletion_window_in_days" {
+  description = "Days a destroyed KMS key waits before deletion (7-30)."
+  type        = number
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days a destroyed API key secret can be restored (0: deleted at once, so the name is free again)."
+  type        = number
+}
+
 variable "api_throttling_rate_limit" {
   description = "Steady API requests per second."
   type        = number

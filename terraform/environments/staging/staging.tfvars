@@ -12,11 +12,13 @@ transactional_max_concurrency = 2
 tracker_max_concurrency       = 3
 
 # Retention and protection.
-log_retention_days        = 90
-record_ttl_days           = 90
-event_ttl_days            = 14
-table_deletion_protection = true
-force_destroy_buckets     = false
+log_retention_days             = 90
+record_ttl_days                = 90
+event_ttl_days                 = 30
+table_deletion_protection      = true
+kms_deletion_window_in_days    = 30
+secret_recovery_window_in_days = 7
+force_destroy_buckets          = false
 
 # API throttling (requests per second, burst).
 api_throttling_rate_limit  = 20

@@ -96,7 +96,7 @@ resource "aws_sns_topic_subscription" "email" {
 # Alarms
 ################################################################################
 
-# A message in a dead-letter queue is work EMS gave up on: someone must look (docs/operations.md).
+# A message in a dead-letter queue is work EMS gave up on: someone must look (`ems dlq`, docs/sending.md).
 resource "aws_cloudwatch_metric_alarm" "dlq" {
   for_each = var.dead_letter_queues
 

@@ -44,7 +44,6 @@ locals {
     {
       assets_bucket     = "${local.arn_head}:s3:::${local.names.assets_bucket}"
       campaigns_bucket  = "${local.arn_head}:s3:::${local.names.campaigns_bucket}"
-      ses_identity      = "${local.arn_head}:ses:${local.region}:${local.account_id}:identity/${local.names.sender_domain}"
       configuration_set = "${local.arn_head}:ses:${local.region}:${local.account_id}:configuration-set/${local.names.configuration_set_name}"
       schedule_role     = "${local.arn_head}:iam::${local.account_id}:role/${module.platform.schedule_role_name}"
       launcher_rule     = "${local.arn_head}:events:${local.region}:${local.account_id}:rule/${local.names.launcher_rule_name}"
@@ -257,13 +256,8 @@ module "compile" {
     EMS_RECORD_TTL_DAYS    = tostring(var.record_ttl_days)
   })
 
-  policy_statements = concat(local.scheduler_statements, [
-    {
-      sid       = "ReadApiKey"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = [local.arns.api_key_secret]
-    },
-  ])
+  # The secret's ARN only satisfies the shared settings; the worker never reads the key.
+  policy_statements = local.scheduler_statements
 
   sqs_trigger = {
     queue_arn           = local.arns.compile
@@ -322,9 +316,17 @@ module "launcher" {
 locals {
   sender_statements = [
     {
-      sid       = "SendAsTheDomainThroughTheSet"
+      # SES authorizes a send against the From identity and the configuration set, and in the
+      # sandbox against the recipient's verified identity too, hence identity/* in this account;
+      # the condition keeps the From address on the sender domain.
+      sid       = "SendFromTheDomainThroughTheSet"
       actions   = ["ses:SendTemplatedEmail"]
-      resources = [local.arns.ses_identity, local.arns.configuration_set]
+      resources = ["${local.arn_head}:ses:${local.region}:${local.account_id}:identity/*", local.arns.configuration_set]
+      conditions = [{
+        test     = "StringLike"
+        variable = "ses:FromAddress"
+        values   = ["*@${local.names.sender_domain}"]
+      }]
     },
     {
       # GetSendQuota (the account's rate and 24-hour quota, which the limiter paces to) is an

@@ -129,7 +129,7 @@ variable "record_ttl_days" {
 variable "event_ttl_days" {
   description = "Days the raw SES events are kept."
   type        = number
-  default     = 30
+  default     = 90
 }
 
 variable "campaign_file_retention_days" {
