@@ -14,7 +14,7 @@ RUN := $(UV) run --locked --no-sync
 TF_ROOTS := $(wildcard terraform/environments/*) $(wildcard terraform/modules/*)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help install up down status test unit e2e lint check bench fmt clean
+.PHONY: help venv install up down status test unit e2e lint check bench fmt clean package infra
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,8 +24,10 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV) ## Install the workspace (from uv.lock), LocalStack and DynamoDB Local
+venv: $(UV) ## Install the workspace only (from uv.lock): enough to package and deploy
 	$(UV) sync --locked --all-packages
+
+install: venv ## Install the workspace, LocalStack and DynamoDB Local
 	$(RUN) ems-stack install
 
 up: install ## Start the local stack, apply Terraform, write .ems/local.env (returns when ready)
@@ -52,16 +54,22 @@ check: install ## checkov on terraform/ (every skip carries its reason inline)
 	$(UV) tool run -p 3.13 --from checkov==$(CHECKOV_VERSION) checkov -d terraform \
 		--framework terraform --skip-download --compact --quiet
 
-unit: install ## Unit tests (no emulator)
-	$(RUN) pytest -m "not e2e"
+infra: venv package ## terraform fmt/validate of every root, offline plan of dev and prod checked by terraform-compliance
+	$(RUN) ems-stack infra-check
+
+unit: install ## Unit tests (no emulator, no Terraform)
+	$(RUN) pytest -m "not e2e and not infra"
 
 e2e: install ## Whole-stack tests against LocalStack + DynamoDB Local (starts the stack if down)
 	$(RUN) pytest -m e2e
 
+package: venv ## Build one Lambda zip per service into dist/ (reproducible, from uv.lock)
+	$(RUN) ems-stack package
+
 bench: install ## Measure every goal (1M-recipient compile, enqueue) into docs/benchmarks.md
 	$(RUN) python -m bench.run
 
-test: lint check ## Everything: lint, checkov, unit and whole-stack tests
+test: lint check infra ## Everything: lint, checkov, Terraform checks, unit, plan and whole-stack tests
 	$(RUN) pytest
 
 clean: down ## Remove .ems/ (tools, emulators, state) and the venv

@@ -5,8 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from ems_devstack.config import StackConfig
+from ems_devstack.infra_checks import (
+    DEFAULT_VALIDATE_JOBS,
+    InfraChecks,
+    InfraPaths,
+    environment_names,
+)
+from ems_devstack.package import SERVICES, package
 from ems_devstack.processes import StackError
 from ems_devstack.stack import LocalStackStack
 
@@ -29,6 +37,26 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop everything `up` started; leaves no process")
     commands.add_parser("status", help="show what runs")
     commands.add_parser("env", help="print .ems/local.env (for `set -a; . .ems/local.env`)")
+    packaging = commands.add_parser(
+        "package", help="build one reproducible Lambda zip per service, from uv.lock"
+    )
+    packaging.add_argument("--out", type=Path, help="where the zips go (default: dist/)")
+    packaging.add_argument(
+        "--service", action="append", choices=SERVICES, help="only this one (repeatable)"
+    )
+    infra_check = commands.add_parser(
+        "infra-check",
+        help="terraform fmt/validate of every root; offline plans checked by terraform-compliance",
+    )
+    infra_check.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        help="also plan and check this environment (dev and prod always are); repeatable",
+    )
+    infra_check.add_argument(
+        "--jobs", type=int, default=DEFAULT_VALIDATE_JOBS, help="roots validated at a time"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -58,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
                 if not stack.config.env_file.exists():
                     raise StackError("the stack is not up: run `make up` first")
                 sys.stdout.write(stack.config.env_file.read_text())
+            case "package":
+                root = stack.config.root
+                package(root, args.out or root / "dist", args.service or SERVICES)
+            case "infra-check":
+                InfraChecks(InfraPaths(stack.config.root)).run_all(
+                    environment_names(args.env), jobs=args.jobs
+                )
     except StackError as exc:
         print(f"ems-stack: {exc}", file=sys.stderr)
         return 1

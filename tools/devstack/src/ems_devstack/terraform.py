@@ -28,6 +28,15 @@ def find_provider_mirror() -> Path | None:
     return None
 
 
+def terraform_executable() -> str:
+    """The terraform on PATH; a clear error where there is none."""
+    found = shutil.which("terraform")
+    if found is None:
+        msg = "terraform is not installed: install Terraform >= 1.6 and put it on PATH"
+        raise StackError(msg)
+    return found
+
+
 def cli_config_text(mirror: Path) -> str:
     """A Terraform CLI config that installs providers from `mirror` only."""
     return f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
@@ -57,11 +66,7 @@ class Terraform:
         return env
 
     def _terraform(self) -> str:
-        found = shutil.which("terraform")
-        if found is None:
-            msg = "terraform is not installed: install Terraform >= 1.6 and put it on PATH"
-            raise StackError(msg)
-        return found
+        return terraform_executable()
 
     def _run(self, *args: str, what: str) -> str:
         return run(
