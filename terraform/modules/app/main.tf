@@ -26,8 +26,22 @@ locals {
   launcher_name = "${var.name_prefix}-launcher"
   launcher_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.launcher_name}"
 
-  # Every function reads the platform's names as EMS_<KEY>.
-  infra_env = { for key, value in module.platform.service_settings : "EMS_${upper(key)}" => value }
+  # Every function reads the platform's names as EMS_<KEY>: service_settings, with the values
+  # AWS makes up at creation (queue URLs, topic and role ARNs) built from the names instead, so
+  # that the functions' environment is complete in the plan (tests/infra checks it against the
+  # services' settings). The check block below compares them with the real ones after apply.
+  built_settings = merge(
+    {
+      for role, name in local.queues :
+      "${role}${endswith(role, "_dlq") ? "" : "_queue"}_url" => "https://sqs.${local.region}.${data.aws_partition.current.dns_suffix}/${local.account_id}/${name}"
+    },
+    {
+      ses_events_topic_arn = "${local.arn_head}:sns:${local.region}:${local.account_id}:${module.platform.ses_events_topic_name}"
+      schedule_role_arn    = local.arns.schedule_role
+    },
+  )
+  settings  = merge(module.platform.service_settings, local.built_settings)
+  infra_env = { for key, value in local.settings : "EMS_${upper(key)}" => value }
 
   # ARNs built from the names (known when planning) rather than read from the resources (known
   # only after apply), so that every IAM policy is complete in the plan a reviewer reads and the
@@ -88,6 +102,13 @@ module "platform" {
   kms_deletion_window_in_days = var.kms_deletion_window_in_days
 
   tags = local.tags
+}
+
+check "built_settings_are_the_real_ones" {
+  assert {
+    condition     = alltrue([for key, value in local.built_settings : module.platform.service_settings[key] == value])
+    error_message = "A queue URL, topic ARN or role ARN the functions get (built from names in modules/app, local.built_settings) differs from the real one: compare the functions' EMS_* environment with `terraform output service_settings`, and fix how modules/app builds it."
+  }
 }
 
 ################################################################################
@@ -209,8 +230,8 @@ module "api" {
   log_retention_days   = var.log_retention_days
 
   environment = merge(local.infra_env, {
-    EMS_API_KEY_SECRET_ARN = aws_secretsmanager_secret.api_key.arn
-    EMS_RECORD_TTL_DAYS    = tostring(var.record_ttl_days)
+    EMS_API_KEY_SECRET_ID = aws_secretsmanager_secret.api_key.name
+    EMS_RECORD_TTL_DAYS   = tostring(var.record_ttl_days)
   })
 
   policy_statements = concat(local.scheduler_statements, [
@@ -252,8 +273,8 @@ module "compile" {
   log_retention_days   = var.log_retention_days
 
   environment = merge(local.infra_env, {
-    EMS_API_KEY_SECRET_ARN = aws_secretsmanager_secret.api_key.arn
-    EMS_RECORD_TTL_DAYS    = tostring(var.record_ttl_days)
+    EMS_API_KEY_SECRET_ID = aws_secretsmanager_secret.api_key.name
+    EMS_RECORD_TTL_DAYS   = tostring(var.record_ttl_days)
   })
 
   # The secret's ARN only satisfies the shared settings; the worker never reads the key.

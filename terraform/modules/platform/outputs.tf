@@ -91,3 +91,8 @@ output "schedule_role_name" {
   description = "Name of the role EventBridge Scheduler assumes to start the launcher."
   value       = aws_iam_role.schedules.name
 }
+
+output "ses_events_topic_name" {
+  description = "Name of the SNS topic SES publishes its events to."
+  value       = module.ses_events_topic.name
+}

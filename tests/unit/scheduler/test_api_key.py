@@ -62,11 +62,11 @@ def test_settings_need_a_key_or_its_secret(
     settings: SchedulerSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("EMS_API_KEY", raising=False)
-    monkeypatch.delenv("EMS_API_KEY_SECRET_ARN", raising=False)
-    fields = settings.model_dump(exclude={"api_key", "api_key_secret_arn"})
-    with pytest.raises(ValidationError, match="EMS_API_KEY_SECRET_ARN"):
+    monkeypatch.delenv("EMS_API_KEY_SECRET_ID", raising=False)
+    fields = settings.model_dump(exclude={"api_key", "api_key_secret_id"})
+    with pytest.raises(ValidationError, match="EMS_API_KEY_SECRET_ID"):
         SchedulerSettings(**fields)
-    assert SchedulerSettings(**fields, api_key_secret_arn=SECRET).api_key is None
+    assert SchedulerSettings(**fields, api_key_secret_id=SECRET).api_key is None
     assert SchedulerSettings(**fields, api_key=SecretStr("k")).api_key is not None
 
 

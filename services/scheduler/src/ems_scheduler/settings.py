@@ -17,11 +17,11 @@ class SchedulerSettings(InfraSettings, RecordSettings):
 
     api_key: SecretStr | None = Field(
         default=None,
-        description="The key clients send in X-Api-Key (locally; on AWS: api_key_secret_arn)",
+        description="The key clients send in X-Api-Key (locally; on AWS: api_key_secret_id)",
     )
-    api_key_secret_arn: str | None = Field(
+    api_key_secret_id: str | None = Field(
         default=None,
-        description="Secrets Manager secret holding the API key, read when the API starts (AWS)",
+        description="Secrets Manager secret (name or ARN) holding the API key, read at start (AWS)",
     )
     allowed_template_buckets: list[str] = Field(
         default_factory=list,
@@ -34,9 +34,9 @@ class SchedulerSettings(InfraSettings, RecordSettings):
 
     @model_validator(mode="after")
     def _api_key_source(self) -> Self:
-        if self.api_key is None and not self.api_key_secret_arn:
+        if self.api_key is None and not self.api_key_secret_id:
             msg = (
-                "no API key: set EMS_API_KEY (the key itself) or EMS_API_KEY_SECRET_ARN (the"
+                "no API key: set EMS_API_KEY (the key itself) or EMS_API_KEY_SECRET_ID (the"
                 " Secrets Manager secret holding it)"
             )
             raise ValueError(msg)

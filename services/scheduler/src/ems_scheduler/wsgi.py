@@ -32,9 +32,9 @@ def create_app_from_environment() -> Flask:
     from ems_scheduler.settings import SchedulerSettings  # noqa: PLC0415
 
     settings = SchedulerSettings()  # every field from the environment
-    if settings.api_key is None and settings.api_key_secret_arn:
+    if settings.api_key is None and settings.api_key_secret_id:
         secrets = AwsClients().client("secretsmanager")
-        key = read_api_key(secrets, settings.api_key_secret_arn)
+        key = read_api_key(secrets, settings.api_key_secret_id)
         settings = settings.model_copy(update={"api_key": key})
     return create_app(settings, build_service(settings))
 

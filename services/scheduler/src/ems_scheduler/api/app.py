@@ -68,7 +68,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     register_error_handlers(app)
     if settings.api_key is None:
-        msg = "create_app needs the API key itself: read api_key_secret_arn first (wsgi.py)"
+        msg = "create_app needs the API key itself: read api_key_secret_id first (wsgi.py)"
         raise ValueError(msg)
     require_api_key(app, settings.api_key)
     app.register_api(campaigns_api(service))
