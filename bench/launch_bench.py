@@ -14,10 +14,12 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from bench.aws_requests import CountingClients, RequestCounter
+from bench.cost import LambdaSizing, Usage, gb_seconds
 from ems_common.aws import AwsClients
 from ems_common.campaign_files import manifest_key, part_key
 from ems_common.campaigns import Campaign, CampaignStatus
@@ -40,6 +42,26 @@ class LaunchFigures:
     emails: int
     batch_calls: int
     seconds: float
+    counter: RequestCounter = field(repr=False, default_factory=RequestCounter)
+
+    def per_thousand(self, service: str, *operations: str) -> float:
+        """Calls of `service` (`operations`, if given) per 1,000 emails enqueued."""
+        return self.counter.total(service, operations or None).calls * 1000 / self.emails
+
+    def usage(self, sizing: LambdaSizing) -> Usage:
+        """Billed usage per email enqueued (one invocation per campaign, amortized)."""
+        sqs, dynamodb = self.counter.total("sqs"), self.counter.total("dynamodb")
+        s3 = self.counter.total("s3")
+        puts = self.counter.total("s3", ("PutObject",)).calls
+        return Usage(
+            sqs_requests=sqs.billed_requests / self.emails,
+            dynamodb_write_units=dynamodb.write_units / self.emails,
+            dynamodb_read_units=dynamodb.read_units / self.emails,
+            lambda_requests=1 / self.emails,
+            lambda_gb_seconds=gb_seconds(self.seconds, sizing.launcher_memory_mb) / self.emails,
+            s3_gets=(s3.calls - puts) / self.emails,
+            s3_puts=puts / self.emails,
+        )
 
     @property
     def calls_per_thousand(self) -> float:
@@ -52,19 +74,32 @@ class LaunchFigures:
         return self.emails / self.seconds
 
 
-def _write_campaign(clients: AwsClients, bucket: str, campaign_id: str, emails: int) -> None:
+def write_campaign(
+    clients: AwsClients,
+    bucket: str,
+    campaign_id: str,
+    emails: int,
+    *,
+    template_name: str | None = None,
+    from_address: str = "news@ems.example.com",
+    configuration_set: str = "ems-local",
+) -> None:
+    """Write the parts and manifest of a compiled campaign of `emails` to `bucket`.
+
+    Without `template_name`, the lines name a template that does not exist: enough to enqueue.
+    """
     s3 = clients.client("s3")
     parts = []
     for index, start in enumerate(range(0, emails, PART_LINES), start=1):
         data = "".join(
             CampaignFileLine.for_recipient(
-                from_email_address="news@ems.example.com",
+                from_email_address=from_address,
                 to_address=f"bench{i}@example.org",
-                template_name=f"ems-{campaign_id}-00000000",
+                template_name=template_name or f"ems-{campaign_id}-00000000",
                 template_data={"fname": f"Name{i}", "offer": "20%"},
                 campaign_id=campaign_id,
                 segment_id="bench",
-                configuration_set_name="ems-local",
+                configuration_set_name=configuration_set,
             ).to_json_line()
             + "\n"
             for i in range(start, min(start + PART_LINES, emails))
@@ -94,7 +129,7 @@ def measure_launch(emails: int) -> LaunchFigures:
     settings = LauncherSettings()
     clients = AwsClients()
     campaign_id = f"bench-{uuid.uuid4().hex[:10]}"
-    _write_campaign(clients, settings.campaigns_bucket, campaign_id, emails)
+    write_campaign(clients, settings.campaigns_bucket, campaign_id, emails)
     repo = CampaignRepository(
         clients.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
     )
@@ -109,7 +144,8 @@ def measure_launch(emails: int) -> LaunchFigures:
             request_hash="bench",
         )
     )
-    launcher = build_launcher(settings, clients)
+    counter = RequestCounter()
+    launcher = build_launcher(settings, CountingClients(counter))
     started = time.perf_counter()
     result = launcher.launch(campaign_id)
     seconds = time.perf_counter() - started
@@ -124,7 +160,8 @@ def measure_launch(emails: int) -> LaunchFigures:
         to=CampaignStatus.CANCELLED,
         action="bench cleanup",
     )
-    return LaunchFigures(emails, launcher.queue.requests, seconds)
+    print(f"launcher: {emails:,} emails\n{counter.summary()}")
+    return LaunchFigures(emails, launcher.queue.requests, seconds, counter)
 
 
 def with_stack[T](work: Callable[[], T], *, pause: bool = True) -> T:

@@ -16,11 +16,12 @@ import json
 import random
 import time
 import uuid
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from bench.aws_requests import CountingClients, RequestCounter
+from bench.cost import LambdaSizing, Usage, gb_seconds
 from ems_common.aws import AwsClients
 from ems_common.dal.items import to_item
 from ems_common.settings import InfraSettings
@@ -37,7 +38,22 @@ class TrackerFigures:
 
     events: int
     seconds: float
-    requests: int
+    counter: RequestCounter = field(repr=False)
+
+    @property
+    def requests(self) -> int:
+        """DynamoDB requests in all."""
+        return self.counter.total("dynamodb").calls
+
+    @property
+    def write_units_per_event(self) -> float:
+        """DynamoDB write capacity units per event (reported by DynamoDB, or derived)."""
+        return self.counter.total("dynamodb").write_units / self.events
+
+    @property
+    def read_units_per_event(self) -> float:
+        """DynamoDB read capacity units per event."""
+        return self.counter.total("dynamodb").read_units / self.events
 
     @property
     def events_per_second(self) -> float:
@@ -48,6 +64,26 @@ class TrackerFigures:
     def requests_per_event(self) -> float:
         """DynamoDB requests per event (reads, transactions, suppressions)."""
         return self.requests / self.events
+
+    def usage(self, sizing: LambdaSizing) -> Usage:
+        """Billed usage per event, SNS and SQS included.
+
+        Measured: DynamoDB units and the tracker's time (DynamoDB Local). Derived: SES
+        publishes each event to the topic once (SNS), the topic delivers it to the tracker
+        queue (one SQS request, an event being far under 64 KB), and Lambda's event source
+        mapping receives and deletes up to `tracker_batch_size` events a request each, one
+        invocation per batch (full batches: a busy queue).
+        """
+        batch = sizing.tracker_batch_size
+        tally = self.counter.total("dynamodb")
+        return Usage(
+            sqs_requests=1 + 2 / batch,
+            dynamodb_write_units=tally.write_units / self.events,
+            dynamodb_read_units=tally.read_units / self.events,
+            lambda_requests=1 / batch,
+            lambda_gb_seconds=gb_seconds(self.seconds / self.events, sizing.tracker_memory_mb),
+            sns_publishes=1,
+        )
 
 
 def _template(kind: str) -> dict[str, Any]:
@@ -102,20 +138,14 @@ def measure_tracker(emails: int = DEFAULT_EMAILS) -> TrackerFigures:
         )  # fmt: skip
     bodies = _events(campaign_id, records, random.Random(7))  # noqa: S311 - a fixed mix
 
-    tracked_clients = AwsClients()
-    requests: Counter[str] = Counter()
-    tracked = tracked_clients.client("dynamodb")
-    tracked.meta.events.register(
-        "before-call.dynamodb.*",
-        lambda model, **_: requests.update([model.name]),
-    )
-    tracker, _, _ = build_tracker(TrackerSettings(), tracked_clients)
+    counter = RequestCounter()
+    tracker, _, _ = build_tracker(TrackerSettings(), CountingClients(counter))
     started = time.perf_counter()
     for body in bodies:
         tracker.process(body)
     seconds = time.perf_counter() - started
-    print(f"tracker: {len(bodies)} events, {dict(tracker.stats)}, requests {dict(requests)}")
-    return TrackerFigures(events=len(bodies), seconds=seconds, requests=sum(requests.values()))
+    print(f"tracker: {len(bodies)} events, {dict(tracker.stats)}\n{counter.summary()}")
+    return TrackerFigures(events=len(bodies), seconds=seconds, counter=counter)
 
 
 def main() -> None:
@@ -126,6 +156,7 @@ def main() -> None:
     print(
         f"{figures.events} events in {figures.seconds:.1f} s: {figures.events_per_second:.0f}"
         f" events/s, {figures.requests_per_event:.2f} DynamoDB requests per event"
+        f" ({figures.write_units_per_event:.2f} WCU, {figures.read_units_per_event:.2f} RCU)"
     )
 
 
