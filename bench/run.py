@@ -14,8 +14,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.compile_bench import measure_compile
+from bench.cost import (
+    DYNAMODB_USD_PER_READ_UNIT,
+    DYNAMODB_USD_PER_WRITE_UNIT,
+    GOAL_ALL_USD,
+    GOAL_SEND_PATH_USD,
+    LAMBDA_USD_PER_GB_SECOND,
+    LAMBDA_USD_PER_REQUEST,
+    LOGS_USD_PER_GB,
+    MILLION,
+    NAIVE_REFERENCE_USD,
+    S3_USD_PER_GET,
+    S3_USD_PER_PUT,
+    SNS_USD_PER_PUBLISH,
+    SQS_USD_PER_REQUEST,
+    CostModel,
+    Dollars,
+    EventMix,
+    LambdaSizing,
+    naive_reference,
+)
 from bench.launch_bench import LaunchFigures, measure_launch, with_services_paused, with_stack
 from bench.limiter_bench import DEFAULT_RATE, LimiterFigures, measure_scaling
+from bench.requests_bench import DEFAULT_EMAILS as DEFAULT_SENDER_EMAILS
+from bench.requests_bench import SenderFigures, measure_sender
 from bench.tracker_bench import TrackerFigures, measure_tracker
 from bench.transactional_bench import (
     DEFAULT_INTERVAL_S,
@@ -32,7 +54,7 @@ REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 TX_SECTION = "## Transactional latency under campaign load"
 
 type Row = tuple[str, str, str, bool | None]
-type Paused = tuple[LaunchFigures, LimiterFigures, LimiterFigures, TrackerFigures]
+type Paused = tuple[LaunchFigures, LimiterFigures, LimiterFigures, TrackerFigures, SenderFigures]
 
 
 def _machine() -> str:
@@ -73,6 +95,145 @@ def _table(rows: list[Row]) -> list[str]:
     ]
 
 
+def _per_email(sender: SenderFigures, *operations: str) -> float:
+    return sender.sqs(*operations).calls / sender.emails
+
+
+def _request_rows(
+    launched: LaunchFigures, tracked: TrackerFigures, sender: SenderFigures
+) -> list[Row]:
+    own, limiter = sender.dynamodb(limiter=False), sender.dynamodb(limiter=True)
+    n = sender.emails
+    sqs_text = " / ".join(
+        f"{_per_email(sender, *ops):.3f}"
+        for ops in (("ReceiveMessage",), ("DeleteMessage", "DeleteMessageBatch"),
+                    ("ChangeMessageVisibility", "ChangeMessageVisibilityBatch"),
+                    ("SendMessage", "SendMessageBatch"))
+    )  # fmt: skip
+    batch = launched.counter.total("sqs", ("SendMessageBatch",))
+    return [
+        ("Sender: SQS requests per email: receive / delete / change visibility / requeue",
+         sqs_text, "reference", None),
+        ("Sender: DynamoDB requests per email (records, suppressions, campaign); WCU / RCU",
+         f"{own.calls / n:.3f}; {own.write_units / n:.2f} / {own.read_units / n:.2f}",
+         "reference", None),
+        (f"Sender: limiter DynamoDB requests per email (R = {sender.rate:g}/s); WCU / RCU",
+         f"{limiter.calls / n:.3f}; {limiter.write_units / n:.2f} / {limiter.read_units / n:.2f}",
+         "reference", None),
+        ("Sender: SES calls per email", f"{sender.ses_calls / n:.3f}", "reference", None),
+        ("Sender: invocations per email; handler wall time per email (local stack)",
+         f"{sender.invocations / n:.4f}; {sender.seconds_per_email * 1000:.1f} ms"
+         f" (SES {sender.ses_seconds_per_email * 1000:.1f} ms)", "reference", None),
+        ("Launcher per 1,000 emails: S3 GET / SQS SendMessageBatch (billed) / DynamoDB writes",
+         f"{launched.per_thousand('s3', 'GetObject'):.3f} /"
+         f" {batch.calls * 1000 / launched.emails:.2f}"
+         f" ({batch.billed_requests * 1000 / launched.emails:.2f}) /"
+         f" {launched.counter.total('dynamodb').write_units * 1000 / launched.emails:.2f} WCU",
+         "reference", None),
+        ("Tracker: DynamoDB capacity per event: WCU / RCU",
+         f"{tracked.write_units_per_event:.2f} / {tracked.read_units_per_event:.2f}",
+         "reference", None),
+    ]  # fmt: skip
+
+
+def _dollar_row(name: str, dollars: Dollars, goal: str) -> str:
+    values = (dollars.sqs, dollars.dynamodb, dollars.lambda_, dollars.s3, dollars.sns, dollars.logs)
+    cells = " | ".join(f"${value:.3f}" for value in values)
+    return f"| {name} | {cells} | **${dollars.total:.3f}** | {goal} |"
+
+
+def _cost_section(
+    model: CostModel,
+    *,
+    sizing: LambdaSizing,
+    send_path: Dollars,
+    in_all: Dollars,
+    sender: SenderFigures,
+    tracked: TrackerFigures,
+) -> list[str]:
+    events = model.mix.events_per_email
+    tracker_dollars = Dollars(
+        sqs=in_all.sqs - send_path.sqs, dynamodb=in_all.dynamodb - send_path.dynamodb,
+        lambda_=in_all.lambda_ - send_path.lambda_, s3=in_all.s3 - send_path.s3,
+        sns=in_all.sns - send_path.sns, logs=in_all.logs - send_path.logs,
+    )  # fmt: skip
+    usage, per_event = model.send_path_per_email, model.tracker_per_event
+    operations = "; ".join(
+        f"{service}: " + ", ".join(f"{name} {calls:.3f}" for name, calls in
+                                   sender.operations(service).items())
+        for service in ("sqs", "dynamodb", "ses")
+    )  # fmt: skip
+    return [
+        "## Cost model",
+        "",
+        "`bench/cost.py` prices the usage measured above at us-east-1 list prices, per million"
+        " emails; SES's own $0.10 per 1,000 emails ($100 per million) is outside the goals.",
+        "",
+        "| per million emails | SQS | DynamoDB | Lambda | S3 | SNS | CloudWatch Logs | total |"
+        " goal |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        _dollar_row("send path (launcher + sender)", send_path, f"<= ${GOAL_SEND_PATH_USD:.2f}"),
+        _dollar_row(f"tracker ({events:g} events per email)", tracker_dollars, "reference"),
+        _dollar_row("in all", in_all, f"<= ${GOAL_ALL_USD:.2f}"),
+        "",
+        "Largest part: "
+        + "; ".join(
+            f"{name}, {next(iter(dollars.by_service()))}"
+            f" (${next(iter(dollars.by_service().values())):.3f} of ${dollars.total:.3f})"
+            for name, dollars in (("send path", send_path), ("in all", in_all))
+        )
+        + ".",
+        "",
+        "Inputs, measured in this run (DynamoDB units as DynamoDB Local reports them with"
+        " ReturnConsumedCapacity=TOTAL, index writes included):",
+        "",
+        f"- Send path, per email: {usage.sqs_requests:.4f} billed SQS requests (each 64 KB"
+        f" chunk of a payload is one), {usage.dynamodb_write_units:.3f} DynamoDB write and"
+        f" {usage.dynamodb_read_units:.3f} read units, {usage.lambda_requests:.4f} Lambda"
+        f" invocations, {usage.lambda_gb_seconds:.5f} GB-s, {usage.s3_gets:.6f} S3 GET,"
+        f" {usage.log_bytes:.1f} log bytes. The sender's calls per email by operation:"
+        f" {operations}.",
+        f"- Lambda time: the sender's handler wall time per email,"
+        f" {sender.seconds_per_email * 1000:.1f} ms, at {sizing.sender_memory_mb} MB (the"
+        " memory is read from terraform/modules/app/main.tf). It is a local-stack figure:"
+        f" LocalStack's SES took {sender.ses_seconds_per_email * 1000:.1f} ms a call of it, on"
+        " 2 shared cores; SES on AWS answers in its own time, which Lambda bills the same way."
+        f" The tracker's: {tracked.seconds / tracked.events * 1000:.1f} ms an event against"
+        f" DynamoDB Local, at {sizing.tracker_memory_mb} MB; the launcher's: its enqueue time"
+        f" at {sizing.launcher_memory_mb} MB.",
+        f"- Tracker, per event: {per_event.dynamodb_write_units:.2f} write and"
+        f" {per_event.dynamodb_read_units:.2f} read units (measured over the tracker bench's"
+        f" mix); one SNS publish, one SQS delivery and 2/{sizing.tracker_batch_size} of a"
+        " receive and a delete (Terraform's batch size, full batches), one invocation per"
+        f" batch (derived). Events per email: Send + Delivery + {model.mix.opens_per_email:g}"
+        f" open + {model.mix.clicks_per_email:g} click = {events:g} (`--opens-per-email`,"
+        " `--clicks-per-email`).",
+        "- CloudWatch Logs: the INFO messages the sender logged, plus an estimated"
+        " 160 bytes of Lambda's JSON envelope a line; the tracker's logs are not counted."
+        " Empty SQS receives (the event source mapping's idle polling, a fixed cost a month,"
+        " not per email) are left out.",
+        "",
+        "Prices (us-east-1, list, checked 2026-11-23; DynamoDB on-demand after its 1 November"
+        " 2024 cut):"
+        f" SQS standard ${SQS_USD_PER_REQUEST * MILLION:.2f} per million requests;"
+        f" DynamoDB on-demand ${DYNAMODB_USD_PER_WRITE_UNIT * MILLION:.3f} per million write"
+        f" and ${DYNAMODB_USD_PER_READ_UNIT * MILLION:.3f} per million read request units;"
+        f" Lambda x86 ${LAMBDA_USD_PER_GB_SECOND:.10f} per GB-s and"
+        f" ${LAMBDA_USD_PER_REQUEST * MILLION:.2f} per million requests;"
+        f" SNS ${SNS_USD_PER_PUBLISH * MILLION:.2f} per million publishes, delivery to SQS free;"
+        f" S3 ${S3_USD_PER_GET * 1000:.4f} per 1,000 GET and ${S3_USD_PER_PUT * 1000:.3f} per"
+        f" 1,000 PUT; CloudWatch Logs ${LOGS_USD_PER_GB:.2f} per GB ingested; Secrets Manager"
+        " (read once per cold start) left out. Free tiers are ignored.",
+        "",
+        "The naive reference: one SQS message (sent, received, deleted: 3 requests, $1.20 a"
+        " million) and one DynamoDB write at the price before November 2024 ($1.25 a million)"
+        f" for the email and for each event after its Send ({events - 1:g}): {events:g} x"
+        f" $2.45 = ${naive_reference(events):.2f} per million, the issue's \"about"
+        f' ${NAIVE_REFERENCE_USD:g}". The issue does not state its inputs; this is the'
+        " combination of them that gives its figure.",
+    ]
+
+
 def main() -> None:
     """Measure, print and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -98,6 +259,15 @@ def main() -> None:
     parser.add_argument(
         "--tx-interval", type=float, default=DEFAULT_INTERVAL_S, help="seconds between two"
     )
+    parser.add_argument(
+        "--sender-emails",
+        type=int,
+        default=DEFAULT_SENDER_EMAILS,
+        help="emails the real sender sends while its AWS requests are counted",
+    )
+    mix = EventMix()
+    parser.add_argument("--opens-per-email", type=float, default=mix.opens_per_email)
+    parser.add_argument("--clicks-per-email", type=float, default=mix.clicks_per_email)
     args = parser.parse_args()
 
     compiled = measure_compile(args.recipients)
@@ -105,7 +275,8 @@ def main() -> None:
     def paused() -> Paused:
         launched = measure_launch(args.emails)
         one, four = measure_scaling(args.rate, args.seconds, (1, 4))
-        return launched, one, four, measure_tracker(args.tracked_emails)
+        tracked = measure_tracker(args.tracked_emails)
+        return launched, one, four, tracked, measure_sender(args.sender_emails)
 
     def on_the_stack() -> tuple[TransactionalFigures, Paused]:
         # First with the stack's launcher and senders running (a real campaign sends), then
@@ -113,7 +284,14 @@ def main() -> None:
         transactional = measure_transactional(args.tx_recipients, args.tx_samples, args.tx_interval)
         return transactional, with_services_paused(paused)
 
-    tx, (launched, one, four, tracked) = with_stack(on_the_stack, pause=False)
+    tx, (launched, one, four, tracked, sender) = with_stack(on_the_stack, pause=False)
+    sizing = LambdaSizing.from_terraform()
+    model = CostModel(
+        send_path_per_email=launched.usage(sizing) + sender.usage(sizing),
+        tracker_per_event=tracked.usage(sizing),
+        mix=EventMix(args.opens_per_email, args.clicks_per_email),
+    )
+    send_path, in_all = model.send_path_per_million(), model.all_per_million()
 
     engine, floor = compiled.engine, compiled.floor
     rows: list[Row] = [
@@ -144,6 +322,16 @@ def main() -> None:
         ("Transactional POST /emails to SES, campaign sending: p99 (p50)",
          f"{tx.latency_text(99)} ({tx.latency_text(50)})",
          f"< {GOAL_P99_S:g} s, campaign at full rate", tx.p(99) < GOAL_P99_S and tx.at_full_rate),
+        *_request_rows(launched, tracked, sender),
+        ("AWS cost per million emails, send path (launcher + sender), beyond SES's $100",
+         f"${send_path.total:.3f}", f"<= ${GOAL_SEND_PATH_USD:.2f}",
+         send_path.total <= GOAL_SEND_PATH_USD),
+        (f"AWS cost per million emails in all (+ tracker, {model.mix.events_per_email:g} events"
+         " per email), beyond SES's $100", f"${in_all.total:.2f}", f"<= ${GOAL_ALL_USD:.2f}",
+         in_all.total <= GOAL_ALL_USD),
+        ("Naive design: one SQS message and one DynamoDB write per email and per event",
+         f"${naive_reference(model.mix.events_per_email):.2f}",
+         f"reference (issue: about ${NAIVE_REFERENCE_USD:g})", None),
     ]  # fmt: skip
     tx_rows = report_rows(tx)
     lines = [
@@ -153,6 +341,10 @@ def main() -> None:
         f" `{_commit()}`, on {_machine()}. Every figure is measured in that run.",
         "",
         *_table(rows),
+        "",
+        *_cost_section(
+            model, sizing=sizing, send_path=send_path, in_all=in_all, sender=sender, tracked=tracked
+        ),
         "",
         TX_SECTION,
         "",
@@ -183,7 +375,18 @@ def main() -> None:
         " events delivered twice, shuffled) and applies them in one in-process tracker against"
         f" DynamoDB Local: {tracked.events:,} events in {tracked.seconds:.1f} s. Each event is"
         " a consistent read of its email and one transaction (raw event, email, counters);"
-        " hard bounces and complaints add a suppression write.",
+        " hard bounces and complaints add a suppression write. Its DynamoDB capacity units are"
+        " those DynamoDB reports (ReturnConsumedCapacity), derived by AWS's rules where it"
+        " reports none.",
+        f"- Requests: `bench/requests_bench.py` launches a campaign of {sender.emails:,} emails"
+        " (a real template, the stack's configuration set) and drains the send queue with the"
+        " real campaign handler (its Sender built by `build_sender`) fed by the local runtime's"
+        f" SQS poller, {sizing.sender_batch_size} messages an invocation as Terraform's event"
+        f" source mapping, one limiter of its own at R = {sender.rate:g}/s;"
+        " `bench/aws_requests.py` counts every request of every client it builds by service"
+        " and operation (botocore hooks), with DynamoDB's consumed capacity. Receives that"
+        " return nothing (an idle poller) are left out. The launcher's requests are counted"
+        " the same way in the launch above.",
         "",
     ]
     REPORT.write_text("\n".join(lines))
