@@ -1,0 +1,184 @@
+"""The demo's pure parts: the campaign it plans and the progress line it prints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+
+from demo.run import (
+    MAX_RECIPIENTS,
+    MIN_RECIPIENTS,
+    SEGMENTS,
+    SUPPRESSED_ADDRESS,
+    Throughput,
+    duration_text,
+    parse_args,
+    plan_campaign,
+    progress_line,
+    rejected_counts,
+    services_to_blame,
+    split_by_share,
+)
+from ems_common.formats.candidate import parse_campaign_candidate
+from ems_devstack.config import StackConfig
+from ems_devstack.services import CAMPAIGN_SENDER_NAMES, TRACKER_NAME, local_services
+from ems_scheduler.compiler.recipients import RejectionReason
+
+DATE = datetime(2030, 1, 1, 9, tzinfo=UTC)
+URIS = {spec.template_file: f"s3://assets/templates/demo/{spec.template_file}" for spec in SEGMENTS}
+
+
+def _valid(address: str) -> bool:
+    try:
+        validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("total", [3, 20, 150, 2_000, 3_000, 3_001])
+def test_split_by_share_adds_up_and_gives_every_part_one(total: int) -> None:
+    parts = split_by_share(total, [5, 2, 3])
+
+    assert sum(parts) == total
+    assert min(parts) >= 1
+
+
+def test_split_by_share_follows_the_shares() -> None:
+    assert split_by_share(3_000, [5, 2, 3]) == [1_500, 600, 900]
+    with pytest.raises(ValueError, match="cannot split 2 recipients into 3 segments"):
+        split_by_share(2, [5, 2, 3])
+
+
+@pytest.mark.parametrize("recipients", [MIN_RECIPIENTS, 150, 3_000, 3_001])
+def test_the_plan_adds_up(recipients: int) -> None:
+    # Given a campaign of `recipients` entries
+    plan = plan_campaign(recipients, campaign_id="demo-test", date=DATE, template_uris=URIS)
+    segments = plan.candidate["segments"]
+    addresses = [r["to_address"] for s in segments for r in s["recipients"]]
+
+    # Then its segments hold every entry, as planned
+    assert [s["list_name"] for s in segments] == [spec.list_name for spec in SEGMENTS]
+    assert plan.segment_sizes == {s["list_name"]: len(s["recipients"]) for s in segments}
+    assert len(addresses) == plan.entries == recipients
+    assert len(segments) >= 3
+
+    # And the rejected ones are as many as planned, for each reason
+    invalid = [a for a in addresses if not _valid(a)]
+    seen: set[str] = set()
+    duplicates = []
+    for address in addresses:
+        if _valid(address) and address != SUPPRESSED_ADDRESS:
+            if address.lower() in seen:
+                duplicates.append(address)
+            seen.add(address.lower())
+    assert plan.rejections == rejected_counts(recipients)
+    assert len(invalid) == plan.rejections[RejectionReason.INVALID_ADDRESS]
+    assert len(duplicates) == plan.rejections[RejectionReason.DUPLICATE]
+    assert addresses.count(SUPPRESSED_ADDRESS) == plan.rejections[RejectionReason.SUPPRESSED] == 1
+    assert any(d != d.lower() for d in duplicates)  # duplicates ignore case
+
+    # And the others are the sendable ones, each once
+    assert (
+        len(plan.sendable) == len(set(plan.sendable)) == recipients - sum(plan.rejections.values())
+    )
+    assert set(plan.sendable) == seen
+    assert addresses[0] == plan.sendable[0]
+
+
+def test_the_candidate_is_a_valid_one_with_a_template_and_subject_per_segment() -> None:
+    plan = plan_campaign(150, campaign_id="demo-test", date=DATE, template_uris=URIS)
+
+    candidate = parse_campaign_candidate(plan.candidate)
+
+    assert candidate.campaign_id == "demo-test"
+    assert candidate.date == DATE
+    for spec, segment in zip(SEGMENTS, candidate.segments, strict=True):
+        assert segment.template_s3_uri == URIS[spec.template_file]
+        assert segment.subject == spec.subject
+        # Every recipient has the fields its template and subject print
+        assert all("fname" in r.personalization for r in segment.recipients)
+
+
+def test_the_plan_is_the_same_every_time() -> None:
+    first = plan_campaign(300, campaign_id="demo-test", date=DATE, template_uris=URIS)
+    second = plan_campaign(300, campaign_id="demo-test", date=DATE, template_uris=URIS)
+
+    assert first == second
+
+
+@pytest.mark.parametrize("recipients", [MIN_RECIPIENTS - 1, MAX_RECIPIENTS + 1])
+def test_a_size_out_of_range_is_refused(recipients: int) -> None:
+    with pytest.raises(ValueError, match="recipients must be"):
+        plan_campaign(recipients, campaign_id="demo-test", date=DATE, template_uris=URIS)
+    with pytest.raises(SystemExit):
+        parse_args(["--recipients", str(recipients)])
+
+
+def test_the_default_size_is_three_thousand() -> None:
+    assert parse_args([]).recipients == 3_000
+    assert parse_args(["--recipients", "150", "--campaign-id", "x"]).campaign_id == "x"
+
+
+def test_throughput_measures_over_its_window() -> None:
+    throughput = Throughput(window_s=30)
+    assert throughput.rate() is None
+    assert throughput.eta_s(100) is None
+
+    for second, finished in [(0, 0), (10, 100), (20, 300), (30, 500), (40, 700)]:
+        throughput.add(second, finished)
+
+    # The first sample left the window: (700 - 100) / (40 - 10)
+    assert throughput.rate() == pytest.approx(20.0)
+    assert throughput.eta_s(300) == pytest.approx(15.0)
+    assert throughput.eta_s(0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(None, "?"), (0, "0s"), (59.4, "59s"), (60, "1m00s"), (125, "2m05s")]
+)
+def test_duration_text(seconds: float | None, text: str) -> None:
+    assert duration_text(seconds) == text
+
+
+def test_the_progress_line() -> None:
+    throughput = Throughput()
+    throughput.add(0, 0)
+    throughput.add(10, 183)
+    metrics = {
+        "status": "SENDING",
+        "total": 2_939,
+        "sent": 1_234,
+        "finished": 1_236,
+        "failed": 2,
+        "suppressed": 0,
+    }
+
+    line = progress_line(metrics, 35, throughput)
+
+    assert line == (
+        "[   35s] SENDING     1,234 / 2,939 sent   42%   18.3/s  ETA  1m33s  failed 2  suppressed 0"
+    )
+
+
+def test_the_progress_line_before_anything_is_known() -> None:
+    line = progress_line({"status": "SCHEDULED", "total": 0}, 0, Throughput())
+
+    assert line == (
+        "[    0s] SCHEDULED       0 / 0 sent     -      -/s  ETA     0s  failed 0  suppressed 0"
+    )
+
+
+def test_a_stall_names_the_logs_of_the_service_that_should_move() -> None:
+    assert services_to_blame("SCHEDULED", {}) == ("launcher",)
+    assert services_to_blame("SENDING", {"finished": 5, "total": 9}) == (
+        *CAMPAIGN_SENDER_NAMES,
+        TRACKER_NAME,
+    )
+    assert services_to_blame("SENDING", {"finished": 9, "total": 9}) == (TRACKER_NAME,)
+    # Every name is a service `make up` runs (so a log of that name exists)
+    names = {service.name for service in local_services(StackConfig(root=Path("/repo")))}
+    assert {"launcher", *CAMPAIGN_SENDER_NAMES, TRACKER_NAME} <= names
