@@ -118,13 +118,13 @@ def test_a_size_out_of_range_is_refused(recipients: int) -> None:
         parse_args(["--recipients", str(recipients)])
 
 
-def test_the_default_size_is_three_thousand() -> None:
-    assert parse_args([]).recipients == 3_000
+def test_the_default_size_is_two_thousand() -> None:
+    assert parse_args([]).recipients == 2_000
     assert parse_args(["--recipients", "150", "--campaign-id", "x"]).campaign_id == "x"
 
 
 def test_throughput_measures_over_its_window() -> None:
-    throughput = Throughput(window_s=30)
+    throughput = Throughput(window_s=30, min_span_s=10)
     assert throughput.rate() is None
     assert throughput.eta_s(100) is None
 
@@ -135,6 +135,18 @@ def test_throughput_measures_over_its_window() -> None:
     assert throughput.rate() == pytest.approx(20.0)
     assert throughput.eta_s(300) == pytest.approx(15.0)
     assert throughput.eta_s(0) == 0.0
+
+
+def test_throughput_starts_when_the_first_email_is_done() -> None:
+    throughput = Throughput(window_s=30, min_span_s=10)
+
+    # Waiting for the launch: nothing finished for 20 s, then 5 in the next 5 s
+    for second, finished in [(0, 0), (10, 0), (20, 0), (25, 5)]:
+        throughput.add(second, finished)
+    assert throughput.rate() is None  # 5 s of sending is too short to tell
+
+    throughput.add(30, 100)
+    assert throughput.rate() == pytest.approx(10.0)  # from the last sample with none done
 
 
 @pytest.mark.parametrize(
