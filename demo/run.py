@@ -560,7 +560,7 @@ class Demo:
     def report(self, campaign: JsonObject, metrics: JsonObject, plan: CampaignPlan) -> None:
         """The metrics table, the rejections, the transactional statuses, what to try next."""
         self.say("")
-        self.out.print(metrics_report(metrics))
+        self.out.print(metrics_report(metrics), soft_wrap=True)  # the headline whole
         self.say("")
         by_reason = {str(k): int(v) for k, v in (campaign.get("rejected_by_reason") or {}).items()}
         self.say(

@@ -1,18 +1,25 @@
-"""The demo's pure parts: the campaign it plans and the progress line it prints."""
+"""The demo's plain parts: the campaign it plans, the progress line it prints, and how it follows
+a campaign (against a scripted metrics API and a fake clock)."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
+from rich.console import Console
 
 from demo.run import (
     MAX_RECIPIENTS,
     MIN_RECIPIENTS,
     SEGMENTS,
+    STALL_S,
     SUPPRESSED_ADDRESS,
+    Demo,
+    DemoError,
     Throughput,
     duration_text,
     parse_args,
@@ -22,7 +29,10 @@ from demo.run import (
     services_to_blame,
     split_by_share,
 )
+from ems_cli.client import EmsClient
+from ems_common.aws import AwsClients
 from ems_common.formats.candidate import parse_campaign_candidate
+from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
 from ems_devstack.services import CAMPAIGN_SENDER_NAMES, TRACKER_NAME, local_services
 from ems_scheduler.compiler.recipients import RejectionReason
@@ -194,3 +204,74 @@ def test_a_stall_names_the_logs_of_the_service_that_should_move() -> None:
     # Every name is a service `make up` runs (so a log of that name exists)
     names = {service.name for service in local_services(StackConfig(root=Path("/repo")))}
     assert {"launcher", *CAMPAIGN_SENDER_NAMES, TRACKER_NAME} <= names
+
+
+class _Clock:
+    """A monotonic clock that moves only when the demo sleeps."""
+
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def now(self) -> float:
+        return self.now_s
+
+    def sleep(self, seconds: float) -> None:
+        self.now_s += seconds
+
+
+class _MetricsApi:
+    """GET /campaigns/{id}/metrics answering from a script, then its last answer forever."""
+
+    def __init__(self, answers: list[dict[str, object]]) -> None:
+        self.answers = answers
+
+    def campaign_metrics(self, campaign_id: str) -> dict[str, object]:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def _demo(tmp_path: Path, api: _MetricsApi, clock: _Clock, out: io.StringIO) -> Demo:
+    return Demo(
+        config=StackConfig(root=tmp_path),
+        settings=cast(InfraSettings, None),  # not used while following
+        client=cast(EmsClient, api),
+        aws=cast(AwsClients, None),
+        out=Console(file=out, width=120),
+        clock=clock.now,
+        sleep=clock.sleep,
+    )
+
+
+def test_following_prints_a_line_per_refresh_until_the_campaign_completes(
+    tmp_path: Path,
+) -> None:
+    # Given a campaign that launches, sends and completes
+    api = _MetricsApi(
+        [
+            {"status": "SCHEDULED", "total": 10, "sent": 0, "finished": 0},
+            {"status": "SENDING", "total": 10, "sent": 4, "finished": 4},
+            {"status": "COMPLETED", "total": 10, "sent": 10, "finished": 10},
+        ]
+    )
+    out, started = io.StringIO(), []
+
+    # When the demo follows it
+    final = _demo(tmp_path, api, _Clock(), out).follow("c1", lambda: started.append(1))
+
+    # Then it printed a line each time, ran the transactional step once, and returns the end
+    lines = out.getvalue().splitlines()
+    assert [line.split()[2] for line in lines] == ["SCHEDULED", "SENDING", "COMPLETED"]
+    assert started == [1]
+    assert final["status"] == "COMPLETED"
+
+
+def test_a_campaign_without_progress_for_a_minute_fails_naming_the_logs(tmp_path: Path) -> None:
+    # Given a campaign stuck sending
+    api = _MetricsApi([{"status": "SENDING", "total": 10, "sent": 3, "finished": 3}])
+    clock = _Clock()
+
+    # When the demo follows it, then it gives up after STALL_S and says which logs to read
+    with pytest.raises(DemoError, match="made no progress for 60 s") as error:
+        _demo(tmp_path, api, clock, io.StringIO()).follow("c1", lambda: None)
+    assert clock.now_s == STALL_S
+    assert ".ems/logs/sender-campaign-1.log" in str(error.value)
+    assert ".ems/logs/tracker.log" in str(error.value)
