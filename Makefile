@@ -14,7 +14,7 @@ RUN := $(UV) run --locked --no-sync
 TF_ROOTS := $(wildcard terraform/environments/*) $(wildcard terraform/modules/*)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help venv install up down status test unit e2e lint check bench fmt clean package infra
+.PHONY: help venv install up down status demo test unit e2e lint check bench fmt clean package infra
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ install: venv ## Install the workspace, LocalStack and DynamoDB Local
 
 up: install ## Start the local stack, apply Terraform, write .ems/local.env (returns when ready)
 	$(RUN) ems-stack up
+
+demo: install ## The main job: the stack up, then a campaign and transactional email through the API (DEMO_ARGS='--recipients N')
+	$(RUN) python -m demo $(DEMO_ARGS)
 
 down: ## Stop everything `make up` started (leaves no process)
 	@if [ -x .venv/bin/ems-stack ]; then $(RUN) ems-stack down; else echo "[make] nothing installed, nothing to stop"; fi
