@@ -17,7 +17,7 @@ export CHECKPOINT_DISABLE := 1
 .PHONY: help venv install up down status demo test unit e2e lint check bench fmt clean package infra
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(UV):
 	@echo "[make] bootstrapping uv $(UV_VERSION) into $(TOOLS)"

@@ -124,12 +124,10 @@ def write_campaign(
     s3.put_object(Bucket=bucket, Key=manifest_key(campaign_id), Body=manifest.to_json())
 
 
-def measure_launch(emails: int) -> LaunchFigures:
-    """Launch a campaign of `emails` into the send queue of the running local stack."""
-    settings = LauncherSettings()
-    clients = AwsClients()
-    campaign_id = f"bench-{uuid.uuid4().hex[:10]}"
-    write_campaign(clients, settings.campaigns_bucket, campaign_id, emails)
+def create_due_campaign(
+    clients: AwsClients, settings: LauncherSettings, campaign_id: str
+) -> CampaignRepository:
+    """A SCHEDULED campaign record, due now, for a campaign file already written."""
     repo = CampaignRepository(
         clients.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
     )
@@ -144,6 +142,16 @@ def measure_launch(emails: int) -> LaunchFigures:
             request_hash="bench",
         )
     )
+    return repo
+
+
+def measure_launch(emails: int) -> LaunchFigures:
+    """Launch a campaign of `emails` into the send queue of the running local stack."""
+    settings = LauncherSettings()
+    clients = AwsClients()
+    campaign_id = f"bench-{uuid.uuid4().hex[:10]}"
+    write_campaign(clients, settings.campaigns_bucket, campaign_id, emails)
+    repo = create_due_campaign(clients, settings, campaign_id)
     counter = RequestCounter()
     launcher = build_launcher(settings, CountingClients(counter))
     started = time.perf_counter()

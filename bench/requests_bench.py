@@ -22,15 +22,14 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from unittest import mock
 
 from bench.aws_requests import CountingClients, RequestCounter, Tally
 from bench.cost import LambdaSizing, Usage, gb_seconds
-from bench.launch_bench import with_stack, write_campaign
+from bench.launch_bench import create_due_campaign, with_stack, write_campaign
 from ems_common.aws import AwsClients
-from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.runtime.sqs import SqsPoller
 from ems_devstack.services import LOCAL_SERVICE_SETTINGS
@@ -176,20 +175,7 @@ def _launch(emails: int) -> tuple[str, CampaignRepository]:
         from_address=settings.default_from,
         configuration_set=settings.configuration_set_name,
     )
-    repo = CampaignRepository(
-        clients.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
-    )
-    now = datetime.now(UTC)
-    repo.create(
-        Campaign(
-            campaign_id=campaign_id,
-            status=CampaignStatus.SCHEDULED,
-            scheduled_at=now - timedelta(seconds=1),
-            created_at=now,
-            updated_at=now,
-            request_hash="bench",
-        )
-    )
+    repo = create_due_campaign(clients, settings, campaign_id)
     build_launcher(settings, clients).launch(campaign_id)
     return campaign_id, repo
 

@@ -6,40 +6,23 @@ It must exit 0, every sendable recipient must get exactly one email (read at Loc
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
 
 from demo.run import SEGMENTS, main, plan_campaign, rejected_counts
 from ems_devstack.stack import LocalStackStack
+from tests.e2e.test_sender import _outbox
 
 pytestmark = pytest.mark.e2e
 
 RECIPIENTS = 150
 DEADLINE_S = 90
-
-
-def _outbox(localstack_url: str) -> list[dict[str, Any]]:
-    """Everything LocalStack's SES sent (its listing fails now and then while mail goes out:
-    ask again)."""
-    for attempt in range(10):
-        try:
-            with urllib.request.urlopen(f"{localstack_url}/_aws/ses", timeout=30) as response:
-                messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
-        except urllib.error.HTTPError:
-            time.sleep(0.2 * (attempt + 1))
-            continue
-        return messages
-    raise AssertionError("LocalStack's /_aws/ses kept failing")
 
 
 def _table_total(output: str, label: str) -> int:
