@@ -18,6 +18,7 @@ from ems_common.aws import AwsClients
 from ems_common.faults import (
     DYNAMODB_THROTTLE_CODES,
     DYNAMODB_THROTTLE_VARIABLE,
+    INJECTED_LOG_PREFIX,
     SES_ERROR_VARIABLE,
     SES_THROTTLE_VARIABLE,
     install_dynamodb_faults,
@@ -149,3 +150,16 @@ def test_ses_faults_answer_throttling_then_5xx_by_their_probabilities(
             )
         codes.add(error.value.response["Error"]["Code"])
     assert codes == {"Throttling", "ServiceUnavailable"}
+
+
+def test_each_injected_answer_is_logged_without_request_content(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(DYNAMODB_THROTTLE_VARIABLE, "1")
+    client = _client("dynamodb")
+    install_dynamodb_faults(client, random.Random(5))
+    with caplog.at_level("INFO", logger="ems_common.faults"), pytest.raises(ClientError):
+        _get_item(client)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "ems_common.faults"]
+    assert line.startswith(INJECTED_LOG_PREFIX + " dynamodb ")
+    assert "a@b.c" not in line

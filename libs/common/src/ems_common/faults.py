@@ -10,6 +10,7 @@ racing a timer.
 """
 
 import json
+import logging
 import os
 import random
 from collections import Counter
@@ -18,7 +19,12 @@ from typing import Any, Final
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
+logger = logging.getLogger(__name__)
+
 FAULTS_VARIABLE: Final = "EMS_FAULTS"
+# Each injected answer is logged with this prefix, then the service and the error code, so a
+# fault run can count them in the services' logs (no address or request content is logged).
+INJECTED_LOG_PREFIX: Final = "fault injected:"
 _EXIT_LIKE_SIGKILL: Final = 137
 _hits: Counter[str] = Counter()
 
@@ -56,8 +62,10 @@ def install_ses_faults(client: Any, rng: random.Random | None = None) -> None:
     def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         roll = chance.random()
         if roll < throttle:
+            logger.info("%s ses Throttling", INJECTED_LOG_PREFIX)
             return _error(400, "Throttling", "Maximum sending rate exceeded.")
         if roll < throttle + server_error:
+            logger.info("%s ses ServiceUnavailable", INJECTED_LOG_PREFIX)
             return _error(503, "ServiceUnavailable", "Service is unavailable (injected).")
         return None
 
@@ -95,6 +103,7 @@ def install_dynamodb_faults(client: Any, rng: random.Random | None = None) -> No
         if chance.random() >= throttle:
             return None
         code = chance.choice(DYNAMODB_THROTTLE_CODES)
+        logger.info("%s dynamodb %s", INJECTED_LOG_PREFIX, code)
         body = {"__type": _DYNAMODB_ERROR_PREFIX + code, "message": "Rate exceeded (injected)."}
         return AWSResponse(
             "https://dynamodb.invalid",
