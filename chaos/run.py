@@ -39,6 +39,8 @@ from chaos.probes import (
     read_dead_letters,
 )
 from ems_common.aws import AwsClients
+from ems_common.dal.emails import EmailKey
+from ems_common.dal.items import from_item
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.faults import (
     DYNAMODB_THROTTLE_VARIABLE,
@@ -47,6 +49,7 @@ from ems_common.faults import (
     SES_THROTTLE_VARIABLE,
 )
 from ems_common.settings import ENV_PREFIX, InfraSettings
+from ems_common.tracking import DELIVERED_AT, SENT_AT
 from ems_devstack.config import STOP_GRACE_S, StackConfig
 from ems_devstack.services import (
     CAMPAIGN_SENDER_NAMES,
@@ -72,6 +75,8 @@ _TICK_S: Final = 1.0
 _OUTBOX_EVERY_S: Final = 3.0
 _PROGRESS_EVERY_S: Final = 15.0
 _SETTLE_S: Final = 5.0
+_EXPLAINED: Final = 10  # duplicates whose records the report shows
+_RECORD_FIELDS: Final = ("claims", "claimed_at", "completed_at", SENT_AT, DELIVERED_AT)
 
 
 def _variable(model: type[Any], name: str) -> str:
@@ -138,6 +143,7 @@ class Verdict:
     metric_problems: list[str]
     poison: PoisonReport
     poison_letters: list[HeldLetter]  # the run's poison as found on the DLQs
+    duplicate_records: dict[str, dict[str, Any]]  # address -> its email record, to explain
     ok: bool
 
 
@@ -356,7 +362,7 @@ class ChaosRun:
         if self.record.launcher_crashed_at is None and self.runner.pid(LAUNCHER_NAME) is None:
             crash = self.launcher_crash
             self.record.launcher_crashed_at = crash
-            self.record.kills.append(f"{LAUNCHER_NAME} at crash point {crash}")
+            self.record.kills.append(f"{LAUNCHER_NAME} at crash point {crash} ({_clock()})")
             self.log(f"{LAUNCHER_NAME} died at its crash point {crash}; starting it again")
             self.runner.start(LAUNCHER_NAME, self.env_for(LAUNCHER_NAME))
 
@@ -371,7 +377,7 @@ class ChaosRun:
                 left.append(kill)
                 continue
             if self.runner.kill(kill.service):
-                self.record.kills.append(f"{kill.service} (SIGKILL at {elapsed:.0f} s)")
+                self.record.kills.append(f"{kill.service} (SIGKILL at {elapsed:.0f} s, {_clock()})")
                 self.log(f"SIGKILL {kill.service}; back in {kill.restart_s:.1f} s")
             restarts.append((time.monotonic() + kill.restart_s, kill.service))
         return left
@@ -517,7 +523,24 @@ class ChaosRun:
         report = match_poison(poisons, [h.seen for h in letters])
         ok = counted.ok and not problems and report.ok and not self.record.waited_for
         mine = [h for h in letters if any(p.marker in h.seen.body for p in poisons)]
-        return Verdict(counted, metrics, problems, report, mine, ok)
+        records = {
+            address: self.email_record(campaign, address)
+            for address in sorted(counted.duplicates)[:_EXPLAINED]
+        }
+        return Verdict(counted, metrics, problems, report, mine, records, ok)
+
+    def email_record(self, campaign: Campaign, address: str) -> dict[str, Any]:
+        """The email's record (the sender's claim and outcome, the tracker's first events)."""
+        item = (
+            self.aws.client("dynamodb")
+            .get_item(
+                TableName=self.settings.emails_table,
+                Key=EmailKey(campaign.campaign_id, address).item_key(),
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        return from_item(item) if item else {}
 
     # --- the whole run --------------------------------------------------------------------
 
@@ -570,6 +593,11 @@ class ChaosRun:
         return verdict
 
 
+def _clock() -> str:
+    """The wall-clock time, to line kills up with the services' logs."""
+    return f"{datetime.now(UTC):%H:%M:%S}"
+
+
 def print_report(run: ChaosRun, campaign: Campaign, verdict: Verdict) -> None:
     """The counts, then the verdict."""
     counted, metrics, record = verdict.tally, verdict.metrics, run.record
@@ -605,6 +633,9 @@ def print_report(run: ChaosRun, campaign: Campaign, verdict: Verdict) -> None:
         " SES events delivered a second time",
         f"faults off    {record.faults_stopped}",
     ]
+    for address, email in verdict.duplicate_records.items():
+        fields = ", ".join(f"{name} {email.get(name)}" for name in _RECORD_FIELDS)
+        lines.append(f"duplicate     {address}: {fields}")
     for line in lines:
         print(f"[chaos] {line}")
     problems = [
