@@ -14,7 +14,7 @@ RUN := $(UV) run --locked --no-sync
 TF_ROOTS := $(wildcard terraform/environments/*) $(wildcard terraform/modules/*)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help venv install up down status demo test unit e2e lint check bench fmt clean package infra
+.PHONY: help venv install up down status demo chaos test unit e2e lint check bench fmt clean package infra
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ package: venv ## Build one Lambda zip per service into dist/ (reproducible, from
 
 bench: install ## Measure every goal (1M-recipient compile, enqueue) into docs/benchmarks.md
 	$(RUN) python -m bench.run
+
+chaos: install ## Fault suite: a campaign sent while services are killed and faulted (CHAOS_ARGS="--small", "--seed N")
+	$(RUN) python -m chaos $(CHAOS_ARGS)
 
 test: lint check infra ## Everything: lint, checkov, Terraform checks, unit, plan and whole-stack tests
 	$(RUN) pytest

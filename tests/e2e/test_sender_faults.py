@@ -114,14 +114,15 @@ def test_ses_throttling_and_5xx_lose_nothing_and_duplicate_nothing(
     ("crash", "duplicates"),
     [
         # Killed after claiming an email, before calling SES: nothing lost, nothing twice.
-        ("sender.after_claim:40", 0),
-        # Killed after SES accepted an email, before recording it: the documented window,
-        # that one email is sent again once the claim expires (and counted as reclaimed).
-        ("sender.after_send:40", 1),
+        ("sender.after_claim:40", {0}),
+        # Killed after SES accepted an email, before recording it: the documented window.
+        # Once the claim expires the email is recorded sent without a second email if the
+        # tracker applied its Send event by then (`recovered`), else sent again (`reclaimed`).
+        ("sender.after_send:40", {0, 1}),
     ],
 )
 def test_a_sender_killed_mid_batch(
-    api: httpx.Client, localstack_url: str, template_env: Any, crash: str, duplicates: int
+    api: httpx.Client, localstack_url: str, template_env: Any, crash: str, duplicates: set[int]
 ) -> None:
     doomed = _sender(EMS_FAULTS=crash)
     try:
@@ -137,4 +138,4 @@ def test_a_sender_killed_mid_batch(
     finally:
         _stop(doomed)
     assert len(sent) == RECIPIENTS
-    assert sum(sent.values()) - len(sent) == duplicates
+    assert sum(sent.values()) - len(sent) in duplicates

@@ -30,8 +30,12 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 class Records:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.expired_claims: dict[str, ClaimOutcome] = {}  # address -> what its re-claim finds
 
     def claim(self, key: EmailKey, *, owner: str, segment: str) -> ClaimOutcome:
+        if key.recipient in self.expired_claims:
+            self.items[(key.scope, key.recipient.lower())] = {"state": EmailState.CLAIMED}
+            return self.expired_claims.pop(key.recipient)
         item = self.items.get((key.scope, key.recipient.lower()))
         if item is None:
             self.items[(key.scope, key.recipient.lower())] = {
@@ -174,6 +178,27 @@ def test_each_email_is_sent_once_even_when_the_message_comes_twice() -> None:
 
     assert rig.ses.sent == ["a@example.org", "b@example.org"]
     assert rig.sender.stats.counts["already_done"] == 2
+
+
+def test_an_expired_claim_of_an_email_ses_accepted_is_recorded_sent_not_sent_again() -> None:
+    # Given a sender that died after SES accepted b@, before recording it, and one that died
+    # before calling SES for c@ (its claims expired; the tracker has b@'s events only)
+    rig = _sender()
+    rig.records.expired_claims = {
+        "b@example.org": ClaimOutcome.ACCEPTED_BEFORE,
+        "c@example.org": ClaimOutcome.RECLAIMED,
+    }
+
+    # When the message comes again
+    assert rig.sender.process(_body("a@example.org", "b@example.org", "c@example.org")) is (
+        Outcome.DONE
+    )
+
+    # Then b@ is recorded sent without a second email; c@, never accepted, is sent
+    assert rig.ses.sent == ["a@example.org", "c@example.org"]
+    assert rig.records.state("b@example.org") is EmailState.SENT
+    assert rig.sender.stats.counts["recovered"] == 1
+    assert rig.sender.stats.counts["reclaimed"] == 1
 
 
 def test_a_permanent_error_fails_that_email_and_the_batch_goes_on() -> None:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import boto3
 from botocore.config import Config
 
+from ems_common.faults import install_dynamodb_faults
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
@@ -77,10 +79,13 @@ class AwsClients:
         """The client for `service`, built on first use."""
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self._session.client(
+                client = self._session.client(
                     service,  # type: ignore[call-overload]
                     config=self._config,
                 )
+                if service == "dynamodb":
+                    install_dynamodb_faults(client)  # only for fault tests (EMS_FAULT_DYNAMODB_*)
+                self._clients[service] = client
             return self._clients[service]
 
     @property

@@ -193,6 +193,12 @@ class Sender:
         if claim is ClaimOutcome.BUSY:
             busy.append(email)
             return False
+        if claim is ClaimOutcome.ACCEPTED_BEFORE:
+            # Its first sender died after SES accepted it, before recording it; the tracker has
+            # its events since. Record it sent (its message id is on those events) and move on.
+            self.records.complete(key, EmailState.SENT, segment=email.segment_id)
+            self.stats.add("recovered")
+            return False
         crash_point("sender.after_claim")
         if claim is ClaimOutcome.RECLAIMED:
             self.stats.add("reclaimed")  # its first sender died mid-send: maybe a duplicate

@@ -6,7 +6,10 @@ independent of the services it runs.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -17,6 +20,7 @@ from ems_devstack.config import StackConfig
 from ems_devstack.processes import ManagedProcess, wait_until
 
 SERVICE_READY_DEADLINE_S = 60.0
+SERVICE_KILL_DEADLINE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
             ),
         ),
         LocalService(
-            "launcher",
+            LAUNCHER_NAME,
             (
                 *runtime,
                 "tick",
@@ -116,6 +120,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
 
 
 TRACKER_NAME = "tracker"
+LAUNCHER_NAME = "launcher"
 
 
 # Sender processes on the campaign lane locally (Lambda's concurrency on AWS).
@@ -192,6 +197,32 @@ class ServiceRunner:
             self.process(service).stop(grace_s)
             for service in local_services(self.config)
             if service.name == name
+        )
+
+    def kill(self, name: str) -> bool:
+        """SIGKILL one service's process group by name, no grace (fault tests).
+
+        True if it was running. Returns once nothing of it is left and its pid file is gone.
+        """
+        for service in local_services(self.config):
+            process = self.process(service)
+            pid = process.pid() if service.name == name else None
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                process.stop(SERVICE_KILL_DEADLINE_S)  # only waits for the group, and tidies up
+                return True
+        return False
+
+    def pid(self, name: str) -> int | None:
+        """The pid of one service if it runs."""
+        return next(
+            (
+                self.process(service).pid()
+                for service in local_services(self.config)
+                if service.name == name
+            ),
+            None,
         )
 
     def start(self, name: str, env: Mapping[str, str]) -> None:

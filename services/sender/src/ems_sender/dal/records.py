@@ -4,8 +4,10 @@ completed after it, both with conditional writes.
 A redelivered message, a message enqueued twice, or two workers holding the same email: the
 claim lets exactly one of them call SES; the others see the record and skip (or, while the
 claim is fresh, come back later). What remains possible: a worker that dies after SES accepted
-the email and before it completed the record leaves a claim that expires; the email is then
-sent again. The sender counts those re-claims (`reclaimed`) so the window is visible.
+the email and before it completed the record leaves a claim that expires; unless the tracker
+has applied one of the email's SES events to the record by then (then the re-claim completes
+it without sending), the email is sent again. The sender counts those re-claims (`reclaimed`,
+`recovered`) so the window is visible.
 """
 
 import time
@@ -19,7 +21,7 @@ from ems_common.campaigns import utc_iso, utc_now
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.dal.metrics import CampaignMetrics
-from ems_common.tracking import FINISHED_AT, Metric
+from ems_common.tracking import FINISHED_AT, VERSION, Metric
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,6 +48,9 @@ class ClaimOutcome(StrEnum):
 
     CLAIMED = "claimed"
     RECLAIMED = "reclaimed"  # an expired claim of a worker that died: maybe sent already
+    # An expired claim of a worker that died after SES accepted the email: the tracker has
+    # applied an SES event (Send, Delivery, ...) to the record, so it must not be sent again.
+    ACCEPTED_BEFORE = "accepted_before"
     DONE = "done"  # already sent, failed or suppressed: nothing to do
     BUSY = "busy"  # another worker holds a fresh claim: try later
 
@@ -101,7 +106,7 @@ class EmailRecords:
                     "#claims": "claims",
                 },
                 ExpressionAttributeValues=to_item({**values, ":one": 1}),
-                ReturnValues="UPDATED_NEW",
+                ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != _CONDITION_FAILED:
@@ -110,8 +115,11 @@ class EmailRecords:
             if current is not None and current.get("state") in FINAL_STATES:
                 return ClaimOutcome.DONE
             return ClaimOutcome.BUSY
-        claims = int(from_item(response["Attributes"]).get("claims", 1))
-        return ClaimOutcome.RECLAIMED if claims > 1 else ClaimOutcome.CLAIMED
+        record = from_item(response["Attributes"])
+        if int(record.get("claims", 1)) <= 1:
+            return ClaimOutcome.CLAIMED
+        # Only SES's events move the tracker's version: SES accepted this email before.
+        return ClaimOutcome.ACCEPTED_BEFORE if VERSION in record else ClaimOutcome.RECLAIMED
 
     def get(self, key: EmailKey) -> dict[str, Any] | None:
         """The record, or None."""
