@@ -75,8 +75,9 @@ bench: install ## Measure every goal (1M-recipient compile, enqueue) into docs/b
 chaos: install ## Fault suite: a campaign sent while services are killed and faulted (CHAOS_ARGS="--small", "--seed N")
 	$(RUN) python -m chaos $(CHAOS_ARGS)
 
-test: lint check infra ## Everything: lint, checkov, Terraform checks, unit, plan and whole-stack tests
+test: lint check infra ## Everything: lint, checkov, Terraform checks, unit, plan and whole-stack tests, the small fault suite
 	$(RUN) pytest
+	$(RUN) python -m chaos --small
 
 clean: down ## Remove .ems/ (tools, emulators, state) and the venv
 	rm -rf .ems .venv
