@@ -117,7 +117,10 @@ def test_no_variable_no_dynamodb_fault(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_client_factory_installs_dynamodb_faults_only_when_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Every service nowhere, whatever the environment says (e.g. a running local stack's).
+    monkeypatch.setenv("AWS_ENDPOINT_URL", NOWHERE)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", NOWHERE)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SQS", raising=False)
     quiet = AwsClients(region="us-east-1", config=Config(retries={"total_max_attempts": 1}))
     with pytest.raises(EndpointConnectionError):
         _get_item(quiet.client("dynamodb"))
