@@ -28,10 +28,10 @@ from unittest import mock
 from bench.aws_requests import CountingClients, RequestCounter, Tally
 from bench.cost import LambdaSizing, Usage, gb_seconds
 from bench.launch_bench import create_due_campaign, with_stack, write_campaign
-from ems_common.aws import AwsClients
+from ems_common.aws import AwsClients, add_client_hook
 from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
-from ems_common.runtime.sqs import SqsPoller
+from ems_devstack.runtime.sqs import SqsPoller
 from ems_devstack.services import LOCAL_SERVICE_SETTINGS
 from ems_launcher.handlers.launch import build_launcher
 from ems_launcher.settings import LauncherSettings
@@ -136,14 +136,23 @@ class _LogBytes(logging.Handler):
 
 @contextlib.contextmanager
 def _info_logs_counted() -> Iterator[_LogBytes]:
+    # The services' module loggers write through their structured logger and do not propagate
+    # to the root (ems_common.lambda_handlers): count at each of them, and at the root.
     root = logging.getLogger()
     counted, level = _LogBytes(), root.level
-    root.addHandler(counted)
+    loggers = [root] + [
+        logger
+        for logger in map(logging.getLogger, list(logging.root.manager.loggerDict))
+        if not logger.propagate
+    ]
+    for logger in loggers:
+        logger.addHandler(counted)
     root.setLevel(logging.INFO)  # the functions' application_log_level (Terraform)
     try:
         yield counted
     finally:
-        root.removeHandler(counted)
+        for logger in loggers:
+            logger.removeHandler(counted)
         root.setLevel(level)
 
 
@@ -189,6 +198,16 @@ def _sender_environment(limiter_name: str) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def _counting(counter: RequestCounter) -> Iterator[None]:
+    """Every AWS client built meanwhile (by the sender's own wiring too) is counted."""
+    remove = add_client_hook(lambda _service, client: counter.attach(client))
+    try:
+        yield
+    finally:
+        remove()
+
+
 def measure_sender(emails: int = DEFAULT_EMAILS) -> SenderFigures:
     """Send a launched campaign of `emails` through the real handler, counting every request."""
     sizing = LambdaSizing.from_terraform()
@@ -204,12 +223,10 @@ def measure_sender(emails: int = DEFAULT_EMAILS) -> SenderFigures:
             durations.append(time.perf_counter() - started)
 
     environment = _sender_environment(f"bench-requests-{uuid.uuid4().hex[:8]}")
-    with (
-        mock.patch.dict(os.environ, environment),
-        mock.patch.object(send, "AwsClients", lambda **kw: CountingClients(counter, **kw)),
-        mock.patch.dict(send._senders, clear=True),  # a fresh sender, counted
-    ):
+    send.warm_sender.cache_clear()  # a fresh sender, its every client counted
+    with mock.patch.dict(os.environ, environment), _counting(counter):
         settings = SenderSettings()
+        sender = send.warm_sender(Lane.CAMPAIGN)
         poller = SqsPoller(
             CountingClients(counter).client("sqs"),
             settings.send_queue_url,
@@ -224,11 +241,11 @@ def measure_sender(emails: int = DEFAULT_EMAILS) -> SenderFigures:
             counts: Mapping[str, int] = {}
             while time.monotonic() < deadline:
                 poller.poll_once()
-                sender = send._senders.get(Lane.CAMPAIGN)
-                counts = sender.stats.counts if sender else {}
+                counts = sender.stats.counts
                 if sum(counts.get(k, 0) for k in ("sent", "failed", "suppressed")) >= emails:
                     break
         log_bytes = logs.bytes
+    send.warm_sender.cache_clear()  # built under this environment: not for later callers
     with contextlib.suppress(Exception):  # completed by the tracker already: nothing to do
         repo.transition(campaign_id, expected={CampaignStatus.SENDING},
                         to=CampaignStatus.CANCELLED, action="bench cleanup")  # fmt: skip

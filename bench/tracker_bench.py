@@ -139,7 +139,7 @@ def measure_tracker(emails: int = DEFAULT_EMAILS) -> TrackerFigures:
     bodies = _events(campaign_id, records, random.Random(7))  # noqa: S311 - a fixed mix
 
     counter = RequestCounter()
-    tracker, _, _ = build_tracker(TrackerSettings(), CountingClients(counter))
+    tracker = build_tracker(TrackerSettings(), CountingClients(counter))
     started = time.perf_counter()
     for body in bodies:
         tracker.process(body)

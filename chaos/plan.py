@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-# Crash points of the launcher (`ems_common.faults.crash_point` in ems_launcher.launcher):
+# Crash points of the launcher (`ems_devstack.faults.CRASH_POINTS`):
 # after a SendMessageBatch and before its checkpoint (that batch is enqueued again on resume),
 # and after the checkpoint.
 LAUNCHER_CRASH_POINTS: Final = ("launcher.after_send", "launcher.after_checkpoint")

@@ -3,7 +3,7 @@
 A consumer must put each one on its queue's DLQ at once with a `reason` attribute (not retry it
 until SQS moves it there without one). Two families: what the send and transactional queues
 carry (send batches, `ems_common.formats.send_batch`) and what the tracker queue carries (SES
-events, `ems_common.formats.ses_event`).
+events, `ems_tracker.ses_events`).
 """
 
 from __future__ import annotations

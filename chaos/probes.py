@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from chaos.accounting import DeadLetterSeen
 from ems_common.dal.dead_letters import REASON_ATTRIBUTE
-from ems_common.faults import INJECTED_LOG_PREFIX
+from ems_devstack.faults import INJECTED_LOG_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -42,15 +42,15 @@ from ems_common.aws import AwsClients
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item
 from ems_common.dal.suppressions import SuppressionList
-from ems_common.faults import (
+from ems_common.emails import DELIVERED_AT, SENT_AT
+from ems_common.settings import ENV_PREFIX, InfraSettings
+from ems_devstack.config import STOP_GRACE_S, StackConfig
+from ems_devstack.faults import (
     DYNAMODB_THROTTLE_VARIABLE,
     FAULTS_VARIABLE,
     SES_ERROR_VARIABLE,
     SES_THROTTLE_VARIABLE,
 )
-from ems_common.settings import ENV_PREFIX, InfraSettings
-from ems_common.tracking import DELIVERED_AT, SENT_AT
-from ems_devstack.config import STOP_GRACE_S, StackConfig
 from ems_devstack.services import (
     CAMPAIGN_SENDER_NAMES,
     LAUNCHER_NAME,

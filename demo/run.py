@@ -38,8 +38,8 @@ from ems_cli.render import make_console, metrics_report
 from ems_common.aws import AwsClients
 from ems_common.campaigns import CampaignStatus
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.emails import EmailStatus
 from ems_common.settings import InfraSettings
-from ems_common.tracking import EmailStatus
 from ems_devstack.config import StackConfig
 from ems_devstack.processes import StackError
 from ems_devstack.services import CAMPAIGN_SENDER_NAMES, TRACKER_NAME

@@ -198,6 +198,9 @@ def _launch_in_a_process(campaign_id: str, faults: str) -> int:
         "EMS_LEASE_SECONDS": "2",
     }
     code = (
+        # Faults are installed by the harness, as the local runtime does for a service.
+        "from ems_devstack.faults import install_from_environment;"
+        "install_from_environment();"
         "from ems_launcher.handlers.launch import build_launcher;"
         "from ems_launcher.settings import LauncherSettings;"
         f"build_launcher(LauncherSettings()).launch({campaign_id!r})"

@@ -44,7 +44,7 @@ def _sender(**env: str) -> subprocess.Popen[bytes]:
     """A campaign sender process; claims and redeliveries fast, so that faults heal quickly."""
     return subprocess.Popen(
         [
-            sys.executable, "-m", "ems_common.runtime", "sqs",
+            sys.executable, "-m", "ems_devstack.runtime", "sqs",
             "--handler", "ems_sender.handlers.send:campaign_handler",
             "--queue-url-env", "EMS_SEND_QUEUE_URL", "--visibility-timeout", "5",
         ],

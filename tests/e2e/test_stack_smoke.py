@@ -17,16 +17,11 @@ import pytest
 
 from ems_common import keys
 from ems_common.aws import AwsClients
-from ems_common.formats import (
-    CampaignFileLine,
-    DeliveryEvent,
-    SendEvent,
-    SesEventBase,
-    parse_ses_event,
-)
+from ems_common.formats import CampaignFileLine
 from ems_common.settings import InfraSettings
 from ems_devstack.stack import LocalStackStack
 from ems_devstack.terraform import Terraform
+from ems_tracker.ses_events import DeliveryEvent, SendEvent, SesEventBase, parse_ses_event
 from tests.e2e.waiting import collect_from_queue, eventually
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from chaos.plan import LAUNCHER_CRASH_POINTS, PlanShape, plan_faults
 from chaos.poison import SEND_BATCH_POISON, SES_EVENT_POISON, poison_messages
 from ems_common.formats.send_batch import SendBatch
-from ems_common.formats.ses_event import MalformedEventError, parse_ses_event
+from ems_tracker.ses_events import MalformedEventError, parse_ses_event
 
 POISONS = poison_messages(
     "run1", send_batch_queues=["send", "transactional"], ses_event_queues=["tracker"]

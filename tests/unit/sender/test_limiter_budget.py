@@ -11,7 +11,7 @@ from ems_sender.limiter.budget import BudgetSource, budget_from
 from ems_sender.limiter.limiter import tuning_from
 from ems_sender.limiter.model import Budget
 from ems_sender.limiter.settings import LimiterSettings
-from ems_sender.limiter.testing import ManualClock
+from tests.support.limiter_fakes import ManualClock
 
 SES_QUOTA: Any = {"MaxSendRate": 50.0, "Max24HourSend": 100_000.0, "SentLast24Hours": 1234.0}
 

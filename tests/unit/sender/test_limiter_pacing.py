@@ -12,7 +12,7 @@ import pytest
 
 from ems_sender.limiter import DenyReason, Lane, LimiterSettings, SendLimiter, build_send_limiter
 from ems_sender.limiter.logic import block_size
-from ems_sender.limiter.testing import InMemoryLimiterStore, ManualClock
+from tests.support.limiter_fakes import InMemoryLimiterStore, ManualClock
 
 RATE = 40.0
 SPACING_S = 0.0255

@@ -8,7 +8,7 @@ import pytest
 
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import to_item
-from ems_common.tracking import SENT_AT, VERSION
+from ems_common.emails import SENT_AT, VERSION
 from ems_sender.dal.records import ClaimOutcome, EmailRecords
 
 

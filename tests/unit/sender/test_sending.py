@@ -15,11 +15,12 @@ import pytest
 
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.emails import EmailKey
+from ems_common.emails import EmailState
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.formats.tags import EMAIL_ID_TAG
 from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID
-from ems_sender.dal.records import ClaimOutcome, EmailState
+from ems_sender.dal.records import ClaimOutcome
 from ems_sender.dal.ses import PermanentSendError, ThrottledError, TransientSendError
 from ems_sender.limiter import Lane
 from ems_sender.sending import Outcome, Sender

@@ -9,7 +9,7 @@ from unittest.mock import MagicMock
 import pytest
 
 from ems_common.dal.emails import EmailKey
-from ems_common.tracking import Change
+from ems_tracker.changes import Change
 from ems_tracker.dal.emails import Applied
 from ems_tracker.ingest import ConflictError, Tracker
 

@@ -5,17 +5,20 @@ Endpoints are left to boto3, which reads the standard `AWS_ENDPOINT_URL` and
 is how the same code talks to AWS, to LocalStack and to DynamoDB Local. Nothing here runs at
 import time: clients are built when asked for, so tests and the local runtime can set the
 environment first.
+
+Harnesses that must see every client a service builds (the local runtime's fault injection,
+`make bench`'s request counter) register a hook with `add_client_hook`; nothing in the
+deployed code registers one.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
-
-from ems_common.faults import install_dynamodb_faults
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,6 +34,17 @@ if TYPE_CHECKING:
 DEFAULT_CONNECT_TIMEOUT_S = 5
 DEFAULT_READ_TIMEOUT_S = 30
 DEFAULT_MAX_ATTEMPTS = 3
+
+ClientHook = Callable[[str, Any], None]
+"""Called with (service name, new client) for every client the factory builds."""
+
+_client_hooks: list[ClientHook] = []
+
+
+def add_client_hook(hook: ClientHook) -> Callable[[], None]:
+    """Have `hook` see every client built from now on; returns what removes it again."""
+    _client_hooks.append(hook)
+    return lambda: _client_hooks.remove(hook)
 
 
 def client_config(
@@ -83,8 +97,8 @@ class AwsClients:
                     service,  # type: ignore[call-overload]
                     config=self._config,
                 )
-                if service == "dynamodb":
-                    install_dynamodb_faults(client)  # only for fault tests (EMS_FAULT_DYNAMODB_*)
+                for hook in tuple(_client_hooks):
+                    hook(service, client)
                 self._clients[service] = client
             return self._clients[service]
 

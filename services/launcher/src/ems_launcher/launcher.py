@@ -24,7 +24,6 @@ from ems_common.campaigns import Campaign, CampaignStatus, LaunchCheckpoint, utc
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.send_queue import SendQueue
-from ems_common.faults import crash_point
 from ems_launcher.dal.campaign_files import CampaignFileReader, CorruptPartError
 from ems_launcher.logic.packing import batch_calls, pack_messages
 from ems_launcher.settings import LauncherSettings
@@ -183,7 +182,6 @@ class Launcher:
                     if time_left() <= self.settings.stop_margin_seconds:
                         return LaunchResult.PAUSED
                     self.queue.send([message.body for message in call])
-                    crash_point("launcher.after_send")
                     enqueued += sum(message.count for message in call)
                     last = call[-1]
                     next_line = last.first_line + last.count
@@ -202,7 +200,6 @@ class Launcher:
                             "campaign %s: launch stopped (cancelled or taken over)", campaign_id
                         )
                         return LaunchResult.STOPPED
-                    crash_point("launcher.after_checkpoint")
         except CorruptPartError as error:
             self._fail(campaign_id, str(error))
             return LaunchResult.FAILED

@@ -34,12 +34,12 @@ from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList, suppression_key
-from ems_common.faults import crash_point
+from ems_common.emails import EmailState
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.transactional import is_transactional_scope
 from ems_sender.dal.queues import Requeue
-from ems_sender.dal.records import ClaimOutcome, EmailRecords, EmailState
+from ems_sender.dal.records import ClaimOutcome, EmailRecords
 from ems_sender.dal.ses import PermanentSendError, SesSender, ThrottledError, TransientSendError
 from ems_sender.limiter.model import Lane
 
@@ -96,6 +96,11 @@ class Sender:
     clock: Callable[[], float] = time.monotonic
     _campaign_cache: dict[str, tuple[float, CampaignStatus | None]] = field(default_factory=dict)
     _finished: bool = field(default=False, init=False)
+
+    def summary(self) -> dict[str, int]:
+        """What this sender did so far, by outcome, and how often SES throttled it: counts only,
+        never an address."""
+        return {**self.stats.counts, "ses_throttled": self.ses.counters.throttled}
 
     def process(self, body: str) -> Outcome:
         """Handle one message body."""
@@ -154,7 +159,6 @@ class Sender:
                 return Outcome.DONE
             try:
                 message_id = self.ses.send(email)
-                crash_point("sender.after_send")
             except ThrottledError:
                 self.records.release(key, owner=self.owner)
                 self.stats.add("throttled")
@@ -199,7 +203,6 @@ class Sender:
             self.records.complete(key, EmailState.SENT, segment=email.segment_id)
             self.stats.add("recovered")
             return False
-        crash_point("sender.after_claim")
         if claim is ClaimOutcome.RECLAIMED:
             self.stats.add("reclaimed")  # its first sender died mid-send: maybe a duplicate
         return True

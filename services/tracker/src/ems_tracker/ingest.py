@@ -1,7 +1,7 @@
 """Turning one SES event (an SQS message from the events topic) into DynamoDB state.
 
 For each event: find its email (by the campaignId tag and recipient, else by SES message id),
-work out what it changes (`ems_common.tracking.apply_event`, plain Python), suppress hard
+work out what it changes (`ems_tracker.changes.apply_event`, plain Python), suppress hard
 bounces and complaints, then write the raw event, the email's fields and the campaign's
 counters in one transaction. A duplicate changes nothing; an event for an unknown message id
 is kept apart and counted; a message that is not an SES event goes to the DLQ with the reason.
@@ -11,15 +11,17 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.dead_letters import dead_letter
+from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
-from ems_common.formats.ses_event import MalformedEventError, parse_ses_event
-from ems_common.tracking import apply_event
+from ems_tracker.changes import apply_event
 from ems_tracker.dal.emails import Applied, EmailEvents, event_name
+from ems_tracker.ses_events import MalformedEventError, parse_ses_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -40,6 +42,9 @@ class Tracker:
     sqs: "SQSClient"
     dlq_url: str
     conflict_retries: int = 8
+    # To complete a campaign once the events of a batch finished its last emails.
+    campaigns: CampaignRepository | None = None
+    metrics: CampaignMetrics | None = None
     stats: Counter[str] = field(default_factory=Counter)
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -79,3 +84,17 @@ class Tracker:
             self.stats["conflicts"] += 1
             self.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter
         raise ConflictError(f"{kind} event of {event.message_id}: still conflicting")
+
+    def complete_finished(self, campaign_ids: Iterable[str]) -> list[str]:
+        """Mark COMPLETED each campaign (of those whose emails events just finished) whose every
+        email reached a final state; returns the ones this call completed."""
+        if self.campaigns is None or self.metrics is None:
+            return []
+        completed = [
+            campaign_id
+            for campaign_id in sorted(set(campaign_ids))
+            if complete_if_finished(self.campaigns, self.metrics, campaign_id)
+        ]
+        for campaign_id in completed:
+            logger.info("campaign %s COMPLETED: every email reached a final state", campaign_id)
+        return completed

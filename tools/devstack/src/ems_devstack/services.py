@@ -40,7 +40,7 @@ def api_port(config: StackConfig) -> int:
 def local_services(config: StackConfig) -> list[LocalService]:
     """Every service process `make up` starts, in start order."""
     python = sys.executable  # the workspace venv's interpreter, which has every service
-    runtime = (python, "-m", "ems_common.runtime")
+    runtime = (python, "-m", "ems_devstack.runtime")
     return [
         LocalService(
             "scheduler-api",

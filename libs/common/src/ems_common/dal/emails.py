@@ -1,4 +1,4 @@
-"""The emails table's key: one record per (campaign or request, recipient).
+"""The emails table's key: one record per (campaign or request, recipient) (`ems_common.emails`).
 
 The sender writes the record (claim, outcome), the tracker adds what SES's events say, the API
 reads it; all three address it through this key.
@@ -9,7 +9,11 @@ from typing import Any
 
 from ems_common import keys
 from ems_common.dal.items import to_item
-from ems_common.tracking import events_partition
+
+
+def events_partition(scope: str, recipient: str) -> str:
+    """The events table partition holding one email's raw events (one query lists them)."""
+    return f"{scope}#{recipient.lower()}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ems_common import keys
 from ems_common.campaigns import CampaignStatus, utc_iso, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.items import from_item, to_item, update_expression
-from ems_common.tracking import Metric
+from ems_common.metrics import Metric
 from ems_common.transactional import is_transactional_scope, metrics_partition
 
 if TYPE_CHECKING:

@@ -2,22 +2,20 @@
 
 - The every-minute EventBridge rule (a scheduled event): sweep every due campaign.
 - A campaign's one-time Scheduler schedule (input `{"campaign_id": ...}`): that campaign.
-- Locally, `python -m ems_common.runtime tick` calls it with a scheduled event.
+- Locally, `python -m ems_devstack.runtime tick` calls it with a scheduled event.
 """
 
-import logging
+import functools
 from typing import Any
 
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.send_queue import SendQueue
+from ems_common.lambda_handlers import service_logger
 from ems_launcher.dal.campaign_files import CampaignFileReader
 from ems_launcher.launcher import Launcher
 from ems_launcher.settings import LauncherSettings
-
-logger = logging.getLogger(__name__)
-_launcher: Launcher | None = None
 
 
 def build_launcher(settings: LauncherSettings, clients: AwsClients | None = None) -> Launcher:
@@ -34,16 +32,17 @@ def build_launcher(settings: LauncherSettings, clients: AwsClients | None = None
     )
 
 
-def _get_launcher() -> Launcher:
-    global _launcher  # noqa: PLW0603 - one per warm Lambda environment
-    if _launcher is None:
-        _launcher = build_launcher(LauncherSettings())
-    return _launcher
+@functools.cache
+def warm_launcher() -> Launcher:
+    """The launcher, built on the first invocation and kept while the environment is warm."""
+    return build_launcher(LauncherSettings())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Launch the named campaign, or sweep for due ones."""
-    launcher = _get_launcher()
+    launcher = warm_launcher()
+    logger = service_logger("ems-launcher")
+    logger.append_keys(function_request_id=getattr(context, "aws_request_id", None))
 
     def time_left() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000

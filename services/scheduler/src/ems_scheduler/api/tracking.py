@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from ems_common import keys
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.metrics import CampaignNumbers
-from ems_common.tracking import (
+from ems_common.emails import (
     BOUNCE_TYPE,
     BOUNCED_AT,
     CLICKED_AT,
@@ -33,10 +33,9 @@ from ems_common.tracking import (
     SENT_AT,
     UNSUBSCRIBED_AT,
     EmailStatus,
-    Metric,
     email_status,
-    rates,
 )
+from ems_common.metrics import Metric, rates
 from ems_scheduler.api.errors import ApiError, ErrorView
 from ems_scheduler.api.views import CampaignPath
 from ems_scheduler.compiler.recipients import ADDRESS_MAX_LENGTH

@@ -15,7 +15,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from ems_common.dal.metrics import CampaignNumbers
-from ems_common.tracking import Metric
+from ems_common.metrics import Metric
 from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID, template_partition
 from ems_scheduler.api.errors import ApiError, ErrorView, error_response
 from ems_scheduler.api.tracking import MetricCounts, RecipientView

@@ -16,29 +16,33 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.dal.metrics import CampaignMetrics
-from ems_common.tracking import FINISHED_AT, VERSION, Metric
+from ems_common.emails import (
+    CLAIM_OWNER,
+    CLAIM_UNTIL,
+    CLAIMED_AT,
+    CLAIMS,
+    COMPLETED_AT,
+    EXPIRES_AT,
+    FINAL_STATES,
+    FINISHED_AT,
+    REASON,
+    SEGMENT_ID,
+    SES_MESSAGE_ID,
+    STATE,
+    EmailRecord,
+    EmailState,
+)
+from ems_common.metrics import Metric
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
-
-class EmailState(StrEnum):
-    """Where one email is."""
-
-    CLAIMED = "CLAIMED"  # a worker is sending it
-    SENT = "SENT"  # SES accepted it (ses_message_id is set)
-    FAILED = "FAILED"  # SES refused it for good (reason is set)
-    SUPPRESSED = "SUPPRESSED"  # the address is on the suppression list
-
-
-FINAL_STATES: Final = frozenset({EmailState.SENT, EmailState.FAILED, EmailState.SUPPRESSED})
 # Outcomes no SES event will ever report: the sender counts them in the campaign's metrics.
 _COUNTED: Final = {EmailState.FAILED: Metric.FAILED, EmailState.SUPPRESSED: Metric.SUPPRESSED}
 
@@ -97,13 +101,13 @@ class EmailRecords:
                     "attribute_not_exists(#state) OR (#state = :claimed AND #until < :now)"
                 ),
                 ExpressionAttributeNames={
-                    "#state": "state",
-                    "#owner": "claim_owner",
-                    "#until": "claim_until",
-                    "#segment": "segment_id",
-                    "#expires": keys.TTL_ATTRIBUTE,
-                    "#at": "claimed_at",
-                    "#claims": "claims",
+                    "#state": STATE,
+                    "#owner": CLAIM_OWNER,
+                    "#until": CLAIM_UNTIL,
+                    "#segment": SEGMENT_ID,
+                    "#expires": EXPIRES_AT,
+                    "#at": CLAIMED_AT,
+                    "#claims": CLAIMS,
                 },
                 ExpressionAttributeValues=to_item({**values, ":one": 1}),
                 ReturnValues="ALL_NEW",
@@ -112,19 +116,19 @@ class EmailRecords:
             if error.response["Error"]["Code"] != _CONDITION_FAILED:
                 raise
             current = self.get(key)
-            if current is not None and current.get("state") in FINAL_STATES:
+            if current is not None and current.state in FINAL_STATES:
                 return ClaimOutcome.DONE
             return ClaimOutcome.BUSY
-        record = from_item(response["Attributes"])
-        if int(record.get("claims", 1)) <= 1:
+        record = EmailRecord.model_validate(from_item(response["Attributes"]))
+        if record.claims <= 1:
             return ClaimOutcome.CLAIMED
         # Only SES's events move the tracker's version: SES accepted this email before.
-        return ClaimOutcome.ACCEPTED_BEFORE if VERSION in record else ClaimOutcome.RECLAIMED
+        return ClaimOutcome.ACCEPTED_BEFORE if record.tracker_version else ClaimOutcome.RECLAIMED
 
-    def get(self, key: EmailKey) -> dict[str, Any] | None:
+    def get(self, key: EmailKey) -> EmailRecord | None:
         """The record, or None."""
         item = self._db.get_item(TableName=self._table, Key=key.item_key(), ConsistentRead=True)
-        return from_item(item["Item"]) if "Item" in item else None
+        return EmailRecord.model_validate(from_item(item["Item"])) if "Item" in item else None
 
     def release(self, key: EmailKey, *, owner: str) -> None:
         """Give a claim back (the email was not sent: it will be tried again)."""
@@ -133,7 +137,7 @@ class EmailRecords:
                 TableName=self._table,
                 Key=key.item_key(),
                 ConditionExpression="#state = :claimed AND #owner = :owner",
-                ExpressionAttributeNames={"#state": "state", "#owner": "claim_owner"},
+                ExpressionAttributeNames={"#state": STATE, "#owner": CLAIM_OWNER},
                 ExpressionAttributeValues=to_item(
                     {":claimed": EmailState.CLAIMED.value, ":owner": owner}
                 ),
@@ -158,18 +162,18 @@ class EmailRecords:
         """
         now = int(time.time())
         changes: dict[str, Any] = {
-            "state": state.value,
-            "segment_id": segment,
-            "completed_at": utc_iso(utc_now()),
-            keys.TTL_ATTRIBUTE: now + self._ttl_seconds,
+            STATE: state.value,
+            SEGMENT_ID: segment,
+            COMPLETED_AT: utc_iso(utc_now()),
+            EXPIRES_AT: now + self._ttl_seconds,
         }
         if ses_message_id is not None:
-            changes[keys.EMAIL_SES_MESSAGE_ID] = ses_message_id
+            changes[SES_MESSAGE_ID] = ses_message_id
         if reason is not None:
-            changes["reason"] = reason
+            changes[REASON] = reason
         metric = _COUNTED.get(state) if self._metrics is not None else None
         if metric is not None:
-            changes[FINISHED_AT] = changes["completed_at"]
+            changes[FINISHED_AT] = changes[COMPLETED_AT]
         expression, names, values = update_expression(changes)
         update: dict[str, Any] = {
             "TableName": self._table,

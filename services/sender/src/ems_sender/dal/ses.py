@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ems_common.faults import install_ses_faults
 from ems_common.formats.campaign_file import CampaignFileLine
 
 if TYPE_CHECKING:
@@ -63,7 +62,6 @@ class SesSender:
         self._ses = client
         self.counters = SesCounters()
         client.meta.events.register("after-call.ses.SendTemplatedEmail", self._count)
-        install_ses_faults(client)  # only when a fault test asks for it (EMS_FAULT_SES_*)
 
     def _count(self, parsed: dict[str, Any], **_: Any) -> None:
         self.counters.calls += 1

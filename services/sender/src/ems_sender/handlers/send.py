@@ -5,13 +5,17 @@ limiter gives the transactional lane first call on the account's send rate. Mess
 in `batchItemFailures` are delivered again; the others are deleted.
 """
 
-import logging
+import functools
 from typing import Any
+
+import orjson
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 from ems_common.aws import AwsClients, client_config
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.lambda_handlers import RetryLater, process_sqs_batch, service_logger
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import EmailRecords
 from ems_sender.dal.ses import SesSender
@@ -19,9 +23,6 @@ from ems_sender.gate import build_gate
 from ems_sender.limiter import Lane
 from ems_sender.sending import Outcome, Sender
 from ems_sender.settings import SenderSettings
-
-logger = logging.getLogger(__name__)
-_senders: dict[Lane, Sender] = {}
 
 
 def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | None = None) -> Sender:
@@ -59,34 +60,34 @@ def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | Non
     )
 
 
-def _handle(lane: Lane, event: dict[str, Any]) -> dict[str, Any]:
-    if lane not in _senders:
-        _senders[lane] = build_sender(lane, SenderSettings())
-    sender = _senders[lane]
-    failures = []
-    for record in event.get("Records", []):
-        try:
-            outcome = sender.process(record["body"])
-        except Exception:
-            logger.exception("message %s failed", record.get("messageId"))
-            outcome = Outcome.RETRY
-        if outcome is Outcome.RETRY:
-            failures.append({"itemIdentifier": record["messageId"]})
-    # Counts only (sent, already_done, reclaimed, throttled, ...): never an address.
-    logger.info(
-        "%s lane so far: %s; SES throttled %d times",
-        lane,
-        dict(sender.stats.counts),
-        sender.ses.counters.throttled,
-    )
-    return {"batchItemFailures": failures}
+@functools.cache
+def warm_sender(lane: Lane) -> Sender:
+    """The lane's sender, built on the first invocation and kept while the environment is warm."""
+    return build_sender(lane, SenderSettings())
 
 
-def campaign_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _campaign_id(body: str) -> str | None:
+    return str(orjson.loads(body)["campaign_id"])
+
+
+def _handle(lane: Lane, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    sender = warm_sender(lane)
+    logger = service_logger("ems-sender")
+
+    def send(body: str) -> None:
+        if sender.process(body) is Outcome.RETRY:
+            raise RetryLater
+
+    response = process_sqs_batch(event, context, send, logger=logger, campaign_id_of=_campaign_id)
+    logger.info("%s lane so far: %s", lane, sender.summary())
+    return response
+
+
+def campaign_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """The send queue (campaign emails)."""
-    return _handle(Lane.CAMPAIGN, event)
+    return _handle(Lane.CAMPAIGN, event, context)
 
 
-def transactional_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def transactional_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """The transactional lane."""
-    return _handle(Lane.TRANSACTIONAL, event)
+    return _handle(Lane.TRANSACTIONAL, event, context)

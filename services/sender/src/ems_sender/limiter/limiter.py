@@ -504,7 +504,7 @@ def build_send_limiter(
 
     Clients come from `clients` (an `AwsClients`, built lazily) unless given; SES is only
     asked when a limit is not overridden. `store` replaces the table (tests: an in-memory
-    store from `ems_sender.limiter.testing`).
+    store from `tests.support.limiter_fakes`).
     """
     aws = clients or AwsClients()
     clock = clock or SystemClock()

@@ -17,8 +17,9 @@ from ems_common import keys
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.dal.metrics import CampaignMetrics
-from ems_common.formats.ses_event import SesEvent, SesNotification
-from ems_common.tracking import VERSION, Change
+from ems_common.emails import SES_MESSAGE_ID, VERSION, EmailRecord
+from ems_tracker.changes import Change
+from ems_tracker.ses_events import SesEvent, SesNotification
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -64,7 +65,7 @@ class EmailEvents:
 
     def find(
         self, scope: str | None, recipient: str | None, message_id: str
-    ) -> tuple[EmailKey, dict[str, Any]] | None:
+    ) -> tuple[EmailKey, EmailRecord] | None:
         """The email an event is about: by its tags' key, else by SES message id; or None."""
         ref = EmailKey(scope, recipient) if scope and recipient else self._by_message_id(message_id)
         if ref is None:
@@ -72,14 +73,14 @@ class EmailEvents:
         item = self._db.get_item(
             TableName=self._emails, Key=ref.item_key(), ConsistentRead=True
         ).get("Item")
-        return (ref, from_item(item)) if item else None
+        return (ref, EmailRecord.model_validate(from_item(item))) if item else None
 
     def _by_message_id(self, message_id: str) -> EmailKey | None:
         response = self._db.query(
             TableName=self._emails,
             IndexName=self._index,
             KeyConditionExpression="#id = :id",
-            ExpressionAttributeNames={"#id": keys.EMAIL_SES_MESSAGE_ID},
+            ExpressionAttributeNames={"#id": SES_MESSAGE_ID},
             ExpressionAttributeValues=to_item({":id": message_id}),
             Limit=1,
         )
@@ -99,7 +100,7 @@ class EmailEvents:
                 keys.PARTITION_KEY: partition,
                 keys.SORT_KEY: f"{at}#{event_name(event)}#{digest}",
                 "event_type": event_name(event),
-                "ses_message_id": event.message_id,
+                SES_MESSAGE_ID: event.message_id,
                 "occurred_at": at,
                 "body": body,
                 keys.TTL_ATTRIBUTE: now + self._ttl_seconds,
@@ -124,7 +125,7 @@ class EmailEvents:
     def apply(
         self,
         ref: EmailKey,
-        record: dict[str, Any],
+        record: EmailRecord,
         change: Change,
         *,
         event: SesEvent | SesNotification,
@@ -132,7 +133,7 @@ class EmailEvents:
         now: int,
     ) -> Applied:
         """Write the raw event, the email's change and the metrics, all or nothing."""
-        version = int(record.get(VERSION, 0))
+        version = record.tracker_version
         expression, names, values = update_expression(
             {**change.set_fields, VERSION: version + 1}, change.add_fields
         )
@@ -161,7 +162,7 @@ class EmailEvents:
                 }
             },
         ]
-        metrics = self._metrics.add_step(ref.scope, record.get("segment_id"), change.metrics)
+        metrics = self._metrics.add_step(ref.scope, record.segment_id, change.metrics)
         if metrics is not None:
             steps.append(metrics)
         try:

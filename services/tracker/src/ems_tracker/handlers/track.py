@@ -5,29 +5,29 @@ Lambda's partial-batch contract: records reported in `batchItemFailures` are del
 whose emails finished are checked for completion.
 """
 
-import logging
+import functools
 from typing import Any
+
+import orjson
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
-from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
+from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.formats.tags import CAMPAIGN_ID_TAG
+from ems_common.lambda_handlers import process_sqs_batch, service_logger
 from ems_tracker.dal.emails import EmailEvents
 from ems_tracker.ingest import Tracker
 from ems_tracker.settings import TrackerSettings
 
-logger = logging.getLogger(__name__)
-_state: dict[str, Any] = {}
 
-
-def build_tracker(
-    settings: TrackerSettings, clients: AwsClients | None = None
-) -> tuple[Tracker, CampaignRepository, CampaignMetrics]:
-    """The tracker and what completes campaigns, wired to AWS (or the local stack)."""
+def build_tracker(settings: TrackerSettings, clients: AwsClients | None = None) -> Tracker:
+    """The tracker, wired to AWS (or the local stack)."""
     clients = clients or AwsClients()
     dynamodb = clients.client("dynamodb")
     metrics = CampaignMetrics(dynamodb, settings.campaigns_table)
-    tracker = Tracker(
+    return Tracker(
         events=EmailEvents(
             dynamodb,
             emails_table=settings.emails_table,
@@ -40,32 +40,36 @@ def build_tracker(
         sqs=clients.client("sqs"),
         dlq_url=settings.tracker_dlq_url,
         conflict_retries=settings.conflict_retries,
+        campaigns=CampaignRepository(
+            dynamodb, settings.campaigns_table, settings.campaigns_status_index
+        ),
+        metrics=metrics,
     )
-    campaigns = CampaignRepository(
-        dynamodb, settings.campaigns_table, settings.campaigns_status_index
-    )
-    return tracker, campaigns, metrics
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@functools.cache
+def warm_tracker() -> Tracker:
+    """The tracker, built on the first invocation and kept while the environment is warm."""
+    return build_tracker(TrackerSettings())
+
+
+def _campaign_id(body: str) -> str | None:
+    return str(orjson.loads(body)["mail"]["tags"][CAMPAIGN_ID_TAG][0])
+
+
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Apply a batch of SES events."""
-    if "tracker" not in _state:
-        _state["tracker"], _state["campaigns"], _state["metrics"] = build_tracker(TrackerSettings())
-    tracker: Tracker = _state["tracker"]
-    failures = []
+    tracker = warm_tracker()
+    logger = service_logger("ems-tracker")
     finished: set[str] = set()
-    for record in event.get("Records", []):
-        try:
-            campaign_id = tracker.process(record["body"])
-        except Exception:
-            logger.exception("event %s failed; it will be retried", record.get("messageId"))
-            failures.append({"itemIdentifier": record["messageId"]})
-            continue
+
+    def track(body: str) -> None:
+        campaign_id = tracker.process(body)
         if campaign_id:
             finished.add(campaign_id)
-    for campaign_id in sorted(finished):
-        if complete_if_finished(_state["campaigns"], _state["metrics"], campaign_id):
-            logger.info("campaign %s COMPLETED: every email reached a final state", campaign_id)
+
+    response = process_sqs_batch(event, context, track, logger=logger, campaign_id_of=_campaign_id)
+    tracker.complete_finished(finished)
     # Counts by event type only: never an address.
     logger.info("tracker so far: %s", dict(tracker.stats))
-    return {"batchItemFailures": failures}
+    return response

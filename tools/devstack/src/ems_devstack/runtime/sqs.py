@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ems_common.runtime.context import LocalContext
+from ems_devstack.runtime.context import LocalContext
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -1,4 +1,4 @@
-"""`python -m ems_common.runtime`: run a service's handler locally, as Lambda would."""
+"""`python -m ems_devstack.runtime`: run a service's handler locally, as Lambda would."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import threading
 from typing import Any
 
 from ems_common.aws import AwsClients
-from ems_common.runtime.sqs import SqsPoller
-from ems_common.runtime.tick import run_ticks
+from ems_devstack.faults import install_from_environment
+from ems_devstack.runtime.sqs import SqsPoller
+from ems_devstack.runtime.tick import run_ticks
 
 
 def load_handler(spec: str) -> Any:
@@ -27,7 +28,7 @@ def load_handler(spec: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    parser = argparse.ArgumentParser(prog="python -m ems_common.runtime", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ems_devstack.runtime", description=__doc__)
     modes = parser.add_subparsers(dest="mode", required=True)
     sqs = modes.add_parser("sqs", help="long-poll a queue into the handler (partial batches)")
     sqs.add_argument("--handler", required=True, help="package.module:function")
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # Fault tests switch faults on by environment; before the handler builds its clients.
+    if install_from_environment():
+        logging.getLogger(__name__).warning("faults installed for %s", args.handler)
     handler = load_handler(args.handler)
     name = args.handler.partition(":")[0]
     stop = threading.Event()

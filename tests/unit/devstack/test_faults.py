@@ -6,6 +6,7 @@ one nothing listens on, so a call that got through would fail differently.
 
 from __future__ import annotations
 
+import importlib
 import random
 from typing import Any
 
@@ -15,14 +16,19 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ems_common.aws import AwsClients
-from ems_common.faults import (
+from ems_devstack.faults import (
+    CRASH_POINTS,
     DYNAMODB_THROTTLE_CODES,
     DYNAMODB_THROTTLE_VARIABLE,
     INJECTED_LOG_PREFIX,
     SES_ERROR_VARIABLE,
     SES_THROTTLE_VARIABLE,
+    CrashPoint,
+    install_crash_points,
     install_dynamodb_faults,
+    install_from_environment,
     install_ses_faults,
+    parse_crash_spec,
 )
 
 NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing answers there
@@ -114,9 +120,10 @@ def test_no_variable_no_dynamodb_fault(monkeypatch: pytest.MonkeyPatch) -> None:
         _get_item(client)
 
 
-def test_the_client_factory_installs_dynamodb_faults_only_when_asked(
+def test_the_harness_installs_dynamodb_faults_only_when_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("ems_common.aws._client_hooks", [])  # this test's hooks only
     # Every service nowhere, whatever the environment says (e.g. a running local stack's).
     monkeypatch.setenv("AWS_ENDPOINT_URL", NOWHERE)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", NOWHERE)
@@ -126,6 +133,7 @@ def test_the_client_factory_installs_dynamodb_faults_only_when_asked(
         _get_item(quiet.client("dynamodb"))
 
     monkeypatch.setenv(DYNAMODB_THROTTLE_VARIABLE, "1")
+    assert install_from_environment()
     faulty = AwsClients(region="us-east-1", config=Config(retries={"total_max_attempts": 1}))
     with pytest.raises(ClientError) as error:
         _get_item(faulty.client("dynamodb"))
@@ -161,8 +169,52 @@ def test_each_injected_answer_is_logged_without_request_content(
     monkeypatch.setenv(DYNAMODB_THROTTLE_VARIABLE, "1")
     client = _client("dynamodb")
     install_dynamodb_faults(client, random.Random(5))
-    with caplog.at_level("INFO", logger="ems_common.faults"), pytest.raises(ClientError):
+    with caplog.at_level("INFO", logger="ems_devstack.faults"), pytest.raises(ClientError):
         _get_item(client)
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "ems_common.faults"]
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "ems_devstack.faults"]
     assert line.startswith(INJECTED_LOG_PREFIX + " dynamodb ")
     assert "a@b.c" not in line
+
+
+class _Records:
+    """Stands in for an adapter whose method is a crash point."""
+
+    def __init__(self, outcomes: list[str]) -> None:
+        self._outcomes = iter(outcomes)
+
+    def claim(self) -> str:
+        return next(self._outcomes)
+
+
+def test_a_crash_point_dies_the_nth_time_its_method_returns_a_counted_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a crash point after the second claim that really claimed something
+    point = CrashPoint(__name__, "_Records", "claim", when=lambda outcome: outcome == "claimed")
+    monkeypatch.setitem(CRASH_POINTS, "test.after_claim", point)
+    monkeypatch.setattr(_Records, "claim", _Records.claim)  # undone after the test
+    deaths: list[str] = []
+    install_crash_points({"test.after_claim": 2}, die=lambda: deaths.append("died"))
+    records = _Records(["claimed", "busy", "done", "claimed", "claimed"])
+    # When the method returns claimed, busy, done, then claimed
+    for _ in range(4):
+        records.claim()
+    # Then the process died once, at the second counted return, which still returned its value
+    assert deaths == ["died"]
+
+
+def test_crash_specs_name_known_points_with_counts() -> None:
+    assert parse_crash_spec("launcher.after_send:2, sender.after_claim") == {
+        "launcher.after_send": 2,
+        "sender.after_claim": 1,
+    }
+    assert parse_crash_spec("") == {}
+    with pytest.raises(ValueError, match=r"unknown crash point 'sender\.after_lunch'"):
+        parse_crash_spec("sender.after_lunch:1")
+
+
+@pytest.mark.parametrize("name", sorted(CRASH_POINTS))
+def test_every_crash_point_names_a_method_that_exists(name: str) -> None:
+    point = CRASH_POINTS[name]
+    owner = getattr(importlib.import_module(point.module), point.owner)
+    assert callable(getattr(owner, point.method))

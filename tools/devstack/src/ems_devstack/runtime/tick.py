@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ems_common.campaigns import utc_iso, utc_now
-from ems_common.runtime.context import LocalContext
+from ems_devstack.runtime.context import LocalContext
 
 logger = logging.getLogger(__name__)
 

@@ -9,15 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ems_common.formats import parse_ses_event
-from ems_common.tracking import (
-    OPENS,
-    EmailStatus,
-    Metric,
-    apply_event,
-    email_status,
-    rates,
-)
+from ems_common.emails import OPENS, EmailStatus, email_status
+from ems_common.metrics import Metric, rates
+from ems_tracker.changes import apply_event
+from ems_tracker.ses_events import parse_ses_event
 
 EVENTS = Path(__file__).parents[2] / "events"
 

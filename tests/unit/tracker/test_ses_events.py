@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from ems_common.formats import (
+from ems_common.formats import CampaignFileLine
+from ems_tracker.ses_events import (
     EVENT_TYPES,
     BounceEvent,
     BounceNotification,
     BounceRecord,
-    CampaignFileLine,
     ClickEvent,
     ComplaintEvent,
     ComplaintNotification,

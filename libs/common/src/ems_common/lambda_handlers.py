@@ -1,0 +1,95 @@
+"""How every EMS Lambda handler runs: one batch runner for SQS, one logger, one warm cache.
+
+- SQS-fed handlers (sender lanes, tracker, compile worker) hand each message body to their
+  domain code through `process_sqs_batch`, which is Powertools for AWS Lambda's
+  `BatchProcessor`: what raises is reported in `batchItemFailures` (SQS delivers it again, and
+  after maxReceiveCount moves it to the DLQ); the rest is deleted. `RetryLater` asks for that
+  redelivery without it being an error.
+- Logs are Powertools' structured JSON, from every module logger of the service, carrying the
+  Lambda request id and, while a message is handled, its campaign id (`service_logger`).
+- What a warm Lambda environment keeps between invocations (the adapters and services a
+  handler builds) is a `functools.cache`d builder in the handler module, built on the first
+  invocation, never at import.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+CAMPAIGN_ID_KEY: Final = "campaign_id"
+# The EMS packages whose module loggers log through the service's structured logger.
+_EMS_PACKAGES: Final = frozenset(
+    {"ems_common", "ems_scheduler", "ems_launcher", "ems_sender", "ems_tracker"}
+)
+
+
+class RetryLater(Exception):  # noqa: N818 - it names what happens, not a failure
+    """Leave this message on the queue: SQS delivers it again after its visibility timeout,
+    and moves it to the DLQ after maxReceiveCount. Not an error: nothing is logged for it."""
+
+
+@functools.cache
+def service_logger(service: str) -> Logger:
+    """The structured (JSON) logger of `service`, which every EMS module logger then uses.
+
+    Its level comes from the Lambda's log configuration (or `POWERTOOLS_LOG_LEVEL` /
+    `LOG_LEVEL`), as Powertools reads it.
+    """
+    logger = Logger(service=service)
+    copy_config_to_registered_loggers(source_logger=logger, include=set(_EMS_PACKAGES))
+    return logger
+
+
+def process_sqs_batch(
+    event: Mapping[str, Any],
+    context: Any,
+    handle: Callable[[str], None],
+    *,
+    logger: Logger,
+    campaign_id_of: Callable[[str], str | None] = lambda _body: None,
+) -> PartialItemFailureResponse:
+    """Hand each message body of an SQS event to `handle`; report the ones that raised.
+
+    `campaign_id_of` tells, from a body, the campaign id the logs of its handling carry.
+    """
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def record_handler(record: SQSRecord) -> None:
+        campaign_id = _quietly(campaign_id_of, record.body)
+        if campaign_id:
+            logger.append_keys(**{CAMPAIGN_ID_KEY: campaign_id})
+        try:
+            handle(record.body)
+        except RetryLater:
+            raise
+        except Exception:
+            logger.exception("message %s failed; it will be retried", record.message_id)
+            raise
+        finally:
+            logger.remove_keys([CAMPAIGN_ID_KEY])
+
+    records = list(event.get("Records", []))
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        logger.append_keys(function_request_id=request_id)
+    with processor(records, record_handler, lambda_context=context):
+        processor.process()
+    return processor.response()
+
+
+def _quietly(read: Callable[[str], str | None], body: str) -> str | None:
+    """What `read` finds in `body`, or None if the body is not what it expects."""
+    try:
+        return read(body)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        logging.getLogger(__name__).debug("no campaign id in a message body")
+        return None
