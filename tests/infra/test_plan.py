@@ -1,4 +1,4 @@
-"""What a deployer relies on, read from the offline plans of dev and prod.
+"""What a deployer relies on, read from the offline plans of the AWS environments.
 
 Complements terraform/compliance/*.feature (terraform-compliance) with what its grammar cannot
 say: the functions' settings against the services' own settings classes, queue timeouts
