@@ -33,8 +33,8 @@ from ems_devstack.terraform import cli_config_text, find_provider_mirror, terraf
 
 # Pinned like CHECKOV_VERSION in the Makefile; installed on demand by `uv tool run`.
 TERRAFORM_COMPLIANCE_VERSION = "1.16.0"
-# The environments planned when none is named (each plan and its compliance run take about
-# 25 s on 2 cores).
+# The environments planned when none is named (a plan and its compliance run take 10-25 s on
+# 2 cores, as busy as they are).
 DEFAULT_PLAN_ENVIRONMENTS = ("dev", "staging", "prod")
 # The one Terraform root of every AWS environment, under terraform/environments/; an
 # environment is its variables file and its backend settings there.
