@@ -57,7 +57,7 @@ check: install ## checkov on terraform/ (every skip carries its reason inline)
 	$(UV) tool run -p 3.13 --from checkov==$(CHECKOV_VERSION) checkov -d terraform \
 		--framework terraform --skip-download --compact --quiet
 
-infra: venv package ## terraform fmt/validate of every root, offline plan of dev and prod checked by terraform-compliance
+infra: venv package ## terraform fmt/validate of every root, offline plans of dev, staging and prod checked by terraform-compliance
 	$(RUN) ems-stack infra-check
 
 unit: install ## Unit tests (no emulator, no Terraform)

@@ -1,4 +1,4 @@
-"""The offline plans of dev and prod, for tests that check what a deployer relies on.
+"""The offline plans of the AWS environments, for tests that check what a deployer relies on.
 
 `.ems/infra/<env>.plan.json` is what `make infra` writes; it is planned again here when it is
 missing or older than anything under terraform/ or dist/. No AWS account is needed, but
@@ -13,11 +13,17 @@ from pathlib import Path
 import pytest
 
 from ems_devstack.config import find_repo_root
-from ems_devstack.infra_checks import InfraPaths, plan_environment, plan_is_stale
+from ems_devstack.infra_checks import (
+    DEFAULT_PLAN_ENVIRONMENTS,
+    InfraPaths,
+    plan_environment,
+    plan_is_stale,
+)
 from ems_devstack.processes import StackError
 from tests.infra.planfile import Plan
 
-PLANNED_ENVIRONMENTS = ("dev", "prod")
+# The ones `make infra` plans: dev, staging and prod.
+PLANNED_ENVIRONMENTS = DEFAULT_PLAN_ENVIRONMENTS
 _plans: dict[str, Plan] = {}
 
 

@@ -1,22 +1,28 @@
-"""What a deployer relies on, read from the offline plans of dev and prod.
+"""What a deployer relies on, read from the offline plans of the AWS environments.
 
 Complements terraform/compliance/*.feature (terraform-compliance) with what its grammar cannot
 say: the functions' settings against the services' own settings classes, queue timeouts
-against their consumers', and IAM statements whose policy JSON is unknown until apply.
+against their consumers', IAM statements whose policy JSON is unknown until apply, and each
+function's handler against terraform/modules/app/handlers.json and the zip it is deployed from.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from ems_common.settings import ENV_PREFIX
+from ems_devstack.config import find_repo_root
+from ems_devstack.entry_points import HANDLERS_FILE, lambda_handlers
 from ems_launcher.settings import LauncherSettings
 from ems_scheduler.settings import SchedulerSettings
 from ems_sender.settings import SenderSettings
@@ -288,3 +294,50 @@ def test_prod_has_every_part_of_the_architecture(prod_plan: Plan) -> None:
         if found < wanted:
             missing[f"functions with handler {pattern}* ({role})"] = f"{found} < {wanted}"
     assert not missing, f"prod plans too few of: {missing}"
+
+
+def _top_level_names(node: ast.stmt) -> list[str]:
+    """The names a module-level statement binds: a def, an assignment, an import."""
+    match node:
+        case ast.FunctionDef(name=name) | ast.AsyncFunctionDef(name=name):
+            return [name]
+        case ast.Assign(targets=targets):
+            return [target.id for target in targets if isinstance(target, ast.Name)]
+        case ast.AnnAssign(target=ast.Name(id=name)):
+            return [name]
+        case ast.Import(names=aliases) | ast.ImportFrom(names=aliases):
+            return [alias.asname or alias.name.partition(".")[0] for alias in aliases]
+    return []
+
+
+def handler_problems(function: Resource) -> list[str]:
+    """Why the function's zip does not define its handler at its module's top level."""
+    handler = str(function.values.get("handler"))
+    module, _, attribute = handler.rpartition(".")
+    package = Path(str(function.values.get("filename")))
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        source = next(
+            (
+                archive.read(name)
+                for name in (
+                    f"{module.replace('.', '/')}.py",
+                    f"{module.replace('.', '/')}/__init__.py",
+                )
+                if name in names
+            ),
+            None,
+        )
+    if source is None:
+        return [f"{package.name} has no module {module} (handler {handler})"]
+    defined = {name for node in ast.parse(source).body for name in _top_level_names(node)}
+    return [] if attribute in defined else [f"{package.name}: {module} defines no {attribute}"]
+
+
+def test_every_function_runs_the_handler_named_once_and_its_zip_has_it(plan: Plan) -> None:
+    named = lambda_handlers(find_repo_root(Path(__file__).parent))
+    functions = plan.managed("aws_lambda_function")
+    planned = {f.module_address.rpartition(".")[2]: f.values.get("handler") for f in functions}
+    assert planned == named, f"{plan.name}: the functions' handlers are not {HANDLERS_FILE}'s"
+    problems = {f.address: found for f in functions if (found := handler_problems(f))}
+    assert not problems, f"{plan.name}: handlers missing from their zips: {problems}"

@@ -11,6 +11,12 @@ data "aws_caller_identity" "current" {
 }
 
 locals {
+  # Each function's Lambda handler by role ("package.module.function"), named once: the local
+  # stack (tools/devstack) runs the same entry points as processes, and unit tests check that
+  # each exists. The API's is zappa's handler.py (in scheduler.zip), which serves the WSGI app
+  # named in services/scheduler/zappa_settings.json (app_function).
+  handlers = jsondecode(file("${path.module}/handlers.json"))
+
   account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
@@ -223,7 +229,7 @@ module "api" {
   name                 = "${var.name_prefix}-api"
   description          = "EMS HTTP API (Flask through zappa's handler): campaigns, templates, emails, suppressions"
   package_file         = local.packages.scheduler
-  handler              = "handler.lambda_handler"
+  handler              = local.handlers.api
   memory_mb            = 1024
   timeout_seconds      = local.api_timeout_s
   reserved_concurrency = var.api_reserved_concurrency
@@ -266,7 +272,7 @@ module "compile" {
   name                 = "${var.name_prefix}-compile"
   description          = "EMS compile worker: verifies and compiles large candidate lists (candidateS3Uri)"
   package_file         = local.packages.scheduler
-  handler              = "ems_scheduler.handlers.compile.handler"
+  handler              = local.handlers.compile
   memory_mb            = 2048
   timeout_seconds      = local.compile_timeout_s
   reserved_concurrency = var.compile_max_concurrency
@@ -297,7 +303,7 @@ module "launcher" {
   name                 = local.launcher_name
   description          = "EMS launcher: starts due campaigns (every minute, and at each campaign's date) into the send queue"
   package_file         = local.packages.launcher
-  handler              = "ems_launcher.handlers.launch.handler"
+  handler              = local.handlers.launcher
   memory_mb            = 1024
   timeout_seconds      = local.launcher_timeout_s
   reserved_concurrency = 5
@@ -389,7 +395,7 @@ module "sender" {
   name                 = "${var.name_prefix}-sender"
   description          = "EMS sender, campaign lane: sends the send queue's emails at the account's SES rate"
   package_file         = local.packages.sender
-  handler              = "ems_sender.handlers.send.campaign_handler"
+  handler              = local.handlers.sender
   memory_mb            = 512
   timeout_seconds      = var.sender_timeout_seconds
   reserved_concurrency = var.sender_max_concurrency
@@ -414,7 +420,7 @@ module "sender_transactional" {
   name                 = "${var.name_prefix}-sender-transactional"
   description          = "EMS sender, transactional lane: sends transactional emails first in line at the shared SES rate"
   package_file         = local.packages.sender
-  handler              = "ems_sender.handlers.send.transactional_handler"
+  handler              = local.handlers.sender_transactional
   memory_mb            = 512
   timeout_seconds      = var.sender_timeout_seconds
   reserved_concurrency = var.transactional_max_concurrency
@@ -439,7 +445,7 @@ module "tracker" {
   name                 = "${var.name_prefix}-tracker"
   description          = "EMS tracker: SES events into each email's status, campaign metrics and the suppression list"
   package_file         = local.packages.tracker
-  handler              = "ems_tracker.handlers.track.handler"
+  handler              = local.handlers.tracker
   memory_mb            = 512
   timeout_seconds      = local.tracker_timeout_s
   reserved_concurrency = var.tracker_max_concurrency

@@ -33,7 +33,7 @@ from ems_cli.client import EmsClient
 from ems_common.aws import AwsClients
 from ems_common.formats.candidate import parse_campaign_candidate
 from ems_common.settings import InfraSettings
-from ems_devstack.config import StackConfig
+from ems_devstack.config import StackConfig, find_repo_root
 from ems_devstack.services import CAMPAIGN_SENDER_NAMES, TRACKER_NAME, local_services
 from ems_scheduler.compiler.recipients import RejectionReason
 
@@ -201,8 +201,10 @@ def test_a_stall_names_the_logs_of_the_service_that_should_move() -> None:
         TRACKER_NAME,
     )
     assert services_to_blame("SENDING", {"finished": 9, "total": 9}) == (TRACKER_NAME,)
-    # Every name is a service `make up` runs (so a log of that name exists)
-    names = {service.name for service in local_services(StackConfig(root=Path("/repo")))}
+    # Every name is a service `make up` runs (so a log of that name exists); the services are
+    # listed from the checkout, which names their entry points
+    config = StackConfig(root=find_repo_root(Path(__file__).parent))
+    names = {service.name for service in local_services(config)}
     assert {"launcher", *CAMPAIGN_SENDER_NAMES, TRACKER_NAME} <= names
 
 

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from ems_devstack.config import find_repo_root
 from ems_devstack.infra_checks import (
     DEFAULT_PLAN_ENVIRONMENTS,
     OFFLINE_ACCOUNT_ID,
     TERRAFORM_COMPLIANCE_VERSION,
     InfraPaths,
+    aws_environments,
     compliance_command,
     compliance_failures,
     compliance_summary,
@@ -23,7 +25,9 @@ from ems_devstack.infra_checks import (
     plan_args,
     plan_environment,
     plan_is_stale,
+    require_environment,
     require_packages,
+    state_key,
     terraform_roots,
     validate_init_args,
 )
@@ -122,28 +126,34 @@ def test_ansi_colours_do_not_hide_failures() -> None:
 
 
 def _tree(root: Path) -> InfraPaths:
-    for folder in ("environments/dev", "environments/prod", "modules/queue", "modules/empty"):
+    for folder in ("environments/aws", "environments/local", "modules/queue", "modules/empty"):
         (root / "terraform" / folder).mkdir(parents=True)
-    for folder in ("environments/dev", "environments/prod", "modules/queue"):
+    for folder in ("environments/aws", "environments/local", "modules/queue"):
         (root / "terraform" / folder / "main.tf").write_text("")
     (root / "terraform" / "README.md").write_text("")
     return InfraPaths(root)
 
 
+def _environment(paths: InfraPaths, name: str, key: str | None = None) -> None:
+    paths.tfvars(name).write_text(f'environment = "{name}"\n')
+    key = state_key(name) if key is None else key
+    paths.backend_config(name).write_text(f'# its state\nkey = "{key}"\n')
+
+
 def test_roots_are_every_environment_and_module_with_terraform(tmp_path: Path) -> None:
     paths = _tree(tmp_path)
     names = [str(r.relative_to(paths.terraform_dir)) for r in terraform_roots(paths.terraform_dir)]
-    assert names == ["environments/dev", "environments/prod", "modules/queue"]
+    assert names == ["environments/aws", "environments/local", "modules/queue"]
 
 
-def test_environments_are_dev_and_prod_plus_the_named_ones_once() -> None:
-    assert environment_names([]) == list(DEFAULT_PLAN_ENVIRONMENTS)
-    assert environment_names(["staging", "prod", "staging"]) == ["dev", "prod", "staging"]
+def test_environments_are_dev_staging_and_prod_plus_the_named_ones_once() -> None:
+    assert environment_names([]) == list(DEFAULT_PLAN_ENVIRONMENTS) == ["dev", "staging", "prod"]
+    assert environment_names(["qa", "prod", "qa"]) == ["dev", "staging", "prod", "qa"]
 
 
 def test_plan_needs_the_lambda_packages(tmp_path: Path) -> None:
     paths = _tree(tmp_path)
-    (paths.environment_dir("prod") / "prod.tfvars").write_text("")
+    _environment(paths, "prod")
     with pytest.raises(StackError, match=r"run `make package` first"):
         plan_environment(paths, "prod")
     with pytest.raises(StackError, match="make package"):
@@ -151,11 +161,32 @@ def test_plan_needs_the_lambda_packages(tmp_path: Path) -> None:
 
 
 def test_plan_names_a_missing_environment_or_tfvars(tmp_path: Path) -> None:
+    with pytest.raises(StackError, match="no Terraform root for the AWS environments"):
+        plan_environment(InfraPaths(tmp_path), "dev")
     paths = _tree(tmp_path)
-    with pytest.raises(StackError, match="no Terraform root for environment 'qa'"):
+    _environment(paths, "prod")
+    with pytest.raises(
+        StackError, match=r"environment 'qa' has no variables file .*qa\.tfvars .*are: prod\)"
+    ):
         plan_environment(paths, "qa")
     with pytest.raises(StackError, match=r"has no variables file .*dev\.tfvars"):
         plan_environment(paths, "dev")
+
+
+def test_an_environment_is_its_tfvars_and_its_own_state_key(tmp_path: Path) -> None:
+    # Given the AWS root with two environments
+    paths = _tree(tmp_path)
+    _environment(paths, "dev")
+    _environment(paths, "prod")
+    assert aws_environments(paths) == ["dev", "prod"]
+    require_environment(paths, "prod")
+    # When one has no backend settings, or a key copied from another: it is refused
+    paths.backend_config("prod").unlink()
+    with pytest.raises(StackError, match=r'no backend settings .*prod\.s3\.tfbackend.*"ems/prod/'):
+        require_environment(paths, "prod")
+    _environment(paths, "prod", key=state_key("dev"))
+    with pytest.raises(StackError, match=r"would share one state"):
+        require_environment(paths, "prod")
 
 
 def test_a_plan_is_stale_when_missing_or_older_than_terraform_or_dist(tmp_path: Path) -> None:
@@ -173,6 +204,14 @@ def test_a_plan_is_stale_when_missing_or_older_than_terraform_or_dist(tmp_path: 
     (paths.dist_dir / "sender.zip").touch()
     os.utime(paths.dist_dir / "sender.zip", (later + 5, later + 5))
     assert plan_is_stale(paths, "prod")
+
+
+def test_the_repository_defines_dev_staging_and_prod_each_with_its_own_state() -> None:
+    paths = InfraPaths(find_repo_root(Path(__file__).parent))
+    assert aws_environments(paths) == sorted(DEFAULT_PLAN_ENVIRONMENTS)
+    for environment in aws_environments(paths):
+        require_environment(paths, environment)
+        assert f'environment        = "{environment}"' in paths.tfvars(environment).read_text()
 
 
 def test_package_dir_can_be_moved(tmp_path: Path) -> None:

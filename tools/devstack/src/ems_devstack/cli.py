@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ems_devstack.config import StackConfig
 from ems_devstack.infra_checks import (
+    DEFAULT_PLAN_ENVIRONMENTS,
     DEFAULT_VALIDATE_JOBS,
     InfraChecks,
     InfraPaths,
@@ -52,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         "--env",
         action="append",
         default=[],
-        help="also plan and check this environment (dev and prod always are); repeatable",
+        help=(
+            "also plan and check this AWS environment (its <env>.tfvars in"
+            f" terraform/environments/aws; {', '.join(DEFAULT_PLAN_ENVIRONMENTS)} always are);"
+            " repeatable"
+        ),
     )
     infra_check.add_argument(
         "--jobs", type=int, default=DEFAULT_VALIDATE_JOBS, help="roots validated at a time"

@@ -2,7 +2,8 @@
 
 1. `terraform fmt -check` of terraform/.
 2. `terraform init -backend=false` + `validate` of every root (environments/* and modules/*).
-3. An offline `terraform plan` of some environments (dev and prod by default): a copy of
+3. An offline `terraform plan` of some AWS environments (dev, staging and prod by default): the
+   one AWS root, environments/aws, with the environment's `<env>.tfvars`, in a copy of
    terraform/ with an override file that swaps the S3 backend for a local one and gives the AWS
    provider dummy credentials, so that no call reaches AWS; the plan is written as JSON to
    `.ems/infra/<env>.plan.json` (tests/infra reads it too).
@@ -32,9 +33,15 @@ from ems_devstack.terraform import cli_config_text, find_provider_mirror, terraf
 
 # Pinned like CHECKOV_VERSION in the Makefile; installed on demand by `uv tool run`.
 TERRAFORM_COMPLIANCE_VERSION = "1.16.0"
-# The environments planned when none is named.
-DEFAULT_PLAN_ENVIRONMENTS = ("dev", "prod")
-# Passed as var.account_id, so that the roots skip the aws_caller_identity data source (STS).
+# The environments planned when none is named (a plan and its compliance run take 10-25 s on
+# 2 cores, as busy as they are).
+DEFAULT_PLAN_ENVIRONMENTS = ("dev", "staging", "prod")
+# The one Terraform root of every AWS environment, under terraform/environments/; an
+# environment is its variables file and its backend settings there.
+AWS_ROOT = "aws"
+TFVARS_SUFFIX = ".tfvars"
+BACKEND_CONFIG_SUFFIX = ".s3.tfbackend"
+# Passed as var.account_id, so that the AWS root skips the aws_caller_identity data source (STS).
 OFFLINE_ACCOUNT_ID = "123456789012"
 OVERRIDE_FILE_NAME = "offline_override.tf"
 COMPLIANCE_DEADLINE_S = 600.0
@@ -99,9 +106,22 @@ class InfraPaths:
         """The environment's plan as `terraform show -json` writes it."""
         return self.work_dir / f"{environment}.plan.json"
 
-    def environment_dir(self, environment: str) -> Path:
-        """The environment's root in the source tree."""
-        return self.terraform_dir / "environments" / environment
+    @property
+    def aws_root(self) -> Path:
+        """The Terraform root of every AWS environment, in the source tree."""
+        return self.terraform_dir / "environments" / AWS_ROOT
+
+    def tfvars(self, environment: str) -> Path:
+        """The environment's variables (`-var-file`)."""
+        return self.aws_root / f"{environment}{TFVARS_SUFFIX}"
+
+    def backend_config(self, environment: str) -> Path:
+        """The environment's S3 backend settings (`init -backend-config`): its state's key."""
+        return self.aws_root / f"{environment}{BACKEND_CONFIG_SUFFIX}"
+
+    def guard_dir(self) -> Path:
+        """The scratch copy of terraform/ the environment guard is tried in."""
+        return self.work_dir / "guard"
 
 
 def terraform_roots(terraform_dir: Path) -> list[Path]:
@@ -165,12 +185,19 @@ def plan_args(environment: str, package_dir: Path, plan_file: str = "plan.bin") 
     """`terraform plan` arguments: no refresh (nothing exists), no lock, the env's tfvars."""
     return [
         "plan",
+        "-lock=false",
+        f"-out={plan_file}",
+        *_offline_variables(environment, package_dir),
+    ]
+
+
+def _offline_variables(environment: str, package_dir: Path) -> list[str]:
+    """The environment's tfvars, the dummy account and the Lambda zips' folder."""
+    return [
         "-input=false",
         "-refresh=false",
-        "-lock=false",
         "-no-color",
-        f"-out={plan_file}",
-        f"-var-file={environment}.tfvars",
+        f"-var-file={environment}{TFVARS_SUFFIX}",
         f"-var=account_id={OFFLINE_ACCOUNT_ID}",
         f"-var=package_dir={package_dir.resolve()}",
     ]
@@ -441,35 +468,70 @@ def _fresh_copy(source: Path, target: Path) -> Path:
 
 
 def require_packages(dist_dir: Path) -> None:
-    """The Lambda zips the roots read through var.package_dir must be there."""
+    """The Lambda zips the AWS root reads through var.package_dir must be there."""
     if not any(dist_dir.glob("*.zip")):
         msg = f"no Lambda package in {dist_dir}: run `make package` first"
         raise StackError(msg)
 
 
-def plan_environment(
-    paths: InfraPaths, environment: str, *, runner: InfraChecks | None = None
-) -> Path:
-    """The offline plan of terraform/environments/<environment>, as JSON; returns its path.
+def aws_environments(paths: InfraPaths) -> list[str]:
+    """The AWS environments defined: one per variables file in the AWS root."""
+    return sorted(
+        path.name.removesuffix(TFVARS_SUFFIX) for path in paths.aws_root.glob(f"*{TFVARS_SUFFIX}")
+    )
 
-    Runs in a copy of the whole terraform/ tree under `.ems/infra/plan-<environment>/`, so the
-    relative module sources still resolve, with `offline_override.tf` added to the root.
-    """
-    checks = runner or InfraChecks(paths)
-    source_root = paths.environment_dir(environment)
-    tfvars = source_root / f"{environment}.tfvars"
-    if not source_root.is_dir():
-        raise StackError(f"no Terraform root for environment {environment!r} at {source_root}")
+
+def state_key(environment: str) -> str:
+    """Where an environment's state is in the state bucket (its backend settings' `key`)."""
+    return f"ems/{environment}/terraform.tfstate"
+
+
+_BACKEND_KEY = re.compile(r'^\s*key\s*=\s*"([^"]*)"', re.M)
+
+
+def require_environment(paths: InfraPaths, environment: str) -> None:
+    """The environment's files are in the AWS root, and its state key is its own."""
+    root = paths.aws_root
+    if not root.is_dir():
+        raise StackError(f"no Terraform root for the AWS environments at {root}")
+    tfvars = paths.tfvars(environment)
     if not tfvars.is_file():
-        raise StackError(f"environment {environment!r} has no variables file {tfvars}")
-    require_packages(paths.dist_dir)
+        known = ", ".join(aws_environments(paths)) or "none"
+        msg = (
+            f"environment {environment!r} has no variables file {tfvars}"
+            f" (the AWS environments are: {known})"
+        )
+        raise StackError(msg)
+    backend = paths.backend_config(environment)
+    if not backend.is_file():
+        msg = (
+            f"environment {environment!r} has no backend settings {backend}: write it with"
+            f' its state\'s key, key = "{state_key(environment)}"'
+        )
+        raise StackError(msg)
+    keys = _BACKEND_KEY.findall(backend.read_text())
+    if keys != [state_key(environment)]:
+        msg = (
+            f"{backend} must set the {environment} state's key once,"
+            f' key = "{state_key(environment)}" (it sets {keys or "none"}): two environments'
+            " sharing a key would share one state"
+        )
+        raise StackError(msg)
 
-    plan_dir = paths.plan_dir(environment)
-    copy = _fresh_copy(paths.terraform_dir, plan_dir / "terraform")
-    root = copy / "environments" / environment
+
+def _offline_root(paths: InfraPaths, work: Path) -> Path:
+    """A copy of terraform/ under `work`, its AWS root given the offline override; the root."""
+    copy = _fresh_copy(paths.terraform_dir, work / "terraform")
+    root = copy / "environments" / AWS_ROOT
     (root / OVERRIDE_FILE_NAME).write_text(offline_override_text())
-    data_dir = plan_dir / "data"
-    name = f"terraform/environments/{environment}"
+    return root
+
+
+def _offline_terraform(
+    checks: InfraChecks, root: Path, data_dir: Path
+) -> Callable[[Sequence[str], str], str]:
+    """Runs terraform in an offline copy's root; errors name the source tree, not the copy."""
+    copy = root.parents[1]
 
     def terraform(args: Sequence[str], what: str) -> str:
         try:
@@ -477,6 +539,25 @@ def plan_environment(
         except StackError as exc:
             raise StackError(str(exc).replace(str(copy), "terraform")) from exc
 
+    return terraform
+
+
+def plan_environment(
+    paths: InfraPaths, environment: str, *, runner: InfraChecks | None = None
+) -> Path:
+    """The offline plan of one AWS environment, as JSON; returns its path.
+
+    Runs in a copy of the whole terraform/ tree under `.ems/infra/plan-<environment>/`, so the
+    relative module sources still resolve, with `offline_override.tf` added to the AWS root.
+    """
+    checks = runner or InfraChecks(paths)
+    require_environment(paths, environment)
+    require_packages(paths.dist_dir)
+
+    plan_dir = paths.plan_dir(environment)
+    root = _offline_root(paths, plan_dir)
+    terraform = _offline_terraform(checks, root, plan_dir / "data")
+    name = f"terraform/environments/{AWS_ROOT} with {environment}{TFVARS_SUFFIX}"
     terraform(plan_init_args(), f"offline terraform init of {name}")
     terraform(plan_args(environment, paths.dist_dir), f"offline terraform plan of {name}")
     shown = terraform(["show", "-json", "plan.bin"], f"terraform show of the {environment} plan")
@@ -484,6 +565,58 @@ def plan_environment(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(shown)
     return target
+
+
+# What the root records of the environment it is applied with: the guard that refuses to plan
+# one environment's variables against another's state (environments/aws/main.tf).
+GUARD_ADDRESS = "terraform_data.environment"
+
+
+@dataclass(frozen=True)
+class GuardTrial:
+    """The AWS root in a scratch copy whose local state holds what applying one environment
+    records for the guard, and nothing else (made by `seed_guard_state`)."""
+
+    paths: InfraPaths
+    state_environment: str
+    terraform: Callable[[Sequence[str], str], str]
+
+    def plan(self, environment: str) -> str | None:
+        """A whole plan of `environment`'s variables against that state, as a deployer runs it:
+        None if it succeeds, else Terraform's error with its wrapped lines joined."""
+        require_environment(self.paths, environment)
+        try:
+            self.terraform(
+                ["plan", "-lock=false", *_offline_variables(environment, self.paths.dist_dir)],
+                f"plan of {environment}{TFVARS_SUFFIX} against {self.state_environment}'s state",
+            )
+        except StackError as exc:
+            return " ".join(str(exc).split())
+        return None
+
+
+def seed_guard_state(
+    paths: InfraPaths, environment: str, *, runner: InfraChecks | None = None
+) -> GuardTrial:
+    """A scratch AWS root (`.ems/infra/guard/`) whose state is what applying `environment`
+    leaves of the guard: `apply -target` of that one built-in resource, which calls no AWS API.
+    """
+    checks = runner or InfraChecks(paths)
+    require_environment(paths, environment)
+    require_packages(paths.dist_dir)
+    work = paths.guard_dir()
+    terraform = _offline_terraform(checks, _offline_root(paths, work), work / "data")
+    terraform(plan_init_args(), "offline terraform init of the guard's scratch root")
+    terraform(
+        [
+            "apply",
+            "-auto-approve",
+            f"-target={GUARD_ADDRESS}",
+            *_offline_variables(environment, paths.dist_dir),
+        ],
+        f"apply of {GUARD_ADDRESS} alone with {environment}{TFVARS_SUFFIX}",
+    )
+    return GuardTrial(paths, environment, terraform)
 
 
 def plan_is_stale(paths: InfraPaths, environment: str) -> bool:

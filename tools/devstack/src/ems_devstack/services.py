@@ -1,7 +1,8 @@
 """The EMS services as local processes: the same handler code Lambda runs on AWS.
 
-This module names them by entry point (strings), never imports them: the tool stays
-independent of the services it runs.
+This module runs them by entry point (strings), never imports them: the tool stays
+independent of the services it runs. The entry points are read from where Terraform reads them
+(terraform/modules/app/handlers.json, and zappa_settings.json for the API: see entry_points).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ems_devstack.config import StackConfig
+from ems_devstack.entry_points import EntryPoints
 from ems_devstack.processes import ManagedProcess, wait_until
 
 SERVICE_READY_DEADLINE_S = 60.0
@@ -41,6 +43,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
     """Every service process `make up` starts, in start order."""
     python = sys.executable  # the workspace venv's interpreter, which has every service
     runtime = (python, "-m", "ems_devstack.runtime")
+    entry = EntryPoints.read(config.root)
     return [
         LocalService(
             "scheduler-api",
@@ -50,7 +53,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 "waitress",
                 f"--listen={config.host}:{config.api_port}",
                 "--threads=8",
-                "ems_scheduler.wsgi:app",
+                entry.api_app,
             ),
             health_url=f"{config.api_url}/health",
         ),
@@ -60,7 +63,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 *runtime,
                 "sqs",
                 "--handler",
-                "ems_scheduler.handlers.compile:handler",
+                entry.process_handler("compile"),
                 "--queue-url-env",
                 "EMS_COMPILE_QUEUE_URL",
                 "--batch-size",
@@ -75,7 +78,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 *runtime,
                 "tick",
                 "--handler",
-                "ems_launcher.handlers.launch:handler",
+                entry.process_handler("launcher"),
                 "--every",
                 str(config.launcher_tick_seconds),
             ),
@@ -86,7 +89,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 *runtime,
                 "sqs",
                 "--handler",
-                "ems_sender.handlers.send:transactional_handler",
+                entry.process_handler("sender_transactional"),
                 "--queue-url-env",
                 "EMS_TRANSACTIONAL_QUEUE_URL",
             ),
@@ -98,7 +101,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                     *runtime,
                     "sqs",
                     "--handler",
-                    "ems_sender.handlers.send:campaign_handler",
+                    entry.process_handler("sender"),
                     "--queue-url-env",
                     "EMS_SEND_QUEUE_URL",
                 ),
@@ -111,7 +114,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 *runtime,
                 "sqs",
                 "--handler",
-                "ems_tracker.handlers.track:handler",
+                entry.process_handler("tracker"),
                 "--queue-url-env",
                 "EMS_TRACKER_QUEUE_URL",
             ),

@@ -1,4 +1,6 @@
-# The staging environment: copy, then set your region, domain and bucket prefix.
+# The staging environment: set your region, domain and bucket prefix. Used with its state,
+# staging.s3.tfbackend (terraform/README.md); `environment` must stay "staging".
+environment        = "staging"
 region             = "us-east-1"
 name_prefix        = "ems-staging"
 bucket_name_prefix = "example-ems-staging" # globally unique: put your organisation in it

@@ -1,4 +1,6 @@
-# The dev environment: copy, then set your region, domain and bucket prefix.
+# The dev environment: set your region, domain and bucket prefix. Used with its state,
+# dev.s3.tfbackend (terraform/README.md); `environment` must stay "dev".
+environment        = "dev"
 region             = "us-east-1"
 name_prefix        = "ems-dev"
 bucket_name_prefix = "example-ems-dev" # globally unique: put your organisation in it

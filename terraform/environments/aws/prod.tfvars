@@ -1,4 +1,6 @@
-# The prod environment: copy, then set your region, domain and bucket prefix.
+# The prod environment: set your region, domain and bucket prefix. Used with its state,
+# prod.s3.tfbackend (terraform/README.md); `environment` must stay "prod".
+environment        = "prod"
 region             = "us-east-1"
 name_prefix        = "ems-prod"
 bucket_name_prefix = "example-ems-prod" # globally unique: put your organisation in it

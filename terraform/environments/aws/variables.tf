@@ -1,3 +1,13 @@
+variable "environment" {
+  description = "Environment name (dev, staging, prod): tags every resource, and must match the state's (the root refuses to plan one environment's variables against another's state)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.environment))
+    error_message = "environment must be 2-16 characters: lowercase letters, digits, hyphens, starting with a letter (dev, staging, prod)."
+  }
+}
+
 variable "region" {
   description = "AWS region to deploy to (SES must be available there)."
   type        = string
@@ -21,7 +31,7 @@ variable "name_prefix" {
 }
 
 variable "bucket_name_prefix" {
-  description = "Prefix of the bucket names, globally unique (e.g. \"acme-ems-staging\"). Null: name_prefix."
+  description = "Prefix of the bucket names, globally unique (e.g. \"acme-ems-prod\"). Null: name_prefix."
   type        = string
   default     = null
 }
