@@ -38,12 +38,12 @@ from ems_common.dal.campaigns import (
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.formats.candidate import (
     InvalidCandidateError,
-    Problem,
     candidate_reference,
     check_campaign_id,
     parse_campaign_date,
     split_s3_uri,
 )
+from ems_common.problems import Problem
 from ems_scheduler.compiler.compile import (
     CompiledCampaign,
     CompileSettings,

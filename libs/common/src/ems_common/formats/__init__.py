@@ -11,15 +11,12 @@ from ems_common.formats.candidate import (
     CampaignCandidate,
     CampaignDate,
     InvalidCandidateError,
-    Problem,
     Recipient,
     S3Uri,
     Segment,
-    json_path,
     parse_campaign_candidate,
     parse_campaign_date,
     split_s3_uri,
-    validation_problems,
 )
 from ems_common.formats.ses_event import (
     EVENT_TYPES,
@@ -74,6 +71,7 @@ from ems_common.formats.tags import (
     check_tag_text,
     tag_text_problem,
 )
+from ems_common.problems import Problem, json_path, validation_problems
 
 __all__ = [
     "CAMPAIGN_ID_TAG",

@@ -40,7 +40,7 @@ recipients, for readers that stream the recipients instead of holding them.
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Final, Self, TypedDict
+from typing import Annotated, Any, Final, Self
 
 import orjson
 from email_validator import EmailNotValidError, validate_email
@@ -56,6 +56,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ems_common.formats.tags import TagText, check_tag_text
+from ems_common.problems import Problem, json_path, validation_problems
 from ems_common.transactional import (
     TRANSACTIONAL_CAMPAIGN_ID,
     TRANSACTIONAL_SCOPE_PREFIX,
@@ -70,43 +71,8 @@ _PROBLEMS_IN_MESSAGE: Final = 10
 
 # Bucket names: 3-63 lowercase letters, digits, dots and dashes, starting and ending alphanumeric.
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
-_JSON_PATH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # SES's rule for configuration set names.
 _CONFIGURATION_SET = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-class Problem(TypedDict):
-    """One thing wrong with an input document: where (a JSON path) and what to fix."""
-
-    path: str
-    message: str
-
-
-def json_path(loc: tuple[int | str, ...]) -> str:
-    """Render a pydantic error location as a JSON path, e.g. ``$.segments[0].to_address``."""
-    path = "$"
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif _JSON_PATH_NAME.fullmatch(part):
-            path += f".{part}"
-        else:
-            escaped = part.replace("\\", "\\\\").replace('"', '\\"')
-            path += f'["{escaped}"]'
-    return path
-
-
-def validation_problems(error: ValidationError, *, skip_loc_prefix: int = 0) -> list[Problem]:
-    """List every problem in ``error`` (not only the first) with its JSON path and message.
-
-    ``skip_loc_prefix`` drops that many leading location parts, e.g. the tag pydantic puts first
-    when validating a discriminated union. The input values are left out on purpose: they can
-    hold recipients' personal data and the caller already has the document.
-    """
-    return [
-        {"path": json_path(tuple(detail["loc"][skip_loc_prefix:])), "message": detail["msg"]}
-        for detail in error.errors(include_url=False, include_input=False)
-    ]
 
 
 class InvalidCandidateError(ValueError):

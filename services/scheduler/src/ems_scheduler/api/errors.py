@@ -14,7 +14,8 @@ from ems_common.dal.campaigns import (
     InvalidPageTokenError,
     StatusConflictError,
 )
-from ems_common.formats.candidate import InvalidCandidateError, Problem, validation_problems
+from ems_common.formats.candidate import InvalidCandidateError
+from ems_common.problems import Problem, validation_problems
 
 logger = logging.getLogger(__name__)
 

@@ -36,11 +36,10 @@ from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.candidate import (
     CampaignHeader,
     InvalidCandidateError,
-    Problem,
     check_campaign_id,
-    json_path,
     split_s3_uri,
 )
+from ems_common.problems import Problem, json_path
 from ems_scheduler.compiler.manifest import (
     CampaignManifest,
     RecipientTally,

@@ -20,9 +20,10 @@ from email_validator import EmailNotValidError
 from ems_common.campaigns import utc_now
 from ems_common.dal.suppressions import suppression_key
 from ems_common.formats.campaign_file import CampaignFileLine
-from ems_common.formats.candidate import Problem, split_s3_uri
+from ems_common.formats.candidate import split_s3_uri
 from ems_common.formats.send_batch import MAX_SEND_BATCH_BYTES, send_batch_body
 from ems_common.formats.tags import EMAIL_ID_TAG
+from ems_common.problems import Problem
 from ems_common.transactional import (
     EMAILS_PER_QUEUE_MESSAGE,
     TRANSACTIONAL_CAMPAIGN_ID,
