@@ -25,10 +25,9 @@ from ems_scheduler.dal.tracking_reads import (
     EventHistory,
     LazySuppressionList,
     RecordedEvent,
-    decode_page_token,
-    encode_page_token,
 )
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from tests.unit.scheduler.conftest import API_KEY
 
 KEY = API_KEY

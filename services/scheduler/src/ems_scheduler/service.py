@@ -5,7 +5,6 @@ Plain Python over injected adapters: the API calls it, tests give it fakes or th
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import time
@@ -52,11 +51,12 @@ from ems_scheduler.compiler.compile import (
 )
 from ems_scheduler.compiler.reader import CandidateChangedError
 from ems_scheduler.dal.compile_jobs import CompileJobs
-from ems_scheduler.dal.objects import CampaignFiles, ObjectChangedError, S3Objects
+from ems_scheduler.dal.objects import CampaignFiles, ObjectChangedError, S3Objects, S3PartSink
 from ems_scheduler.dal.schedules import CampaignSchedules
-from ems_scheduler.dal.ses_templates import SesTemplates
-from ems_scheduler.dal.template_source import S3PartSink, S3TemplateSource
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.request_digest import request_digest
+from ems_scheduler.shared.ses_template_store import SesTemplates
+from ems_scheduler.shared.template_source import S3TemplateSource
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +73,6 @@ class CreateOutcome:
 
     campaign: Campaign
     http_status: int
-
-
-def request_digest(document: dict[str, Any]) -> str:
-    """A digest of the request that ignores key order and spacing: same body, same digest."""
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass

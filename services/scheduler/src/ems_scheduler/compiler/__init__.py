@@ -5,12 +5,11 @@ caller supplies the candidate stream, a TemplateSource, a PartSink, the suppress
 the clock, then creates the returned SES templates and stores the returned manifest.
 """
 
+from ems_scheduler.compiler.campaign_templates import SesTemplate
 from ems_scheduler.compiler.compile import (
     CompiledCampaign,
     CompileSettings,
     RejectedRecipient,
-    TemplateNotFoundError,
-    TemplateSource,
     compile_campaign,
     new_campaign_id,
 )
@@ -22,14 +21,10 @@ from ems_scheduler.compiler.manifest import (
 )
 from ems_scheduler.compiler.parts import PartSink
 from ems_scheduler.compiler.reader import CandidateChangedError, CandidateOpener
-from ems_scheduler.compiler.recipients import RejectionReason, sendable_address
-from ems_scheduler.compiler.templates import (
-    SES_TEMPLATE_MAX_BYTES,
-    SesTemplate,
-    TemplateFields,
-    TemplateSyntaxError,
-    template_fields,
-)
+from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
+from ems_scheduler.shared.recipients import RejectionReason, sendable_address
+from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
+from ems_scheduler.shared.template_source import TemplateNotFoundError, TemplateSource
 
 __all__ = [
     "SES_TEMPLATE_MAX_BYTES",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 from time import monotonic
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import orjson
 from email_validator import EmailNotValidError
@@ -40,6 +40,12 @@ from ems_common.formats.candidate import (
     split_s3_uri,
 )
 from ems_common.problems import Problem, json_path
+from ems_scheduler.compiler.campaign_templates import (
+    SesTemplate,
+    html_title,
+    looks_like_html,
+    ses_template_name,
+)
 from ems_scheduler.compiler.manifest import (
     CampaignManifest,
     RecipientTally,
@@ -53,44 +59,21 @@ from ems_scheduler.compiler.reader import (
     iter_recipients,
     read_layout,
 )
-from ems_scheduler.compiler.recipients import (
+from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
+from ems_scheduler.shared.recipients import (
     AddressChecker,
     RejectionReason,
     SeenAddresses,
     fast_sendable_address,
 )
-from ems_scheduler.compiler.templates import (
-    SES_TEMPLATE_MAX_BYTES,
-    SesTemplate,
-    TemplateFields,
-    TemplateSyntaxError,
-    html_title,
-    looks_like_html,
-    ses_template_name,
-    template_fields,
-)
+from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
+from ems_scheduler.shared.template_source import TemplateNotFoundError, TemplateSource
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS: Final = 0.5
 _PROGRESS_EVERY: Final = 4096  # recipients between looks at the clock
 _TO_MARK: Final = "ems-to-address-mark@invalid"
-
-
-class TemplateNotFoundError(LookupError):
-    """Raised by a TemplateSource: no object at that URI (or EMS may not read it)."""
-
-
-class TemplateSource(Protocol):
-    """Reads template objects (the scheduler's reads S3)."""
-
-    def read_template(self, uri: str, limit: int) -> bytes:
-        """The object's bytes; may stop after ``limit + 1`` bytes (longer is refused anyway).
-
-        Raise TemplateNotFoundError if there is no such object; any other error is EMS's own
-        failure and stops the compile.
-        """
-        ...
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,17 @@ class CampaignFiles:
                 self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})  # type: ignore[typeddict-item]
                 deleted += len(objects)
         return deleted
+
+
+class S3PartSink:
+    """The compiler's PartSink: each part goes to the campaigns bucket as it is finished."""
+
+    def __init__(self, client: S3Client, bucket: str, campaign_id: str) -> None:
+        self._files = CampaignFiles(client, bucket)
+        self._campaign_id = campaign_id
+
+    def write_part(self, index: int, data: bytes) -> None:
+        """Upload part `index`."""
+        self._files.put(
+            self._files.part_key(self._campaign_id, index), data, "application/x-ndjson"
+        )

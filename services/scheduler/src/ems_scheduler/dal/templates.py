@@ -15,7 +15,7 @@ from ems_common import keys
 from ems_common.campaigns import utc_iso
 from ems_common.dal.items import from_item, to_item
 from ems_common.transactional import TEMPLATE_PARTITION_PREFIX, template_partition
-from ems_scheduler.dal.tracking_reads import decode_page_token, encode_page_token
+from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.transactional.models import TemplateRecord
 
 if TYPE_CHECKING:

@@ -7,7 +7,6 @@ makes no client (tests and the local runtime choose the endpoint first).
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 from collections.abc import Callable
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ems_common import keys
 from ems_common.aws import AwsClients
-from ems_common.dal.campaigns import InvalidPageTokenError
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignMetrics, CampaignNumbers
@@ -29,8 +27,6 @@ if TYPE_CHECKING:
 # The events shown for one email: its newest, oldest first. An email has a handful (send,
 # delivery, a few opens and clicks); a cap keeps a much-opened one from making a huge answer.
 MAX_EVENTS: Final = 100
-_PAGE_START_FIELD: Final = "after"
-_UNKNOWN_PAGE: Final = "the page token is not one this API returned: start again without it"
 
 
 @dataclass(frozen=True)
@@ -167,27 +163,6 @@ class LazySuppressionList:
     def remove(self, address: str) -> bool:
         """Lift a suppression; True if there was one."""
         return self._list().remove(address)
-
-
-def encode_page_token(start: str | None) -> str | None:
-    """The opaque `next_page` token for a page that starts after the address `start`."""
-    if not start:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({_PAGE_START_FIELD: start}).encode()).decode()
-
-
-def decode_page_token(token: str | None) -> str | None:
-    """The address a `page` token starts after; InvalidPageTokenError if we did not make it."""
-    if not token:
-        return None
-    try:
-        decoded = json.loads(base64.b64decode(token.encode(), altchars=b"-_", validate=True))
-    except ValueError as error:  # not base64, UTF-8 or JSON
-        raise InvalidPageTokenError(_UNKNOWN_PAGE) from error
-    start = decoded.get(_PAGE_START_FIELD) if isinstance(decoded, dict) else None
-    if not isinstance(start, str) or not start:
-        raise InvalidPageTokenError(_UNKNOWN_PAGE)
-    return start
 
 
 def _lazy_dynamodb(clients: AwsClients | None) -> Callable[[], DynamoDBClient]:

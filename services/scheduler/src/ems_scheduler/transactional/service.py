@@ -32,16 +32,12 @@ from ems_common.transactional import (
     new_request_id,
     ses_template_name,
 )
-from ems_scheduler.compiler.compile import TemplateNotFoundError
-from ems_scheduler.compiler.recipients import AddressChecker, RejectionReason
-from ems_scheduler.compiler.templates import (
-    SES_TEMPLATE_MAX_BYTES,
-    TemplateFields,
-    TemplateSyntaxError,
-    template_fields,
-)
 from ems_scheduler.dal.transactional import Remembered, StoredRequest
-from ems_scheduler.service import request_digest
+from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
+from ems_scheduler.shared.recipients import AddressChecker, RejectionReason
+from ems_scheduler.shared.request_digest import request_digest
+from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
+from ems_scheduler.shared.template_source import TemplateNotFoundError
 from ems_scheduler.transactional.models import (
     AcceptedEmail,
     BulkBody,

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from ems_common.aws import AwsClients
 from ems_common.dal.send_queue import SendQueue
 from ems_common.dal.suppressions import SuppressionList
-from ems_scheduler.dal.ses_templates import SesTemplates
-from ems_scheduler.dal.template_source import S3TemplateSource
 from ems_scheduler.dal.templates import TemplateRecords
 from ems_scheduler.dal.transactional import TransactionalStore
+from ems_scheduler.shared.ses_template_store import SesTemplates
+from ems_scheduler.shared.template_source import S3TemplateSource
 from ems_scheduler.transactional.service import (
     TransactionalAdapters,
     TransactionalDefaults,

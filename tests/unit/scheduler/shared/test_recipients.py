@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ems_scheduler.compiler.recipients import (
+from ems_scheduler.shared.recipients import (
     AddressChecker,
     SeenAddresses,
     checked_sendable_address,

@@ -1,11 +1,22 @@
-"""SES templates, through the SES v1 API (the one LocalStack emulates; SES v2 shares them)."""
+"""SES templates: SES's size limit, and the store adapter.
+
+The adapter goes through the SES v1 API (the one LocalStack emulates; SES v2 shares the
+templates). Campaigns and transactional email both keep their templates there.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
+
+SES_TEMPLATE_MAX_BYTES: Final = 500_000
+"""SES: "each template can be up to 500 KB in size, including both the text and HTML parts".
+
+Read as 500,000 bytes (UTF-8) for subject, HTML and text together: the stricter reading of
+"KB", so a template EMS accepts is never one SES refuses.
+"""
 
 
 class SesTemplates:

@@ -12,7 +12,7 @@ email-validator takes tens of microseconds an address, most of a million-recipie
 (ASCII dot-atom local part, lower-case-able ASCII host name with a letters-only top-level
 domain) in about a microsecond, and returns None for anything else, which then goes to
 email-validator. For every address the fast path accepts it returns exactly what
-email-validator returns: tests/unit/scheduler/test_compiler_recipients.py checks that with
+email-validator returns: tests/unit/scheduler/shared/test_recipients.py checks that with
 hypothesis property tests and a corpus of tricky cases (and each condition below, removed or
 loosened, makes them fail). Each condition mirrors one email-validator rule:
 

@@ -1,9 +1,10 @@
-"""SES templates: which recipient fields a Handlebars template needs, its title, names and limits.
+"""Handlebars, the template language SES renders: which recipient fields a template needs.
 
 SES renders stored templates with Handlebars, and an email whose template data lacks a field
 the template prints is not sent: SES reports a Rendering Failure event later, long after the
-campaign was accepted. So the compiler reads the placeholders of each template (HTML part and
-subject) and rejects, up front, every recipient that lacks one of the fields they need.
+campaign was accepted. So EMS reads the placeholders of each template (HTML part and subject;
+the campaign compiler and transactional sends alike) and rejects, up front, every recipient that
+lacks one of the fields they need.
 
 Which top-level fields a template *requires* (``TemplateFields.required``):
 
@@ -33,28 +34,10 @@ with the line).
 """
 
 import bisect
-import hashlib
-import html as html_entities
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Literal
-
-import orjson
-from pydantic import BaseModel, ConfigDict
-
-if TYPE_CHECKING:
-    from mypy_boto3_ses.type_defs import TemplateTypeDef
-
-SES_TEMPLATE_MAX_BYTES: Final = 500_000
-"""SES: "each template can be up to 500 KB in size, including both the text and HTML parts".
-
-Read as 500,000 bytes (UTF-8) for subject, HTML and text together: the stricter reading of
-"KB", so a template EMS accepts is never one SES refuses.
-"""
-
-SES_TEMPLATE_NAME_MAX_LENGTH: Final = 64
-TEMPLATE_NAME_PREFIX: Final = "ems-"
+from typing import Final, Literal
 
 # Handlebars' lexer (handlebars.l): an ID is anything but whitespace and these characters.
 _ID = r"""[^\s!"#%-,./;->@\[-\^`{-~]+"""
@@ -70,10 +53,6 @@ _PATH_PARTS = re.compile(_SEGMENT)
 
 _CONDITIONS: Final = frozenset({"if", "unless"})
 _CONTEXT_BLOCKS: Final = frozenset({"each", "with"})
-
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<(?:!doctype\s+html|[a-z][a-z0-9-]*)[\s/>]", re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s+")
 
 
 class TemplateSyntaxError(ValueError):
@@ -582,60 +561,3 @@ def template_fields(source: str) -> TemplateFields:
     walker.walk(nodes, _Scope())
     required = frozenset(walker.required)
     return TemplateFields(required, frozenset(walker.conditional) - required)
-
-
-# --- HTML and SES ------------------------------------------------------------------------------
-
-
-def html_title(html: str) -> str | None:
-    """The text of the HTML ``<title>``, entities decoded and whitespace collapsed; None if none."""
-    match = _TITLE.search(html)
-    if match is None:
-        return None
-    title = _WHITESPACE.sub(" ", html_entities.unescape(match.group(1))).strip()
-    return title or None
-
-
-def looks_like_html(text: str) -> bool:
-    """Whether ``text`` holds at least one HTML tag (``<!doctype html>``, ``<p>``, ...)."""
-    return _HTML_TAG.search(text) is not None
-
-
-def ses_template_name(campaign_id: str, template_s3_uri: str, subject: str) -> str:
-    """The SES template name for one (template, subject) of a campaign: the same every time.
-
-    ``ems-<campaign_id>-<8 hex digits of sha256(uri, subject)>``: at most 4 + 48 + 1 + 8 = 61
-    characters of ``[A-Za-z0-9_-]``, as SES requires (campaign ids are at most 48 characters).
-    """
-    digest = hashlib.sha256(orjson.dumps([template_s3_uri, subject])).hexdigest()[:8]
-    name = f"{TEMPLATE_NAME_PREFIX}{campaign_id}-{digest}"
-    if len(name) > SES_TEMPLATE_NAME_MAX_LENGTH:
-        raise ValueError(f"campaign id {campaign_id!r} is too long for an SES template name")
-    return name
-
-
-class SesTemplate(BaseModel):
-    """An SES template the caller creates (or replaces) before the campaign is sent."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    subject: str
-    html: str
-    text: str | None = None
-    template_s3_uri: str
-
-    def size(self) -> int:
-        """Bytes SES counts against its limit: subject, HTML and text part."""
-        return sum(len(part.encode()) for part in (self.subject, self.html, self.text or ""))
-
-    def to_ses_template(self) -> "TemplateTypeDef":
-        """The ``Template`` argument of SES v1 ``CreateTemplate`` / ``UpdateTemplate``."""
-        template: TemplateTypeDef = {
-            "TemplateName": self.name,
-            "SubjectPart": self.subject,
-            "HtmlPart": self.html,
-        }
-        if self.text is not None:
-            template["TextPart"] = self.text
-        return template

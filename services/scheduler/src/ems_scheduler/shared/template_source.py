@@ -1,16 +1,31 @@
-"""The compiler's TemplateSource, reading templates from S3."""
+"""Reading HTML templates from S3: campaigns' segment templates, transactional htmlS3Uri parts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ems_common.formats.candidate import split_s3_uri
-from ems_scheduler.compiler.compile import TemplateNotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket", "403", "AccessDenied"}
+
+
+class TemplateNotFoundError(LookupError):
+    """Raised by a TemplateSource: no object at that URI (or EMS may not read it)."""
+
+
+class TemplateSource(Protocol):
+    """Reads template objects (`S3TemplateSource` below; fakes in tests)."""
+
+    def read_template(self, uri: str, limit: int) -> bytes:
+        """The object's bytes; may stop after ``limit + 1`` bytes (longer is refused anyway).
+
+        Raise TemplateNotFoundError if there is no such object; any other error is EMS's own
+        failure and stops the compile.
+        """
+        ...
 
 
 class S3TemplateSource:
@@ -29,19 +44,3 @@ class S3TemplateSource:
                 raise TemplateNotFoundError(uri) from error
             raise
         return response["Body"].read()
-
-
-class S3PartSink:
-    """The compiler's PartSink: each part goes to the campaigns bucket as it is finished."""
-
-    def __init__(self, client: S3Client, bucket: str, campaign_id: str) -> None:
-        from ems_scheduler.dal.objects import CampaignFiles  # noqa: PLC0415 - avoid a cycle
-
-        self._files = CampaignFiles(client, bucket)
-        self._campaign_id = campaign_id
-
-    def write_part(self, index: int, data: bytes) -> None:
-        """Upload part `index`."""
-        self._files.put(
-            self._files.part_key(self._campaign_id, index), data, "application/x-ndjson"
-        )
