@@ -18,6 +18,7 @@ from ems_scheduler.api.transactional import (
     templates_api,
 )
 from ems_scheduler.api.views import HealthView
+from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.dal.dead_letters import DeadLetterQueues, SqsDeadLetters
 from ems_scheduler.dal.tracking_reads import (
     DynamoTrackingReads,
@@ -25,7 +26,6 @@ from ems_scheduler.dal.tracking_reads import (
     Suppressions,
     TrackingReads,
 )
-from ems_scheduler.service import CampaignService
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.transactional.service import TransactionalService
 from ems_scheduler.transactional.wiring import build_transactional_service

@@ -16,7 +16,7 @@ from ems_scheduler.api.views import (
     CampaignView,
     RescheduleBody,
 )
-from ems_scheduler.service import CampaignService
+from ems_scheduler.campaigns.service import CampaignService
 
 _ERRORS: dict[str | int, type[BaseModel] | dict[Any, Any] | None] = {
     400: ErrorView,

@@ -79,7 +79,7 @@ _KINDS = {
 
 def register_error_handlers(app: Flask) -> None:
     """JSON for the domain's errors, every HTTP error, and (logged) anything unexpected."""
-    from ems_scheduler.service import CampaignConflictError  # noqa: PLC0415 - avoids a cycle
+    from ems_scheduler.campaigns.service import CampaignConflictError  # noqa: PLC0415 - avoids a cycle
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> tuple[Response, int]:

@@ -39,6 +39,7 @@ from ems_common.tracking import (
 )
 from ems_scheduler.api.errors import ApiError, ErrorView
 from ems_scheduler.api.views import CampaignPath
+from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.dal.tracking_reads import (
     MAX_EVENTS,
     EventHistory,
@@ -46,7 +47,6 @@ from ems_scheduler.dal.tracking_reads import (
     Suppressions,
     TrackingReads,
 )
-from ems_scheduler.service import CampaignService
 from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH
 

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from ems_scheduler.service import CampaignService, build_service
+from ems_scheduler.campaigns.service import CampaignService, build_service
 from ems_scheduler.settings import SchedulerSettings
 
 logger = logging.getLogger(__name__)

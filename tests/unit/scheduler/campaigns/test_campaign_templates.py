@@ -6,7 +6,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from ems_scheduler.compiler.campaign_templates import (
+from ems_scheduler.campaigns.compiler.campaign_templates import (
     SES_TEMPLATE_NAME_MAX_LENGTH,
     SesTemplate,
     html_title,

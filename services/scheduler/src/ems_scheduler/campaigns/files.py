@@ -1,4 +1,4 @@
-"""S3: templates and candidates users upload, and the compiled campaign files."""
+"""S3: the objects users upload (candidates, templates), and the compiled campaign files."""
 
 from __future__ import annotations
 

@@ -40,19 +40,19 @@ from ems_common.formats.candidate import (
     split_s3_uri,
 )
 from ems_common.problems import Problem, json_path
-from ems_scheduler.compiler.campaign_templates import (
+from ems_scheduler.campaigns.compiler.campaign_templates import (
     SesTemplate,
     html_title,
     looks_like_html,
     ses_template_name,
 )
-from ems_scheduler.compiler.manifest import (
+from ems_scheduler.campaigns.compiler.manifest import (
     CampaignManifest,
     RecipientTally,
     SegmentEntry,
 )
-from ems_scheduler.compiler.parts import PartSink, PartWriter
-from ems_scheduler.compiler.reader import (
+from ems_scheduler.campaigns.compiler.parts import PartSink, PartWriter
+from ems_scheduler.campaigns.compiler.reader import (
     CandidateChangedError,
     CandidateLayout,
     CandidateOpener,

@@ -5,22 +5,22 @@ caller supplies the candidate stream, a TemplateSource, a PartSink, the suppress
 the clock, then creates the returned SES templates and stores the returned manifest.
 """
 
-from ems_scheduler.compiler.campaign_templates import SesTemplate
-from ems_scheduler.compiler.compile import (
+from ems_scheduler.campaigns.compiler.campaign_templates import SesTemplate
+from ems_scheduler.campaigns.compiler.compile import (
     CompiledCampaign,
     CompileSettings,
     RejectedRecipient,
     compile_campaign,
     new_campaign_id,
 )
-from ems_scheduler.compiler.manifest import (
+from ems_scheduler.campaigns.compiler.manifest import (
     CampaignManifest,
     PartEntry,
     RecipientTally,
     SegmentEntry,
 )
-from ems_scheduler.compiler.parts import PartSink
-from ems_scheduler.compiler.reader import CandidateChangedError, CandidateOpener
+from ems_scheduler.campaigns.compiler.parts import PartSink
+from ems_scheduler.campaigns.compiler.reader import CandidateChangedError, CandidateOpener
 from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
 from ems_scheduler.shared.recipients import RejectionReason, sendable_address
 from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES

@@ -6,8 +6,8 @@ import orjson
 import pytest
 
 from ems_common.formats.candidate import InvalidCandidateError
-from ems_scheduler.compiler.reader import iter_recipients, read_layout
-from tests.unit.scheduler.compiler_fakes import candidate, opener, recipient, segment
+from ems_scheduler.campaigns.compiler.reader import iter_recipients, read_layout
+from tests.unit.scheduler.campaigns.compiler_fakes import candidate, opener, recipient, segment
 
 
 def test_settings_after_the_recipients_are_read_too() -> None:

@@ -5,6 +5,7 @@ Plain Python over injected adapters: the API calls it, tests give it fakes or th
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import time
@@ -43,16 +44,16 @@ from ems_common.formats.candidate import (
     split_s3_uri,
 )
 from ems_common.problems import Problem
-from ems_scheduler.compiler.compile import (
+from ems_scheduler.campaigns.compile_jobs import CompileJobs
+from ems_scheduler.campaigns.compiler.compile import (
     CompiledCampaign,
     CompileSettings,
     compile_campaign,
     new_campaign_id,
 )
-from ems_scheduler.compiler.reader import CandidateChangedError
-from ems_scheduler.dal.compile_jobs import CompileJobs
-from ems_scheduler.dal.objects import CampaignFiles, ObjectChangedError, S3Objects, S3PartSink
-from ems_scheduler.dal.schedules import CampaignSchedules
+from ems_scheduler.campaigns.compiler.reader import CandidateChangedError
+from ems_scheduler.campaigns.files import CampaignFiles, ObjectChangedError, S3Objects, S3PartSink
+from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.request_digest import request_digest
 from ems_scheduler.shared.ses_template_store import SesTemplates
@@ -75,8 +76,8 @@ class CreateOutcome:
     http_status: int
 
 
-@dataclass
-class SchedulerAdapters:
+@dataclass(frozen=True)
+class CampaignAdapters:
     """Everything the service reads and writes."""
 
     campaigns: CampaignRepository
@@ -96,12 +97,12 @@ class CampaignService:
     def __init__(
         self,
         settings: SchedulerSettings,
-        adapters: SchedulerAdapters,
+        adapters: Callable[[], CampaignAdapters],
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._settings = settings
-        self._a = adapters
+        self._adapters = functools.cache(adapters)  # made on first use: no client at start
         self._clock = clock
         self._compile_settings = CompileSettings(
             template_buckets=settings.template_buckets(),
@@ -111,6 +112,44 @@ class CampaignService:
             rejections_shown=settings.rejections_shown,
             max_days_ahead=settings.max_days_ahead,
         )
+
+    # --- collaborators, made on first use -----------------------------------------------------
+
+    @property
+    def _campaigns(self) -> CampaignRepository:
+        return self._adapters().campaigns
+
+    @property
+    def _suppressions(self) -> SuppressionList:
+        return self._adapters().suppressions
+
+    @property
+    def _objects(self) -> S3Objects:
+        return self._adapters().objects
+
+    @property
+    def _files(self) -> CampaignFiles:
+        return self._adapters().files
+
+    @property
+    def _ses_templates(self) -> SesTemplates:
+        return self._adapters().ses_templates
+
+    @property
+    def _schedules(self) -> CampaignSchedules:
+        return self._adapters().schedules
+
+    @property
+    def _compile_jobs(self) -> CompileJobs:
+        return self._adapters().compile_jobs
+
+    @property
+    def _template_source(self) -> S3TemplateSource:
+        return self._adapters().template_source
+
+    @property
+    def _part_sink(self) -> Callable[[str], S3PartSink]:
+        return self._adapters().part_sink
 
     # --- create -----------------------------------------------------------------------------
 
@@ -140,7 +179,7 @@ class CampaignService:
         return CreateOutcome(campaign, 201)
 
     def _replay(self, campaign_id: str, digest: str) -> CreateOutcome | None:
-        existing = self._a.campaigns.get(campaign_id)
+        existing = self._campaigns.get(campaign_id)
         if existing is None or existing.status in REPLACEABLE:
             return None
         if existing.request_hash == digest:
@@ -163,7 +202,7 @@ class CampaignService:
                     }
                 ]
             )
-        if self._a.objects.head(uri) is None:
+        if self._objects.head(uri) is None:
             raise InvalidCandidateError(
                 [{"path": "$.candidateS3Uri", "message": "no such object: upload it first"}]
             )
@@ -181,14 +220,14 @@ class CampaignService:
         stored = self._store_new(campaign)
         if stored is not campaign:
             return CreateOutcome(stored, 200)
-        self._a.compile_jobs.submit(campaign_id)
+        self._compile_jobs.submit(campaign_id)
         logger.info("campaign %s accepted for verification from S3", campaign_id)
         return CreateOutcome(campaign, 202)
 
     def _store_new(self, campaign: Campaign) -> Campaign:
         """Store; if a concurrent request stored the same campaign first, return that one."""
         try:
-            self._a.campaigns.create(campaign, replaceable=REPLACEABLE)
+            self._campaigns.create(campaign, replaceable=REPLACEABLE)
         except CampaignExistsError as exists:
             if exists.existing.request_hash == campaign.request_hash:
                 return exists.existing
@@ -203,23 +242,23 @@ class CampaignService:
         progress: Callable[[int, int], None] | None = None,
     ) -> CompiledCampaign:
         started = time.monotonic()
-        suppressed = frozenset(self._a.suppressions.all_keys())
+        suppressed = frozenset(self._suppressions.all_keys())
         try:
             compiled = compile_campaign(
                 opener,
                 settings=self._compile_settings,
-                templates=self._a.template_source,
-                sink=self._a.part_sink(campaign_id),
+                templates=self._template_source,
+                sink=self._part_sink(campaign_id),
                 now=self._clock(),
                 suppressed=suppressed,
                 campaign_id=campaign_id,
                 progress=progress,
             )
         except BaseException:
-            self._a.files.delete_campaign(campaign_id)
+            self._files.delete_campaign(campaign_id)
             raise
         if compiled.manifest.totals.accepted == 0:
-            self._a.files.delete_campaign(campaign_id)
+            self._files.delete_campaign(campaign_id)
             reasons = compiled.manifest.totals.rejected_by_reason
             summary = ", ".join(f"{count} {reason}" for reason, count in reasons.items())
             raise InvalidCandidateError(
@@ -247,24 +286,24 @@ class CampaignService:
         )
         stored = self._store_new(campaign)
         if stored is campaign:
-            self._a.schedules.put(campaign.campaign_id, compiled.date)
+            self._schedules.put(campaign.campaign_id, compiled.date)
         return stored
 
     def _publish(self, compiled: CompiledCampaign) -> str:
         """Create the campaign's SES templates and store its manifest; returns the key."""
         for template in compiled.templates:
-            self._a.ses_templates.put(
+            self._ses_templates.put(
                 template.name, subject=template.subject, html=template.html, text=template.text
             )
-        manifest_key = self._a.files.manifest_key(compiled.campaign_id)
-        self._a.files.put(manifest_key, compiled.manifest.to_json(), "application/json")
+        manifest_key = self._files.manifest_key(compiled.campaign_id)
+        self._files.put(manifest_key, compiled.manifest.to_json(), "application/json")
         return manifest_key
 
     # --- the background verification of candidates in S3 -------------------------------------
 
     def compile_stored(self, campaign_id: str) -> Campaign | None:
         """Verify and compile a VERIFYING campaign whose candidate is in S3 (the worker's job)."""
-        campaign = self._a.campaigns.get(campaign_id)
+        campaign = self._campaigns.get(campaign_id)
         if campaign is None or campaign.status is not CampaignStatus.VERIFYING:
             logger.info("campaign %s is no longer VERIFYING: nothing to compile", campaign_id)
             return campaign
@@ -279,16 +318,16 @@ class CampaignService:
             if time.monotonic() - last_write >= PROGRESS_WRITE_INTERVAL_S or done == total:
                 last_write = time.monotonic()
                 view = Progress(step="verifying", done=done, total=total, updated_at=utc_now())
-                self._a.campaigns.update(campaign_id, {"progress": view.model_dump(mode="json")})
+                self._campaigns.update(campaign_id, {"progress": view.model_dump(mode="json")})
 
-        info = self._a.objects.head(uri)
+        info = self._objects.head(uri)
         if info is None:
             gone: Problem = {"path": "$.candidateS3Uri", "message": "the object is gone"}
             return self._reject(campaign_id, [gone])
         try:
             # Both passes read the same version: pinned by its ETag.
             compiled = self._compile(
-                campaign_id, lambda: self._a.objects.open(uri, if_match=info.etag), progress
+                campaign_id, lambda: self._objects.open(uri, if_match=info.etag), progress
             )
         except InvalidCandidateError as error:
             return self._reject(campaign_id, error.problems)
@@ -306,7 +345,7 @@ class CampaignService:
             **{k: _jsonable(v) for k, v in _compiled_fields(compiled, manifest_key).items()},
         }
         try:
-            scheduled = self._a.campaigns.transition(
+            scheduled = self._campaigns.transition(
                 campaign_id,
                 expected={CampaignStatus.VERIFYING},
                 to=CampaignStatus.SCHEDULED,
@@ -315,20 +354,20 @@ class CampaignService:
             )
         except StatusConflictError:
             # Cancelled or deleted while it compiled: leave nothing behind.
-            self._a.files.delete_campaign(campaign_id)
-            return self._a.campaigns.get(campaign_id)
-        self._a.schedules.put(campaign_id, compiled.date)
+            self._files.delete_campaign(campaign_id)
+            return self._campaigns.get(campaign_id)
+        self._schedules.put(campaign_id, compiled.date)
         return scheduled
 
     def is_last_attempt(self, receive_count: int) -> bool:
         """Whether a compile job received this often goes to the DLQ if it fails again."""
-        limit = self._a.compile_jobs.max_receive_count()
+        limit = self._compile_jobs.max_receive_count()
         return limit is not None and receive_count >= limit
 
     def fail_verification(self, campaign_id: str, reason: str) -> None:
         """Mark a VERIFYING campaign FAILED: its last compile attempt broke on EMS's side."""
         try:
-            self._a.campaigns.transition(
+            self._campaigns.transition(
                 campaign_id,
                 expected={CampaignStatus.VERIFYING},
                 to=CampaignStatus.FAILED,
@@ -346,7 +385,7 @@ class CampaignService:
 
     def _reject(self, campaign_id: str, problems: list[Problem]) -> Campaign | None:
         try:
-            return self._a.campaigns.transition(
+            return self._campaigns.transition(
                 campaign_id,
                 expected={CampaignStatus.VERIFYING},
                 to=CampaignStatus.REJECTED,
@@ -360,13 +399,13 @@ class CampaignService:
 
     def get(self, campaign_id: str) -> Campaign:
         """One campaign (CampaignNotFoundError -> 404)."""
-        return self._a.campaigns.require(campaign_id)
+        return self._campaigns.require(campaign_id)
 
     def list(
         self, *, status: CampaignStatus | None, limit: int, page: str | None
     ) -> tuple[list[Campaign], str | None]:
         """A page of campaigns."""
-        return self._a.campaigns.list_page(status=status, limit=limit, page=page)
+        return self._campaigns.list_page(status=status, limit=limit, page=page)
 
     # --- change ------------------------------------------------------------------------------
 
@@ -388,45 +427,45 @@ class CampaignService:
                     }
                 ]
             )
-        campaign = self._a.campaigns.transition(
+        campaign = self._campaigns.transition(
             campaign_id,
             expected={CampaignStatus.SCHEDULED},
             to=CampaignStatus.SCHEDULED,
             action="reschedule",
             changes={"scheduled_at": utc_iso(moment)},
         )
-        self._a.schedules.put(campaign_id, moment)
+        self._schedules.put(campaign_id, moment)
         return campaign
 
     def cancel(self, campaign_id: str) -> Campaign:
         """Cancel before or during sending; cancelling a cancelled campaign changes nothing."""
-        current = self._a.campaigns.require(campaign_id)
+        current = self._campaigns.require(campaign_id)
         if current.status is CampaignStatus.CANCELLED:
             return current
-        campaign = self._a.campaigns.transition(
+        campaign = self._campaigns.transition(
             campaign_id,
             expected=CANCELLABLE,
             to=CampaignStatus.CANCELLED,
             action="cancel",
             changes={"cancelled_at": utc_iso(self._clock())},
         )
-        self._a.schedules.delete(campaign_id)
+        self._schedules.delete(campaign_id)
         return campaign
 
     def delete(self, campaign_id: str) -> None:
         """Delete a campaign that never launched: record first (so nothing launches it), then
         its schedule, files and templates."""
-        campaign = self._a.campaigns.require(campaign_id)
+        campaign = self._campaigns.require(campaign_id)
         deletable = set(NOT_LAUNCHED)
         if campaign.launched_at is None:
             deletable.add(CampaignStatus.CANCELLED)
         if campaign.status not in deletable:
             raise StatusConflictError(campaign, deletable, "delete")
-        self._a.campaigns.delete(campaign_id, expected=deletable)
-        self._a.schedules.delete(campaign_id)
-        self._a.files.delete_campaign(campaign_id)
+        self._campaigns.delete(campaign_id, expected=deletable)
+        self._schedules.delete(campaign_id)
+        self._files.delete_campaign(campaign_id)
         for name in campaign.template_names:
-            self._a.ses_templates.delete(name)
+            self._ses_templates.delete(name)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -477,25 +516,31 @@ def _jsonable(value: Any) -> Any:
 def build_service(
     settings: SchedulerSettings, clients: AwsClients | None = None
 ) -> CampaignService:
-    """The service wired to AWS (or the local stack, by the AWS_ENDPOINT_URL* variables)."""
-    clients = clients or AwsClients()
-    s3 = clients.client("s3")
-    adapters = SchedulerAdapters(
-        campaigns=CampaignRepository(
-            clients.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
-        ),
-        suppressions=SuppressionList(clients.client("dynamodb"), settings.suppressions_table),
-        objects=S3Objects(s3),
-        files=CampaignFiles(s3, settings.campaigns_bucket),
-        ses_templates=SesTemplates(clients.client("ses")),
-        schedules=CampaignSchedules(
-            clients.client("scheduler"),
-            group=settings.schedule_group_name,
-            target_arn=settings.launcher_target_arn,
-            role_arn=settings.schedule_role_arn,
-        ),
-        compile_jobs=CompileJobs(clients.client("sqs"), settings.compile_queue_url),
-        template_source=S3TemplateSource(s3),
-        part_sink=lambda campaign_id: S3PartSink(s3, settings.campaigns_bucket, campaign_id),
-    )
+    """The service wired to AWS (or the local stack, by the AWS_ENDPOINT_URL* variables).
+
+    The clients are made on the service's first use, so creating the app makes none.
+    """
+
+    def adapters() -> CampaignAdapters:
+        aws = clients or AwsClients()
+        s3 = aws.client("s3")
+        return CampaignAdapters(
+            campaigns=CampaignRepository(
+                aws.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
+            ),
+            suppressions=SuppressionList(aws.client("dynamodb"), settings.suppressions_table),
+            objects=S3Objects(s3),
+            files=CampaignFiles(s3, settings.campaigns_bucket),
+            ses_templates=SesTemplates(aws.client("ses")),
+            schedules=CampaignSchedules(
+                aws.client("scheduler"),
+                group=settings.schedule_group_name,
+                target_arn=settings.launcher_target_arn,
+                role_arn=settings.schedule_role_arn,
+            ),
+            compile_jobs=CompileJobs(aws.client("sqs"), settings.compile_queue_url),
+            template_source=S3TemplateSource(s3),
+            part_sink=lambda campaign_id: S3PartSink(s3, settings.campaigns_bucket, campaign_id),
+        )
+
     return CampaignService(settings, adapters)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.candidate import InvalidCandidateError
-from ems_scheduler.compiler import (
+from ems_scheduler.campaigns.compiler import (
     SES_TEMPLATE_MAX_BYTES,
     CampaignManifest,
     CandidateChangedError,
@@ -25,8 +25,8 @@ from ems_scheduler.compiler import (
     RejectionReason,
     compile_campaign,
 )
-from ems_scheduler.compiler import compile as compile_module
-from tests.unit.scheduler.compiler_fakes import (
+from ems_scheduler.campaigns.compiler import compile as compile_module
+from tests.unit.scheduler.campaigns.compiler_fakes import (
     BUCKET,
     DEFAULT_HTML,
     DEFAULT_TEMPLATE,

@@ -5,7 +5,7 @@ import queue
 import threading
 from typing import Final, Protocol
 
-from ems_scheduler.compiler.manifest import PartEntry
+from ems_scheduler.campaigns.compiler.manifest import PartEntry
 
 _POLL_SECONDS: Final = 0.2
 

@@ -7,7 +7,7 @@ from typing import IO, Any
 
 import orjson
 
-from ems_scheduler.compiler import CompileSettings, TemplateNotFoundError
+from ems_scheduler.campaigns.compiler import CompileSettings, TemplateNotFoundError
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 BUCKET = "ems-assets"
