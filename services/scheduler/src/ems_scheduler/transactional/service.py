@@ -32,7 +32,6 @@ from ems_common.transactional import (
     new_request_id,
     ses_template_name,
 )
-from ems_scheduler.dal.transactional import Remembered, StoredRequest
 from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
 from ems_scheduler.shared.recipients import AddressChecker, RejectionReason
 from ems_scheduler.shared.request_digest import request_digest
@@ -49,6 +48,7 @@ from ems_scheduler.transactional.models import (
     TemplateContentBody,
     TemplateRecord,
 )
+from ems_scheduler.transactional.request_store import Remembered, StoredRequest
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class EmailNotFound(LookupError):  # noqa: N818 - reads as the API's 404
 
 
 class Templates(Protocol):
-    """Template records (`dal.templates.TemplateRecords`)."""
+    """Template records (`template_records.TemplateRecords`)."""
 
     def create(self, record: TemplateRecord) -> None: ...
     def put(self, record: TemplateRecord) -> None: ...
@@ -95,7 +95,7 @@ class Templates(Protocol):
 
 
 class SesTemplateStore(Protocol):
-    """SES templates (`dal.ses_templates.SesTemplates`)."""
+    """SES templates (`shared.ses_template_store.SesTemplates`)."""
 
     def put(self, name: str, *, subject: str, html: str, text: str | None = None) -> None: ...
     def get(self, name: str) -> tuple[str, str, str | None] | None: ...
@@ -103,7 +103,7 @@ class SesTemplateStore(Protocol):
 
 
 class TemplateObjects(Protocol):
-    """Reads an HTML part from S3 (`dal.template_source.S3TemplateSource`)."""
+    """Reads an HTML part from S3 (`shared.template_source.S3TemplateSource`)."""
 
     def read_template(self, uri: str, limit: int) -> bytes: ...
 
@@ -115,7 +115,7 @@ class Suppressed(Protocol):
 
 
 class Requests(Protocol):
-    """Requests and idempotency keys (`dal.transactional.TransactionalStore`)."""
+    """Requests and idempotency keys (`request_store.TransactionalStore`)."""
 
     def put_request(self, answer: SendAnswer) -> None: ...
     def get_request(self, request_id: str) -> StoredRequest | None: ...
@@ -186,43 +186,65 @@ class TransactionalService:
         self._adapters = functools.cache(adapters)  # made on first use: no client at import
         self._clock = clock
 
+    # --- collaborators, made on first use -----------------------------------------------------
+
     @property
-    def _a(self) -> TransactionalAdapters:
-        return self._adapters()
+    def _templates(self) -> Templates:
+        return self._adapters().templates
+
+    @property
+    def _ses_templates(self) -> SesTemplateStore:
+        return self._adapters().ses_templates
+
+    @property
+    def _objects(self) -> TemplateObjects:
+        return self._adapters().objects
+
+    @property
+    def _suppressions(self) -> Suppressed:
+        return self._adapters().suppressions
+
+    @property
+    def _requests(self) -> Requests:
+        return self._adapters().requests
+
+    @property
+    def _queue(self) -> Queue:
+        return self._adapters().queue
 
     # --- templates --------------------------------------------------------------------------
 
     def create_template(self, body: TemplateBody) -> TemplateRecord:
         """Register a new template (TemplateExistsError if the name is taken)."""
         html, record = self._checked(body.name, body, created_at=None)
-        self._a.templates.create(record)
+        self._templates.create(record)
         try:
-            self._a.ses_templates.put(
+            self._ses_templates.put(
                 record.ses_template_name, subject=body.subject, html=html, text=body.text
             )
         except BaseException:
-            self._a.templates.delete(body.name)  # nothing half made
+            self._templates.delete(body.name)  # nothing half made
             raise
         logger.info("template %s created (%d bytes)", body.name, record.size_bytes)
         return record
 
     def put_template(self, name: str, body: TemplateContentBody) -> tuple[TemplateRecord, bool]:
         """Create or replace a template; True if it was created."""
-        existing = self._a.templates.get(name)
+        existing = self._templates.get(name)
         html, record = self._checked(
             name, body, created_at=existing.created_at if existing else None
         )
-        self._a.ses_templates.put(
+        self._ses_templates.put(
             record.ses_template_name, subject=body.subject, html=html, text=body.text
         )
-        self._a.templates.put(record)
+        self._templates.put(record)
         logger.info("template %s %s", name, "replaced" if existing else "created")
         return record, existing is None
 
     def get_template(self, name: str) -> tuple[TemplateRecord, str, str | None]:
         """The record, the HTML and the text part."""
         record = self.require_template(name)
-        content = self._a.ses_templates.get(record.ses_template_name)
+        content = self._ses_templates.get(record.ses_template_name)
         if content is None:
             raise TemplateNotFound(name)  # deleted from SES behind EMS's back
         _, html, text = content
@@ -230,7 +252,7 @@ class TransactionalService:
 
     def require_template(self, name: str) -> TemplateRecord:
         """The record, or TemplateNotFound."""
-        record = self._a.templates.get(name)
+        record = self._templates.get(name)
         if record is None:
             raise TemplateNotFound(name)
         return record
@@ -239,13 +261,13 @@ class TransactionalService:
         self, *, limit: int, page: str | None
     ) -> tuple[list[TemplateRecord], str | None]:
         """A page of templates and the next page's token."""
-        return self._a.templates.page(limit=limit, page=page)
+        return self._templates.page(limit=limit, page=page)
 
     def delete_template(self, name: str) -> None:
         """Delete a template from SES and EMS (TemplateNotFound if there is none)."""
         record = self.require_template(name)
-        self._a.ses_templates.delete(record.ses_template_name)
-        self._a.templates.delete(name)
+        self._ses_templates.delete(record.ses_template_name)
+        self._templates.delete(name)
         logger.info("template %s deleted", name)
 
     def _checked(
@@ -303,7 +325,7 @@ class TransactionalService:
                 [{"path": path, "message": f"must be in a bucket EMS reads: {allowed}"}],
             )
         try:
-            data = self._a.objects.read_template(uri, SES_TEMPLATE_MAX_BYTES)
+            data = self._objects.read_template(uri, SES_TEMPLATE_MAX_BYTES)
         except TemplateNotFoundError:
             raise RequestProblemError(
                 "invalid",
@@ -340,7 +362,7 @@ class TransactionalService:
     ) -> SendOutcome:
         digest = request_digest({"kind": kind, "body": body.model_dump(mode="json", by_alias=True)})
         if idempotency_key is not None:
-            prior = self._a.requests.recall(idempotency_key)
+            prior = self._requests.recall(idempotency_key)
             if prior is not None:
                 return self._replay(prior, digest, body, idempotency_key)
         template = self._template_for_send(body.template)
@@ -348,12 +370,12 @@ class TransactionalService:
         if not answer.emails:
             raise self._nothing_accepted(answer, single=single)
         if idempotency_key is not None:
-            prior = self._a.requests.remember(idempotency_key, digest, 202, answer)
+            prior = self._requests.remember(idempotency_key, digest, 202, answer)
             if prior is not None:  # a concurrent request with the same key got there first
                 return self._replay(prior, digest, body, idempotency_key)
         self._enqueue(answer, lines)
         if idempotency_key is not None:
-            self._a.requests.mark_queued(idempotency_key)
+            self._requests.mark_queued(idempotency_key)
         logger.info(
             "request %s: %d emails queued, %d rejected (template %s)",
             answer.request_id,
@@ -378,12 +400,12 @@ class TransactionalService:
             _, lines = self._plan(body, template, prior.answer.request_id)
             kept = {email.email_id for email in prior.answer.emails}
             self._enqueue(prior.answer, [line for line in lines if line.record_scope in kept])
-            self._a.requests.mark_queued(idempotency_key)
+            self._requests.mark_queued(idempotency_key)
             logger.info("request %s: queued again on a retry", prior.answer.request_id)
         return SendOutcome(prior.answer, prior.status, replayed=True)
 
     def _template_for_send(self, name: str) -> TemplateRecord:
-        record = self._a.templates.get(name)
+        record = self._templates.get(name)
         if record is None:
             raise RequestProblemError(
                 "invalid",
@@ -414,7 +436,7 @@ class TransactionalService:
                         _rejected(index, recipient, RejectionReason.INVALID_ADDRESS, str(error)),
                     )
                 )
-        suppressed = self._a.suppressions.which(
+        suppressed = self._suppressions.which(
             [verdict for _, _, verdict in verdicts if isinstance(verdict, str)]
         )
         seen: set[str] = set()
@@ -530,16 +552,16 @@ class TransactionalService:
 
     def _enqueue(self, answer: SendAnswer, lines: Sequence[CampaignFileLine]) -> None:
         """Store the request, then put its emails on the transactional queue."""
-        self._a.requests.put_request(answer)
+        self._requests.put_request(answer)
         for bodies in _calls(_messages(lines)):
-            self._a.queue.send(bodies)
+            self._queue.send(bodies)
 
     # --- reading ----------------------------------------------------------------------------
 
     def locate(self, the_email_id: str) -> EmailLocation:
         """Where the email `the_email_id` is recorded (EmailNotFound if EMS never issued it)."""
         parsed = EmailId.parse(the_email_id)
-        request = self._a.requests.get_request(parsed.request_id) if parsed else None
+        request = self._requests.get_request(parsed.request_id) if parsed else None
         address = request.addresses.get(parsed.index) if request and parsed else None
         if parsed is None or request is None or address is None:
             raise EmailNotFound(the_email_id)

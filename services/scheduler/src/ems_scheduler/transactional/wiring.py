@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 from ems_common.aws import AwsClients
 from ems_common.dal.send_queue import SendQueue
 from ems_common.dal.suppressions import SuppressionList
-from ems_scheduler.dal.templates import TemplateRecords
-from ems_scheduler.dal.transactional import TransactionalStore
 from ems_scheduler.shared.ses_template_store import SesTemplates
 from ems_scheduler.shared.template_source import S3TemplateSource
+from ems_scheduler.transactional.request_store import TransactionalStore
 from ems_scheduler.transactional.service import (
     TransactionalAdapters,
     TransactionalDefaults,
     TransactionalService,
 )
+from ems_scheduler.transactional.template_records import TemplateRecords
 
 if TYPE_CHECKING:
     from ems_scheduler.settings import SchedulerSettings
