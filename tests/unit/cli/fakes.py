@@ -29,7 +29,7 @@ from ems_common.campaigns import (
 )
 from ems_scheduler.api.tracking import RecipientView
 from ems_scheduler.api.views import CampaignView
-from ems_scheduler.dal.tracking_reads import EventHistory, RecordedEvent
+from ems_scheduler.tracking.reads import EventHistory, RecordedEvent
 
 URL = "http://ems.test"
 KEY = "cli-test-key"

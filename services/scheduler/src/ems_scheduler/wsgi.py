@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ems_scheduler.dal.api_key import ApiKeyNotSetError
+from ems_scheduler.api_key import ApiKeyNotSetError
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -27,8 +27,8 @@ def create_app_from_environment() -> Flask:
     """The API wired to AWS, configured from EMS_* variables."""
     from ems_common.aws import AwsClients  # noqa: PLC0415
     from ems_scheduler.api.app import create_app  # noqa: PLC0415 - deferred on purpose
+    from ems_scheduler.api_key import read_api_key  # noqa: PLC0415
     from ems_scheduler.campaigns.service import build_service  # noqa: PLC0415
-    from ems_scheduler.dal.api_key import read_api_key  # noqa: PLC0415
     from ems_scheduler.settings import SchedulerSettings  # noqa: PLC0415
 
     settings = SchedulerSettings()  # every field from the environment

@@ -18,9 +18,9 @@ from ems_common.formats.send_batch import SendBatch
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG
 from ems_common.transactional import EMAILS_PER_QUEUE_MESSAGE, MAX_BULK_RECIPIENTS, EmailId
 from ems_scheduler.api.app import create_app
-from ems_scheduler.dal.tracking_reads import EventHistory
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.template_source import TemplateNotFoundError
+from ems_scheduler.tracking.reads import EventHistory
 from ems_scheduler.transactional.models import SendAnswer, TemplateRecord
 from ems_scheduler.transactional.request_store import Remembered, StoredRequest
 from ems_scheduler.transactional.service import (

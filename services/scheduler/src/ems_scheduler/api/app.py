@@ -19,14 +19,14 @@ from ems_scheduler.api.transactional import (
 )
 from ems_scheduler.api.views import HealthView
 from ems_scheduler.campaigns.service import CampaignService
-from ems_scheduler.dal.dead_letters import DeadLetterQueues, SqsDeadLetters
-from ems_scheduler.dal.tracking_reads import (
+from ems_scheduler.dead_letters.queues import DeadLetterQueues, SqsDeadLetters
+from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.tracking.reads import (
     DynamoTrackingReads,
     LazySuppressionList,
     Suppressions,
     TrackingReads,
 )
-from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.transactional.service import TransactionalService
 from ems_scheduler.transactional.wiring import build_transactional_service
 

@@ -11,7 +11,7 @@ from botocore.stub import ANY, Stubber
 from flask.testing import FlaskClient
 
 from ems_scheduler.api.app import create_app
-from ems_scheduler.dal.dead_letters import (
+from ems_scheduler.dead_letters.queues import (
     BODY_SHOWN,
     DeadLetter,
     QueuePair,
