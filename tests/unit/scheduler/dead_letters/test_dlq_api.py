@@ -10,7 +10,6 @@ import pytest
 from botocore.stub import ANY, Stubber
 from flask.testing import FlaskClient
 
-from ems_scheduler.api.app import create_app
 from ems_scheduler.dead_letters.queues import (
     BODY_SHOWN,
     DeadLetter,
@@ -21,6 +20,7 @@ from ems_scheduler.dead_letters.queues import (
     UnknownQueueError,
 )
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.wiring import create_app
 from tests.unit.scheduler.conftest import API_KEY
 
 KEY = API_KEY

@@ -19,7 +19,6 @@ from ems_common.campaigns import Campaign, CampaignStatus, RecipientCounts, Segm
 from ems_common.dal.campaigns import CampaignNotFoundError
 from ems_common.dal.items import to_item
 from ems_common.dal.metrics import CampaignNumbers
-from ems_scheduler.api.app import create_app
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.tracking.reads import (
@@ -28,6 +27,7 @@ from ems_scheduler.tracking.reads import (
     LazySuppressionList,
     RecordedEvent,
 )
+from ems_scheduler.wiring import create_app
 from tests.unit.scheduler.conftest import API_KEY
 
 KEY = API_KEY

@@ -17,7 +17,6 @@ from ems_common.dal.metrics import CampaignNumbers
 from ems_common.formats.send_batch import SendBatch
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG
 from ems_common.transactional import EMAILS_PER_QUEUE_MESSAGE, MAX_BULK_RECIPIENTS, EmailId
-from ems_scheduler.api.app import create_app
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.template_source import TemplateNotFoundError
 from ems_scheduler.tracking.reads import EventHistory
@@ -29,6 +28,7 @@ from ems_scheduler.transactional.service import (
     TransactionalService,
 )
 from ems_scheduler.transactional.template_records import TemplateExistsError
+from ems_scheduler.wiring import create_app
 from tests.unit.scheduler.conftest import API_KEY
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

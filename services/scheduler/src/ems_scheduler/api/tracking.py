@@ -37,8 +37,8 @@ from ems_common.tracking import (
     email_status,
     rates,
 )
+from ems_scheduler.api.campaign_views import CampaignPath
 from ems_scheduler.api.errors import ApiError, ErrorView
-from ems_scheduler.api.views import CampaignPath
 from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH

@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 
-from ems_common.aws import AwsClients
 from ems_common.campaigns import (
     CANCELLABLE,
     NOT_LAUNCHED,
@@ -511,36 +510,3 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     return value
-
-
-def build_service(
-    settings: SchedulerSettings, clients: AwsClients | None = None
-) -> CampaignService:
-    """The service wired to AWS (or the local stack, by the AWS_ENDPOINT_URL* variables).
-
-    The clients are made on the service's first use, so creating the app makes none.
-    """
-
-    def adapters() -> CampaignAdapters:
-        aws = clients or AwsClients()
-        s3 = aws.client("s3")
-        return CampaignAdapters(
-            campaigns=CampaignRepository(
-                aws.client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
-            ),
-            suppressions=SuppressionList(aws.client("dynamodb"), settings.suppressions_table),
-            objects=S3Objects(s3),
-            files=CampaignFiles(s3, settings.campaigns_bucket),
-            ses_templates=SesTemplates(aws.client("ses")),
-            schedules=CampaignSchedules(
-                aws.client("scheduler"),
-                group=settings.schedule_group_name,
-                target_arn=settings.launcher_target_arn,
-                role_arn=settings.schedule_role_arn,
-            ),
-            compile_jobs=CompileJobs(aws.client("sqs"), settings.compile_queue_url),
-            template_source=S3TemplateSource(s3),
-            part_sink=lambda campaign_id: S3PartSink(s3, settings.campaigns_bucket, campaign_id),
-        )
-
-    return CampaignService(settings, adapters)

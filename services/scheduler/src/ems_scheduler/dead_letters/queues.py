@@ -6,7 +6,6 @@ and, once the cause is fixed, move it back with SQS's own message move task.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from botocore.exceptions import ClientError
 
-from ems_common.aws import AwsClients
 from ems_common.dal.dead_letters import REASON_ATTRIBUTE
 from ems_common.settings import InfraSettings
 
@@ -110,18 +108,6 @@ class SqsDeadLetters:
     def __init__(self, pairs: Mapping[str, QueuePair], sqs: Callable[[], SQSClient]) -> None:
         self._pairs = dict(pairs)
         self._sqs = sqs
-
-    @classmethod
-    def from_settings(
-        cls, settings: InfraSettings, clients: AwsClients | None = None
-    ) -> SqsDeadLetters:
-        """The DLQs named in `settings`, reached through `clients` (default: from the env)."""
-
-        @functools.cache
-        def sqs() -> SQSClient:
-            return (clients or AwsClients()).client("sqs")
-
-        return cls(queue_pairs(settings), sqs)
 
     def queue_names(self) -> list[str]:
         """The queues, by name."""

@@ -1,8 +1,9 @@
 """What the tracker wrote, read back for the API: campaign metrics, one email, its raw events.
 
 The tracker (and the sender) write the emails, events and metrics items; the API only reads
-them, and lifts suppressions. The DynamoDB client is built on first use, so making the app
-makes no client (tests and the local runtime choose the endpoint first).
+them, and lifts suppressions. The DynamoDB client is built on first use (`ems_scheduler.wiring`
+passes a factory), so making the app makes no client: tests and the local runtime choose the
+endpoint first.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ems_common import keys
-from ems_common.aws import AwsClients
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignMetrics, CampaignNumbers
 from ems_common.dal.suppressions import SuppressionList
-from ems_common.settings import InfraSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -93,18 +92,6 @@ class DynamoTrackingReads:
         self._emails = emails_table
         self._events = events_table
 
-    @classmethod
-    def from_settings(
-        cls, settings: InfraSettings, clients: AwsClients | None = None
-    ) -> DynamoTrackingReads:
-        """The tables named in `settings`, reached through `clients` (default: from the env)."""
-        return cls(
-            _lazy_dynamodb(clients),
-            campaigns_table=settings.campaigns_table,
-            emails_table=settings.emails_table,
-            events_table=settings.events_table,
-        )
-
     def metrics(self, campaign_id: str) -> CampaignNumbers:
         """The campaign's counters (the metrics items live in the campaigns table)."""
         return CampaignMetrics(self._db(), self._campaigns).read(campaign_id)
@@ -147,13 +134,6 @@ class LazySuppressionList:
     def __init__(self, db: Callable[[], DynamoDBClient], table: str) -> None:
         self._list = functools.cache(lambda: SuppressionList(db(), table))
 
-    @classmethod
-    def from_settings(
-        cls, settings: InfraSettings, clients: AwsClients | None = None
-    ) -> LazySuppressionList:
-        """The suppressions table named in `settings`."""
-        return cls(_lazy_dynamodb(clients), settings.suppressions_table)
-
     def page(
         self, *, limit: int = 100, start: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
@@ -163,14 +143,6 @@ class LazySuppressionList:
     def remove(self, address: str) -> bool:
         """Lift a suppression; True if there was one."""
         return self._list().remove(address)
-
-
-def _lazy_dynamodb(clients: AwsClients | None) -> Callable[[], DynamoDBClient]:
-    @functools.cache
-    def dynamodb() -> DynamoDBClient:
-        return (clients or AwsClients()).client("dynamodb")
-
-    return dynamodb
 
 
 def _recorded(item: dict[str, Any]) -> RecordedEvent:

@@ -1,4 +1,4 @@
-"""What the API returns and accepts (these models also make /openapi.json)."""
+"""What the campaign routes return and accept (these models also make /openapi.json)."""
 
 from __future__ import annotations
 
@@ -86,9 +86,3 @@ class RescheduleBody(BaseModel):
     date: str = Field(
         description="ISO 8601 with a UTC offset, in the future, e.g. 2030-01-01T09:00:00+00:00"
     )
-
-
-class HealthView(BaseModel):
-    """The API is up."""
-
-    status: str = "ok"
