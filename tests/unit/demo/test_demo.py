@@ -31,10 +31,10 @@ from demo.run import (
 )
 from ems_cli.client import EmsClient
 from ems_common.aws import AwsClients
-from ems_common.formats.candidate import parse_campaign_candidate
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
 from ems_devstack.services import CAMPAIGN_SENDER_NAMES, TRACKER_NAME, local_services
+from ems_scheduler.campaigns.candidate import parse_campaign_candidate
 from ems_scheduler.shared.recipients import RejectionReason
 
 DATE = datetime(2030, 1, 1, 9, tzinfo=UTC)

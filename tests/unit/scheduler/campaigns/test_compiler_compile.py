@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ems_common.formats import CampaignFileLine
-from ems_common.formats.candidate import InvalidCandidateError
+from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.compiler import (
     SES_TEMPLATE_MAX_BYTES,
     CampaignManifest,

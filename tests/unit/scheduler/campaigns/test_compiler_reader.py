@@ -5,7 +5,7 @@ import io
 import orjson
 import pytest
 
-from ems_common.formats.candidate import InvalidCandidateError
+from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.compiler.reader import iter_recipients, read_layout
 from tests.unit.scheduler.campaigns.compiler_fakes import candidate, opener, recipient, segment
 

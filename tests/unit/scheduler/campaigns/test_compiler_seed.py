@@ -15,10 +15,10 @@ import orjson
 import pytest
 
 from ems_common.formats import CampaignFileLine
-from ems_common.formats.candidate import InvalidCandidateError
+from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.compiler import compile_campaign
-from tests.unit.common.test_formats_candidate import strip_jsonc_comments
 from tests.unit.scheduler.campaigns.compiler_fakes import BUCKET, NOW, SETTINGS, Sink, Templates
+from tests.unit.scheduler.campaigns.test_candidate import strip_jsonc_comments
 
 SEED = Path(__file__).parents[3] / "events" / "seed_candidate.jsonc"
 SEED_TEMPLATE = f"s3://{BUCKET}/templates/seed.html"

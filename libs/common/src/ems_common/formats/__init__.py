@@ -1,4 +1,4 @@
-"""The data formats EMS exchanges: the campaign candidate, the campaign file, SES events."""
+"""The data formats EMS services exchange: the campaign file, send batches, SES events, tags."""
 
 from ems_common.formats.campaign_file import (
     CampaignFileLine,
@@ -6,17 +6,6 @@ from ems_common.formats.campaign_file import (
     EmailContent,
     EmailTag,
     TemplateContent,
-)
-from ems_common.formats.candidate import (
-    CampaignCandidate,
-    CampaignDate,
-    InvalidCandidateError,
-    Recipient,
-    S3Uri,
-    Segment,
-    parse_campaign_candidate,
-    parse_campaign_date,
-    split_s3_uri,
 )
 from ems_common.formats.ses_event import (
     EVENT_TYPES,
@@ -71,7 +60,6 @@ from ems_common.formats.tags import (
     check_tag_text,
     tag_text_problem,
 )
-from ems_common.problems import Problem, json_path, validation_problems
 
 __all__ = [
     "CAMPAIGN_ID_TAG",
@@ -85,8 +73,6 @@ __all__ = [
     "BounceRecord",
     "BounceType",
     "BouncedRecipient",
-    "CampaignCandidate",
-    "CampaignDate",
     "CampaignFileLine",
     "Click",
     "ClickEvent",
@@ -106,20 +92,15 @@ __all__ = [
     "Destination",
     "EmailContent",
     "EmailTag",
-    "InvalidCandidateError",
     "Mail",
     "MailHeader",
     "MalformedEventError",
     "Open",
     "OpenEvent",
-    "Problem",
-    "Recipient",
     "Reject",
     "RejectEvent",
     "RenderingFailure",
     "RenderingFailureEvent",
-    "S3Uri",
-    "Segment",
     "Send",
     "SendEvent",
     "SesEvent",
@@ -133,11 +114,6 @@ __all__ = [
     "TopicSubscriptionStatus",
     "UnknownEventTypeError",
     "check_tag_text",
-    "json_path",
-    "parse_campaign_candidate",
-    "parse_campaign_date",
     "parse_ses_event",
-    "split_s3_uri",
     "tag_text_problem",
-    "validation_problems",
 ]

@@ -9,7 +9,6 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
-from ems_common.formats.candidate import InvalidCandidateError
 from ems_scheduler.api.campaign_views import (
     CampaignPage,
     CampaignPath,
@@ -18,6 +17,7 @@ from ems_scheduler.api.campaign_views import (
     RescheduleBody,
 )
 from ems_scheduler.api.errors import ErrorView, error_response
+from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.service import CampaignConflictError, CampaignService
 
 _ERRORS: dict[str | int, type[BaseModel] | dict[Any, Any] | None] = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Final, cast
 
 from ems_common.campaign_files import campaign_prefix, manifest_key, part_key
-from ems_common.formats.candidate import split_s3_uri
+from ems_scheduler.shared.request_fields import split_s3_uri
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

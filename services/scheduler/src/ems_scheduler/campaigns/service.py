@@ -35,14 +35,13 @@ from ems_common.dal.campaigns import (
     StatusConflictError,
 )
 from ems_common.dal.suppressions import SuppressionList
-from ems_common.formats.candidate import (
+from ems_common.problems import Problem
+from ems_scheduler.campaigns.candidate import (
     InvalidCandidateError,
     candidate_reference,
     check_campaign_id,
     parse_campaign_date,
-    split_s3_uri,
 )
-from ems_common.problems import Problem
 from ems_scheduler.campaigns.compile_jobs import CompileJobs
 from ems_scheduler.campaigns.compiler.compile import (
     CompiledCampaign,
@@ -55,6 +54,7 @@ from ems_scheduler.campaigns.files import CampaignFiles, ObjectChangedError, S3O
 from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.request_digest import request_digest
+from ems_scheduler.shared.request_fields import split_s3_uri
 from ems_scheduler.shared.ses_template_store import SesTemplates
 from ems_scheduler.shared.template_source import S3TemplateSource
 

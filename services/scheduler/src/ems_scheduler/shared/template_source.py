@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from ems_common.formats.candidate import split_s3_uri
+from ems_scheduler.shared.request_fields import split_s3_uri
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -20,7 +20,6 @@ from email_validator import EmailNotValidError
 from ems_common.campaigns import utc_now
 from ems_common.dal.suppressions import suppression_key
 from ems_common.formats.campaign_file import CampaignFileLine
-from ems_common.formats.candidate import split_s3_uri
 from ems_common.formats.send_batch import MAX_SEND_BATCH_BYTES, send_batch_body
 from ems_common.formats.tags import EMAIL_ID_TAG
 from ems_common.problems import Problem
@@ -35,6 +34,7 @@ from ems_common.transactional import (
 from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
 from ems_scheduler.shared.recipients import AddressChecker, RejectionReason
 from ems_scheduler.shared.request_digest import request_digest
+from ems_scheduler.shared.request_fields import split_s3_uri
 from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
 from ems_scheduler.shared.template_source import TemplateNotFoundError
 from ems_scheduler.transactional.models import (

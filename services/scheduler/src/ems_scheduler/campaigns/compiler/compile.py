@@ -33,13 +33,12 @@ from email_validator import EmailNotValidError
 from pydantic import BaseModel, ConfigDict, Field
 
 from ems_common.formats.campaign_file import CampaignFileLine
-from ems_common.formats.candidate import (
+from ems_common.problems import Problem, json_path
+from ems_scheduler.campaigns.candidate import (
     CampaignHeader,
     InvalidCandidateError,
     check_campaign_id,
-    split_s3_uri,
 )
-from ems_common.problems import Problem, json_path
 from ems_scheduler.campaigns.compiler.campaign_templates import (
     SesTemplate,
     html_title,
@@ -66,6 +65,7 @@ from ems_scheduler.shared.recipients import (
     SeenAddresses,
     fast_sendable_address,
 )
+from ems_scheduler.shared.request_fields import split_s3_uri
 from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
 from ems_scheduler.shared.template_source import TemplateNotFoundError, TemplateSource
 

@@ -22,8 +22,8 @@ from typing import IO, Any, Final
 import ijson
 from pydantic import ValidationError
 
-from ems_common.formats.candidate import CampaignHeader, InvalidCandidateError
 from ems_common.problems import Problem, json_path, validation_problems
+from ems_scheduler.campaigns.candidate import CampaignHeader, InvalidCandidateError
 
 CandidateOpener = Callable[[], IO[bytes]]
 """Opens the candidate document as a binary stream (called once per pass; it is closed after)."""

@@ -31,19 +31,19 @@ The object it names is a whole candidate document as above. ``campaign_id`` may 
 request, in the document, or in both if they agree. Nothing else may sit next to
 ``candidateS3Uri``: one document holds the campaign, so there is no merging to explain.
 
-Validation here is structural. Email addresses are *not* checked: the scheduler checks each
+Validation here is structural. Email addresses are *not* checked: the compiler checks each
 recipient and rejects only that recipient, not the whole campaign. A date in the past is also
-left to the scheduler, which owns the clock. ``CampaignHeader`` is the candidate without its
-recipients, for readers that stream the recipients instead of holding them.
+left to the compiler, which is given the clock. ``CampaignHeader`` is the candidate without its
+recipients, for readers that stream the recipients instead of holding them. The fields a
+transactional request accepts too (S3 URIs, subject, sender, configuration set) are checked by
+``ems_scheduler.shared.request_fields``.
 """
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final, Self
 
 import orjson
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -62,17 +62,18 @@ from ems_common.transactional import (
     TRANSACTIONAL_SCOPE_PREFIX,
     is_transactional_scope,
 )
+from ems_scheduler.shared.request_fields import (
+    ConfigurationSetName,
+    FromAddress,
+    S3Uri,
+    Subject,
+)
 
 DATE_EXAMPLE: Final = "2025-07-01T09:00:00+00:00"
 CAMPAIGN_ID_MAX_LENGTH: Final = 48
 """The longest campaign id: SES template names (at most 64 characters) are derived from it."""
 CANDIDATE_S3_URI_KEY: Final = "candidateS3Uri"
 _PROBLEMS_IN_MESSAGE: Final = 10
-
-# Bucket names: 3-63 lowercase letters, digits, dots and dashes, starting and ending alphanumeric.
-_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)")
-# SES's rule for configuration set names.
-_CONFIGURATION_SET = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class InvalidCandidateError(ValueError):
@@ -125,23 +126,6 @@ def parse_campaign_date(value: object) -> datetime:
     return parsed
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """Split ``s3://bucket/key`` into ``(bucket, key)``; raise ValueError saying what is wrong."""
-    match = _S3_URI.fullmatch(uri)
-    if match is None or match["key"].endswith("/"):
-        raise PydanticCustomError(
-            "s3_uri",
-            "{value} is not an S3 object URI: write it like s3://my-bucket/templates/welcome.html",
-            {"value": repr(uri[:120])},
-        )
-    return match["bucket"], match["key"]
-
-
-def _check_s3_uri(uri: str) -> str:
-    split_s3_uri(uri)
-    return uri
-
-
 def check_campaign_id(text: str) -> str:
     """Return ``text`` if it can be a campaign id, else raise ValueError saying what to fix.
 
@@ -168,71 +152,11 @@ def check_campaign_id(text: str) -> str:
     return text
 
 
-def _check_subject(text: str) -> str:
-    if not text.strip():
-        raise PydanticCustomError(
-            "subject_blank",
-            "is blank: write a subject, or leave the field out to use the template's <title>",
-        )
-    if "\r" in text or "\n" in text:
-        raise PydanticCustomError(
-            "subject_line_break", "contains a line break: write the subject on one line"
-        )
-    return text
-
-
-def _check_from_address(text: str) -> str:
-    shown = repr(text[:120])
-    if not text.isascii():
-        # SES takes 7-bit ASCII addresses; a non-ASCII display name needs MIME encoding.
-        raise PydanticCustomError(
-            "from_address_ascii",
-            "{value} contains non-ASCII characters: SES needs a plain ASCII sender, or a display "
-            "name MIME-encoded like =?UTF-8?B?...?= <news@mail.example.com>",
-            {"value": shown},
-        )
-    try:
-        validate_email(
-            text, allow_display_name=True, allow_smtputf8=False, check_deliverability=False
-        )
-    except EmailNotValidError as error:
-        raise PydanticCustomError(
-            "from_address",
-            "{value} is not a sender address ({reason}): write it like "
-            "news@mail.example.com or News <news@mail.example.com>",
-            {"value": shown, "reason": str(error)},
-        ) from None
-    return text
-
-
-def _check_configuration_set(text: str) -> str:
-    if _CONFIGURATION_SET.fullmatch(text) is None:
-        raise PydanticCustomError(
-            "configuration_set",
-            "{value} is not an SES configuration set name: 1 to 64 ASCII letters, digits, "
-            "'_' and '-'",
-            {"value": repr(text[:120])},
-        )
-    return text
-
-
 CampaignDate = Annotated[datetime, BeforeValidator(parse_campaign_date)]
 """An aware datetime, parsed from ISO 8601 text that carries a UTC offset."""
 
-S3Uri = Annotated[str, AfterValidator(_check_s3_uri)]
-"""An ``s3://bucket/key`` URI naming one object."""
-
 CampaignId = Annotated[str, AfterValidator(check_campaign_id)]
 """1 to 48 ASCII letters, digits, '_' and '-' (see check_campaign_id)."""
-
-Subject = Annotated[str, AfterValidator(_check_subject)]
-"""An email subject: one line, not blank (it may hold Handlebars placeholders)."""
-
-FromAddress = Annotated[str, AfterValidator(_check_from_address)]
-"""An ASCII sender address, optionally with a display name: ``News <news@example.com>``."""
-
-ConfigurationSetName = Annotated[str, AfterValidator(_check_configuration_set)]
-"""An SES configuration set name."""
 
 
 class Recipient(BaseModel):

@@ -10,21 +10,21 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from ems_common.formats import (
+from ems_common.problems import Problem, json_path, validation_problems
+from ems_scheduler.campaigns.candidate import (
     CampaignCandidate,
+    CampaignHeader,
     InvalidCandidateError,
-    Problem,
     Recipient,
     Segment,
-    json_path,
+    candidate_reference,
+    check_campaign_id,
     parse_campaign_candidate,
     parse_campaign_date,
-    split_s3_uri,
-    validation_problems,
 )
-from ems_common.formats.candidate import CampaignHeader, candidate_reference
+from ems_scheduler.shared.request_fields import split_s3_uri
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "events"
 
 Document = dict[str, Any]
 
@@ -625,3 +625,9 @@ def test_error_total_can_exceed_the_problems_listed() -> None:
 
     assert error.total == 1000
     assert str(error) == "campaign candidate has 1000 problem(s): $.a: wrong; and 999 more"
+
+
+@pytest.mark.parametrize("campaign_id", ["transactional", "tx-sale"])
+def test_campaign_ids_may_not_take_transactional_names(campaign_id: str) -> None:
+    with pytest.raises(ValueError, match="reserved for transactional"):
+        check_campaign_id(campaign_id)
