@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self, overload
 
 import orjson
 
@@ -75,7 +75,7 @@ class CreateOutcome:
     http_status: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class CampaignAdapters:
     """Everything the service reads and writes."""
 
@@ -90,8 +90,33 @@ class CampaignAdapters:
     part_sink: Callable[[str], S3PartSink]
 
 
+class _Collaborator[T]:
+    """A `CampaignService` attribute that is one of its adapters, taken from them when used."""
+
+    def __init__(self, pick: Callable[[CampaignAdapters], T]) -> None:
+        self._pick = pick
+
+    @overload
+    def __get__(self, service: None, owner: type[CampaignService]) -> Self: ...
+    @overload
+    def __get__(self, service: CampaignService, owner: type[CampaignService]) -> T: ...
+    def __get__(self, service: CampaignService | None, owner: type[CampaignService]) -> Self | T:
+        return self if service is None else self._pick(service._adapters())
+
+
 class CampaignService:
     """The campaign use cases."""
+
+    # Its collaborators, by name; all are made together on first use (no client at start).
+    _campaigns = _Collaborator(lambda adapters: adapters.campaigns)
+    _suppressions = _Collaborator(lambda adapters: adapters.suppressions)
+    _objects = _Collaborator(lambda adapters: adapters.objects)
+    _files = _Collaborator(lambda adapters: adapters.files)
+    _ses_templates = _Collaborator(lambda adapters: adapters.ses_templates)
+    _schedules = _Collaborator(lambda adapters: adapters.schedules)
+    _compile_jobs = _Collaborator(lambda adapters: adapters.compile_jobs)
+    _template_source = _Collaborator(lambda adapters: adapters.template_source)
+    _part_sink = _Collaborator(lambda adapters: adapters.part_sink)
 
     def __init__(
         self,
@@ -101,7 +126,7 @@ class CampaignService:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._settings = settings
-        self._adapters = functools.cache(adapters)  # made on first use: no client at start
+        self._adapters = functools.cache(adapters)
         self._clock = clock
         self._compile_settings = CompileSettings(
             template_buckets=settings.template_buckets(),
@@ -111,44 +136,6 @@ class CampaignService:
             rejections_shown=settings.rejections_shown,
             max_days_ahead=settings.max_days_ahead,
         )
-
-    # --- collaborators, made on first use -----------------------------------------------------
-
-    @property
-    def _campaigns(self) -> CampaignRepository:
-        return self._adapters().campaigns
-
-    @property
-    def _suppressions(self) -> SuppressionList:
-        return self._adapters().suppressions
-
-    @property
-    def _objects(self) -> S3Objects:
-        return self._adapters().objects
-
-    @property
-    def _files(self) -> CampaignFiles:
-        return self._adapters().files
-
-    @property
-    def _ses_templates(self) -> SesTemplates:
-        return self._adapters().ses_templates
-
-    @property
-    def _schedules(self) -> CampaignSchedules:
-        return self._adapters().schedules
-
-    @property
-    def _compile_jobs(self) -> CompileJobs:
-        return self._adapters().compile_jobs
-
-    @property
-    def _template_source(self) -> S3TemplateSource:
-        return self._adapters().template_source
-
-    @property
-    def _part_sink(self) -> Callable[[str], S3PartSink]:
-        return self._adapters().part_sink
 
     # --- create -----------------------------------------------------------------------------
 

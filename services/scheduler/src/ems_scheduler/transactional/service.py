@@ -186,65 +186,43 @@ class TransactionalService:
         self._adapters = functools.cache(adapters)  # made on first use: no client at import
         self._clock = clock
 
-    # --- collaborators, made on first use -----------------------------------------------------
-
     @property
-    def _templates(self) -> Templates:
-        return self._adapters().templates
-
-    @property
-    def _ses_templates(self) -> SesTemplateStore:
-        return self._adapters().ses_templates
-
-    @property
-    def _objects(self) -> TemplateObjects:
-        return self._adapters().objects
-
-    @property
-    def _suppressions(self) -> Suppressed:
-        return self._adapters().suppressions
-
-    @property
-    def _requests(self) -> Requests:
-        return self._adapters().requests
-
-    @property
-    def _queue(self) -> Queue:
-        return self._adapters().queue
+    def _a(self) -> TransactionalAdapters:
+        return self._adapters()
 
     # --- templates --------------------------------------------------------------------------
 
     def create_template(self, body: TemplateBody) -> TemplateRecord:
         """Register a new template (TemplateExistsError if the name is taken)."""
         html, record = self._checked(body.name, body, created_at=None)
-        self._templates.create(record)
+        self._a.templates.create(record)
         try:
-            self._ses_templates.put(
+            self._a.ses_templates.put(
                 record.ses_template_name, subject=body.subject, html=html, text=body.text
             )
         except BaseException:
-            self._templates.delete(body.name)  # nothing half made
+            self._a.templates.delete(body.name)  # nothing half made
             raise
         logger.info("template %s created (%d bytes)", body.name, record.size_bytes)
         return record
 
     def put_template(self, name: str, body: TemplateContentBody) -> tuple[TemplateRecord, bool]:
         """Create or replace a template; True if it was created."""
-        existing = self._templates.get(name)
+        existing = self._a.templates.get(name)
         html, record = self._checked(
             name, body, created_at=existing.created_at if existing else None
         )
-        self._ses_templates.put(
+        self._a.ses_templates.put(
             record.ses_template_name, subject=body.subject, html=html, text=body.text
         )
-        self._templates.put(record)
+        self._a.templates.put(record)
         logger.info("template %s %s", name, "replaced" if existing else "created")
         return record, existing is None
 
     def get_template(self, name: str) -> tuple[TemplateRecord, str, str | None]:
         """The record, the HTML and the text part."""
         record = self.require_template(name)
-        content = self._ses_templates.get(record.ses_template_name)
+        content = self._a.ses_templates.get(record.ses_template_name)
         if content is None:
             raise TemplateNotFound(name)  # deleted from SES behind EMS's back
         _, html, text = content
@@ -252,7 +230,7 @@ class TransactionalService:
 
     def require_template(self, name: str) -> TemplateRecord:
         """The record, or TemplateNotFound."""
-        record = self._templates.get(name)
+        record = self._a.templates.get(name)
         if record is None:
             raise TemplateNotFound(name)
         return record
@@ -261,13 +239,13 @@ class TransactionalService:
         self, *, limit: int, page: str | None
     ) -> tuple[list[TemplateRecord], str | None]:
         """A page of templates and the next page's token."""
-        return self._templates.page(limit=limit, page=page)
+        return self._a.templates.page(limit=limit, page=page)
 
     def delete_template(self, name: str) -> None:
         """Delete a template from SES and EMS (TemplateNotFound if there is none)."""
         record = self.require_template(name)
-        self._ses_templates.delete(record.ses_template_name)
-        self._templates.delete(name)
+        self._a.ses_templates.delete(record.ses_template_name)
+        self._a.templates.delete(name)
         logger.info("template %s deleted", name)
 
     def _checked(
@@ -325,7 +303,7 @@ class TransactionalService:
                 [{"path": path, "message": f"must be in a bucket EMS reads: {allowed}"}],
             )
         try:
-            data = self._objects.read_template(uri, SES_TEMPLATE_MAX_BYTES)
+            data = self._a.objects.read_template(uri, SES_TEMPLATE_MAX_BYTES)
         except TemplateNotFoundError:
             raise RequestProblemError(
                 "invalid",
@@ -362,7 +340,7 @@ class TransactionalService:
     ) -> SendOutcome:
         digest = request_digest({"kind": kind, "body": body.model_dump(mode="json", by_alias=True)})
         if idempotency_key is not None:
-            prior = self._requests.recall(idempotency_key)
+            prior = self._a.requests.recall(idempotency_key)
             if prior is not None:
                 return self._replay(prior, digest, body, idempotency_key)
         template = self._template_for_send(body.template)
@@ -370,12 +348,12 @@ class TransactionalService:
         if not answer.emails:
             raise self._nothing_accepted(answer, single=single)
         if idempotency_key is not None:
-            prior = self._requests.remember(idempotency_key, digest, 202, answer)
+            prior = self._a.requests.remember(idempotency_key, digest, 202, answer)
             if prior is not None:  # a concurrent request with the same key got there first
                 return self._replay(prior, digest, body, idempotency_key)
         self._enqueue(answer, lines)
         if idempotency_key is not None:
-            self._requests.mark_queued(idempotency_key)
+            self._a.requests.mark_queued(idempotency_key)
         logger.info(
             "request %s: %d emails queued, %d rejected (template %s)",
             answer.request_id,
@@ -400,12 +378,12 @@ class TransactionalService:
             _, lines = self._plan(body, template, prior.answer.request_id)
             kept = {email.email_id for email in prior.answer.emails}
             self._enqueue(prior.answer, [line for line in lines if line.record_scope in kept])
-            self._requests.mark_queued(idempotency_key)
+            self._a.requests.mark_queued(idempotency_key)
             logger.info("request %s: queued again on a retry", prior.answer.request_id)
         return SendOutcome(prior.answer, prior.status, replayed=True)
 
     def _template_for_send(self, name: str) -> TemplateRecord:
-        record = self._templates.get(name)
+        record = self._a.templates.get(name)
         if record is None:
             raise RequestProblemError(
                 "invalid",
@@ -436,7 +414,7 @@ class TransactionalService:
                         _rejected(index, recipient, RejectionReason.INVALID_ADDRESS, str(error)),
                     )
                 )
-        suppressed = self._suppressions.which(
+        suppressed = self._a.suppressions.which(
             [verdict for _, _, verdict in verdicts if isinstance(verdict, str)]
         )
         seen: set[str] = set()
@@ -552,16 +530,16 @@ class TransactionalService:
 
     def _enqueue(self, answer: SendAnswer, lines: Sequence[CampaignFileLine]) -> None:
         """Store the request, then put its emails on the transactional queue."""
-        self._requests.put_request(answer)
+        self._a.requests.put_request(answer)
         for bodies in _calls(_messages(lines)):
-            self._queue.send(bodies)
+            self._a.queue.send(bodies)
 
     # --- reading ----------------------------------------------------------------------------
 
     def locate(self, the_email_id: str) -> EmailLocation:
         """Where the email `the_email_id` is recorded (EmailNotFound if EMS never issued it)."""
         parsed = EmailId.parse(the_email_id)
-        request = self._requests.get_request(parsed.request_id) if parsed else None
+        request = self._a.requests.get_request(parsed.request_id) if parsed else None
         address = request.addresses.get(parsed.index) if request and parsed else None
         if parsed is None or request is None or address is None:
             raise EmailNotFound(the_email_id)
