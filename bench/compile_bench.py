@@ -208,7 +208,7 @@ class _Templates:
 
 def engine(path: Path, sink_kind: str, folder: Path) -> dict[str, Any]:
     """compile_campaign end to end."""
-    from ems_scheduler.compiler import CompileSettings, compile_campaign  # noqa: PLC0415
+    from ems_scheduler.campaigns.compiler import CompileSettings, compile_campaign  # noqa: PLC0415
 
     sink = _sink(sink_kind, folder)
     rss_before = _peak_rss_mb()

@@ -61,10 +61,10 @@ from ems_devstack.stack import LocalStackStack, parse_env_file
 from ems_launcher.dal.campaign_files import CampaignFileReader
 from ems_launcher.logic.packing import batch_calls, pack_messages
 from ems_launcher.settings import LauncherSettings
-from ems_scheduler.dal.dead_letters import queue_pairs
+from ems_scheduler.dead_letters.queues import queue_pairs
 from ems_sender.settings import SenderSettings
 
-# Queues of each message family (names from ems_scheduler.dal.dead_letters.queue_pairs).
+# Queues of each message family (names from ems_scheduler.dead_letters.queues.queue_pairs).
 SEND_BATCH_QUEUES: Final = ("send", "transactional")
 SES_EVENT_QUEUES: Final = ("tracker",)
 TARGETS: Final = (LAUNCHER_NAME, *CAMPAIGN_SENDER_NAMES, TRACKER_NAME)

@@ -44,7 +44,7 @@ from ems_devstack.config import StackConfig
 from ems_devstack.processes import StackError
 from ems_devstack.services import CAMPAIGN_SENDER_NAMES, TRACKER_NAME
 from ems_devstack.stack import LocalStackStack, parse_env_file
-from ems_scheduler.compiler.recipients import RejectionReason
+from ems_scheduler.shared.recipients import RejectionReason
 
 DEFAULT_RECIPIENTS: Final = 2_000
 """About two minutes of sending at the local SES's 15-20 emails a second; 3,000 took eight on

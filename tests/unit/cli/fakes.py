@@ -27,9 +27,9 @@ from ems_common.campaigns import (
     Rejection,
     SegmentSummary,
 )
+from ems_scheduler.api.campaign_views import CampaignView
 from ems_scheduler.api.tracking import RecipientView
-from ems_scheduler.api.views import CampaignView
-from ems_scheduler.dal.tracking_reads import EventHistory, RecordedEvent
+from ems_scheduler.tracking.reads import EventHistory, RecordedEvent
 
 URL = "http://ems.test"
 KEY = "cli-test-key"

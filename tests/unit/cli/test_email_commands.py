@@ -16,7 +16,7 @@ import pytest
 
 from ems_cli.client import MAX_BULK_RECIPIENTS
 from ems_scheduler.api.transactional import BulkView, EmailView, SentEmailView
-from ems_scheduler.dal.tracking_reads import RecordedEvent
+from ems_scheduler.tracking.reads import RecordedEvent
 from ems_scheduler.transactional.models import AcceptedEmail, RejectedEmail
 from tests.unit.cli.fakes import FakeApi, error_json, json_body, run_ems, sent_email
 

@@ -22,7 +22,7 @@ from ems_cli.session import Session
 from ems_common.campaigns import Campaign, CampaignStatus, RecipientCounts, SegmentSummary
 from ems_common.dal.metrics import CampaignNumbers
 from ems_scheduler.api.tracking import CampaignMetricsView, SuppressionPage, SuppressionView
-from ems_scheduler.dal.tracking_reads import RecordedEvent
+from ems_scheduler.tracking.reads import RecordedEvent
 from tests.unit.cli.fakes import (
     CLEAN_ENV,
     KEY,

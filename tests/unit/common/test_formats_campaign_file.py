@@ -9,12 +9,8 @@ import pytest
 from botocore.validate import ParamValidator
 from pydantic import ValidationError
 
-from ems_common.formats import (
-    CAMPAIGN_ID_TAG,
-    SEGMENT_ID_TAG,
-    CampaignFileLine,
-    validation_problems,
-)
+from ems_common.formats import CAMPAIGN_ID_TAG, SEGMENT_ID_TAG, CampaignFileLine
+from ems_common.problems import validation_problems
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SEED_LINE = (EVENTS / "seed_campaign_file_line.jsonl").read_text().splitlines()[0]

@@ -7,7 +7,6 @@ import pytest
 from ems_common import keys
 from ems_common.dal.items import from_item
 from ems_common.dal.metrics import metrics_key
-from ems_common.formats.candidate import check_campaign_id
 from ems_common.formats.tags import tag_text_problem
 from ems_common.transactional import (
     EmailId,
@@ -41,12 +40,6 @@ def test_a_transactional_email_counts_in_its_templates_item_of_the_day() -> None
     assert metrics_partition("summer-sale", "vip") == ("summer-sale", "vip")
     key = from_item(metrics_key(scope, "receipt"))
     assert key == {keys.PARTITION_KEY: "template#receipt", keys.SORT_KEY: "METRICS#2026-11-23"}
-
-
-@pytest.mark.parametrize("campaign_id", ["transactional", "tx-sale"])
-def test_campaign_ids_may_not_take_transactional_names(campaign_id: str) -> None:
-    with pytest.raises(ValueError, match="reserved for transactional"):
-        check_campaign_id(campaign_id)
 
 
 @pytest.mark.parametrize(

@@ -31,11 +31,11 @@ from demo.run import (
 )
 from ems_cli.client import EmsClient
 from ems_common.aws import AwsClients
-from ems_common.formats.candidate import parse_campaign_candidate
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig, find_repo_root
 from ems_devstack.services import CAMPAIGN_SENDER_NAMES, TRACKER_NAME, local_services
-from ems_scheduler.compiler.recipients import RejectionReason
+from ems_scheduler.campaigns.candidate import parse_campaign_candidate
+from ems_scheduler.shared.recipients import RejectionReason
 
 DATE = datetime(2030, 1, 1, 9, tzinfo=UTC)
 URIS = {spec.template_file: f"s3://assets/templates/demo/{spec.template_file}" for spec in SEGMENTS}

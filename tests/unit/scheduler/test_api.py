@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
-from ems_common.formats.candidate import InvalidCandidateError
-from ems_scheduler.api.app import create_app
-from ems_scheduler.service import CampaignConflictError, CreateOutcome
+from ems_scheduler.campaigns.candidate import InvalidCandidateError
+from ems_scheduler.campaigns.service import CampaignConflictError, CreateOutcome
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.wiring import create_app
 from tests.unit.scheduler.conftest import API_KEY
 
 KEY = API_KEY

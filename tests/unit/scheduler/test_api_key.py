@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from flask import Flask
 from pydantic import SecretStr, ValidationError
 
-from ems_scheduler.dal.api_key import ApiKeyNotSetError, read_api_key
+from ems_scheduler.api_key import ApiKeyNotSetError, read_api_key
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.wsgi import LazyApp
 

@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ems_common.formats.candidate import Problem
+from ems_common.problems import Problem
 
 
 class CampaignStatus(StrEnum):

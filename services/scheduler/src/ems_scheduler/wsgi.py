@@ -1,10 +1,10 @@
 """The WSGI entry point, for zappa on AWS and waitress locally.
 
 zappa needs a module attribute (`app_function: ems_scheduler.wsgi.app`), but building the app
-reads settings and makes AWS clients, which must not happen at import time. So `app` builds the
-real app on its first request, once. On AWS the API key is read then from Secrets Manager; while
-the secret has no value, every request gets a 503 that says how to set it, and the next request
-tries again.
+reads settings, which must not happen at import time. So `app` builds the real app
+(`ems_scheduler.wiring.create_app_from_environment`) on its first request, once. On AWS the API
+key is read then from Secrets Manager; while the secret has no value, every request gets a 503
+that says how to set it, and the next request tries again.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ems_scheduler.dal.api_key import ApiKeyNotSetError
+from ems_scheduler.api_key import ApiKeyNotSetError
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -23,20 +23,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def create_app_from_environment() -> Flask:
-    """The API wired to AWS, configured from EMS_* variables."""
-    from ems_common.aws import AwsClients  # noqa: PLC0415
-    from ems_scheduler.api.app import create_app  # noqa: PLC0415 - deferred on purpose
-    from ems_scheduler.dal.api_key import read_api_key  # noqa: PLC0415
-    from ems_scheduler.service import build_service  # noqa: PLC0415
-    from ems_scheduler.settings import SchedulerSettings  # noqa: PLC0415
+def _create_app() -> Flask:
+    # Imported here so that importing this module stays cheap and side-effect free.
+    from ems_scheduler.wiring import create_app_from_environment  # noqa: PLC0415
 
-    settings = SchedulerSettings()  # every field from the environment
-    if settings.api_key is None and settings.api_key_secret_id:
-        secrets = AwsClients().client("secretsmanager")
-        key = read_api_key(secrets, settings.api_key_secret_id)
-        settings = settings.model_copy(update={"api_key": key})
-    return create_app(settings, build_service(settings))
+    return create_app_from_environment()
 
 
 class LazyApp:
@@ -70,4 +61,4 @@ def _not_ready(message: str, start_response: Callable[..., Any]) -> Iterable[byt
     return [body]
 
 
-app = LazyApp(create_app_from_environment)
+app = LazyApp(_create_app)

@@ -19,8 +19,8 @@ from typing import Annotated, Any, Final, Literal, get_args
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ems_common.formats.candidate import Problem, validation_problems
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG
+from ems_common.problems import Problem, validation_problems
 
 
 class _SesObject(BaseModel):

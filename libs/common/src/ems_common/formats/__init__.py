@@ -1,6 +1,7 @@
-"""The data formats EMS services exchange: the campaign candidate, the campaign file, tags.
+"""The data formats EMS services exchange: the campaign file, send batches, tags.
 
-SES events are read by the tracker alone: `ems_tracker.ses_events`.
+The campaign candidate is the scheduler's alone (`ems_scheduler.campaigns.candidate`), SES
+events the tracker's (`ems_tracker.ses_events`).
 """
 
 from ems_common.formats.campaign_file import (
@@ -9,20 +10,6 @@ from ems_common.formats.campaign_file import (
     EmailContent,
     EmailTag,
     TemplateContent,
-)
-from ems_common.formats.candidate import (
-    CampaignCandidate,
-    CampaignDate,
-    InvalidCandidateError,
-    Problem,
-    Recipient,
-    S3Uri,
-    Segment,
-    json_path,
-    parse_campaign_candidate,
-    parse_campaign_date,
-    split_s3_uri,
-    validation_problems,
 )
 from ems_common.formats.tags import (
     CAMPAIGN_ID_TAG,
@@ -37,24 +24,12 @@ __all__ = [
     "CAMPAIGN_ID_TAG",
     "SEGMENT_ID_TAG",
     "TAG_TEXT_MAX_LENGTH",
-    "CampaignCandidate",
-    "CampaignDate",
     "CampaignFileLine",
     "Destination",
     "EmailContent",
     "EmailTag",
-    "InvalidCandidateError",
-    "Problem",
-    "Recipient",
-    "S3Uri",
-    "Segment",
     "TagText",
     "TemplateContent",
     "check_tag_text",
-    "json_path",
-    "parse_campaign_candidate",
-    "parse_campaign_date",
-    "split_s3_uri",
     "tag_text_problem",
-    "validation_problems",
 ]

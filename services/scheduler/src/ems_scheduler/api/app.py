@@ -1,4 +1,4 @@
-"""`create_app`: the Flask app, with its collaborators injected (fakes in tests, AWS in use)."""
+"""`create_app`: the Flask app over already-built services (`wiring` builds them; tests, fakes)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify
 from flask_openapi3 import Info, OpenAPI
+from pydantic import BaseModel
 
 from ems_scheduler.api.auth import API_KEY_HEADER, require_api_key
-from ems_scheduler.api.campaigns import campaigns_api
+from ems_scheduler.api.campaigns import campaigns_api, register_campaign_errors
 from ems_scheduler.api.dlq import dlq_api
 from ems_scheduler.api.errors import register_error_handlers, validation_error_response
 from ems_scheduler.api.tracking import suppressions_api, tracking_api
@@ -17,35 +18,33 @@ from ems_scheduler.api.transactional import (
     register_transactional_errors,
     templates_api,
 )
-from ems_scheduler.api.views import HealthView
-from ems_scheduler.dal.dead_letters import DeadLetterQueues, SqsDeadLetters
-from ems_scheduler.dal.tracking_reads import (
-    DynamoTrackingReads,
-    LazySuppressionList,
-    Suppressions,
-    TrackingReads,
-)
-from ems_scheduler.service import CampaignService
+from ems_scheduler.campaigns.service import CampaignService
+from ems_scheduler.dead_letters.queues import DeadLetterQueues
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.tracking.reads import Suppressions, TrackingReads
 from ems_scheduler.transactional.service import TransactionalService
-from ems_scheduler.transactional.wiring import build_transactional_service
 
 API_VERSION = "1.0.0"
 
 
+class HealthView(BaseModel):
+    """The API is up."""
+
+    status: str = "ok"
+
+
 def create_app(
     settings: SchedulerSettings,
-    service: CampaignService,
     *,
-    dead_letters: DeadLetterQueues | None = None,
-    tracking: TrackingReads | None = None,
-    suppressions: Suppressions | None = None,
-    transactional: TransactionalService | None = None,
+    campaigns: CampaignService,
+    transactional: TransactionalService,
+    tracking: TrackingReads,
+    suppressions: Suppressions,
+    dead_letters: DeadLetterQueues,
 ) -> OpenAPI:
-    """The API app for these settings and this campaign service.
+    """The API app for these settings, over these services.
 
-    The DLQs, tracking tables, suppression list and transactional service default to the AWS
-    ones in `settings`.
+    `ems_scheduler.wiring` builds them (wired to AWS); tests give fakes.
     """
     app = OpenAPI(
         "ems_scheduler",
@@ -68,16 +67,15 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     register_error_handlers(app)
     if settings.api_key is None:
-        msg = "create_app needs the API key itself: read api_key_secret_id first (wsgi.py)"
+        msg = "create_app needs the API key itself: read api_key_secret_id first (wiring.py)"
         raise ValueError(msg)
     require_api_key(app, settings.api_key)
-    app.register_api(campaigns_api(service))
-    app.register_api(dlq_api(dead_letters or SqsDeadLetters.from_settings(settings)))
-    tracking = tracking or DynamoTrackingReads.from_settings(settings)
-    app.register_api(tracking_api(service, tracking))
-    app.register_api(suppressions_api(suppressions or LazySuppressionList.from_settings(settings)))
+    register_campaign_errors(app)
+    app.register_api(campaigns_api(campaigns))
+    app.register_api(dlq_api(dead_letters))
+    app.register_api(tracking_api(campaigns, tracking))
+    app.register_api(suppressions_api(suppressions))
     register_transactional_errors(app)
-    transactional = transactional or build_transactional_service(settings)
     app.register_api(templates_api(transactional, tracking))
     app.register_api(emails_api(transactional, tracking))
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Flask, Response, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
-from ems_scheduler.api.errors import ErrorView
-from ems_scheduler.api.views import (
+from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
+from ems_scheduler.api.campaign_views import (
     CampaignPage,
     CampaignPath,
     CampaignQuery,
     CampaignView,
     RescheduleBody,
 )
-from ems_scheduler.service import CampaignService
+from ems_scheduler.api.errors import ErrorView, error_response
+from ems_scheduler.campaigns.candidate import InvalidCandidateError
+from ems_scheduler.campaigns.service import CampaignConflictError, CampaignService
 
 _ERRORS: dict[str | int, type[BaseModel] | dict[Any, Any] | None] = {
     400: ErrorView,
@@ -99,3 +101,25 @@ def campaigns_api(service: CampaignService) -> APIBlueprint:
         return "", 204
 
     return api
+
+
+def register_campaign_errors(app: Flask) -> None:
+    """JSON answers for the campaign service's errors."""
+
+    @app.errorhandler(InvalidCandidateError)
+    def _invalid(error: InvalidCandidateError) -> tuple[Response, int]:
+        return error_response(
+            400, "invalid", "the request has problems: see `problems`", error.problems
+        )
+
+    @app.errorhandler(CampaignNotFoundError)
+    def _not_found(error: CampaignNotFoundError) -> tuple[Response, int]:
+        return error_response(404, "not_found", f"there is no campaign {error.campaign_id!r}")
+
+    @app.errorhandler(StatusConflictError)
+    def _status_conflict(error: StatusConflictError) -> tuple[Response, int]:
+        return error_response(409, "conflict", str(error))
+
+    @app.errorhandler(CampaignConflictError)
+    def _id_conflict(error: CampaignConflictError) -> tuple[Response, int]:
+        return error_response(409, "conflict", str(error))

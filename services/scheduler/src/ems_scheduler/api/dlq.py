@@ -9,7 +9,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from ems_scheduler.api.errors import ApiError, ErrorView
-from ems_scheduler.dal.dead_letters import (
+from ems_scheduler.dead_letters.queues import (
     BODY_SHOWN,
     MAX_PEEK,
     DeadLetter,

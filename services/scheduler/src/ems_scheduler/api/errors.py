@@ -9,12 +9,8 @@ from flask import Flask, Response, jsonify
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ems_common.dal.campaigns import (
-    CampaignNotFoundError,
-    InvalidPageTokenError,
-    StatusConflictError,
-)
-from ems_common.formats.candidate import InvalidCandidateError, Problem, validation_problems
+from ems_common.dal.campaigns import InvalidPageTokenError
+from ems_common.problems import Problem, validation_problems
 
 logger = logging.getLogger(__name__)
 
@@ -77,36 +73,20 @@ _KINDS = {
 
 
 def register_error_handlers(app: Flask) -> None:
-    """JSON for the domain's errors, every HTTP error, and (logged) anything unexpected."""
-    from ems_scheduler.service import CampaignConflictError  # noqa: PLC0415 - avoids a cycle
+    """JSON for every HTTP error, a bad page token, and (logged) anything unexpected.
+
+    Each feature's routes register their own domain errors (`register_campaign_errors` ...).
+    """
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> tuple[Response, int]:
         return error_response(error.status, error.kind, error.message, error.problems)
-
-    @app.errorhandler(InvalidCandidateError)
-    def _invalid(error: InvalidCandidateError) -> tuple[Response, int]:
-        return error_response(
-            400, "invalid", "the request has problems: see `problems`", error.problems
-        )
 
     @app.errorhandler(InvalidPageTokenError)
     def _bad_page(error: InvalidPageTokenError) -> tuple[Response, int]:
         return error_response(
             400, "bad_request", str(error), [{"path": "page", "message": str(error)}]
         )
-
-    @app.errorhandler(CampaignNotFoundError)
-    def _not_found(error: CampaignNotFoundError) -> tuple[Response, int]:
-        return error_response(404, "not_found", f"there is no campaign {error.campaign_id!r}")
-
-    @app.errorhandler(StatusConflictError)
-    def _status_conflict(error: StatusConflictError) -> tuple[Response, int]:
-        return error_response(409, "conflict", str(error))
-
-    @app.errorhandler(CampaignConflictError)
-    def _id_conflict(error: CampaignConflictError) -> tuple[Response, int]:
-        return error_response(409, "conflict", str(error))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response, int]:

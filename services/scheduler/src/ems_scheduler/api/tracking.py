@@ -36,19 +36,18 @@ from ems_common.emails import (
     email_status,
 )
 from ems_common.metrics import Metric, rates
+from ems_scheduler.api.campaign_views import CampaignPath
 from ems_scheduler.api.errors import ApiError, ErrorView
-from ems_scheduler.api.views import CampaignPath
-from ems_scheduler.compiler.recipients import ADDRESS_MAX_LENGTH
-from ems_scheduler.dal.tracking_reads import (
+from ems_scheduler.campaigns.service import CampaignService
+from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
+from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH
+from ems_scheduler.tracking.reads import (
     MAX_EVENTS,
     EventHistory,
     RecordedEvent,
     Suppressions,
     TrackingReads,
-    decode_page_token,
-    encode_page_token,
 )
-from ems_scheduler.service import CampaignService
 
 _ERRORS: dict[str | int, type[BaseModel] | dict[Any, Any] | None] = {
     400: ErrorView,

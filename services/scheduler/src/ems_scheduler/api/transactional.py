@@ -19,8 +19,7 @@ from ems_common.metrics import Metric
 from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID, template_partition
 from ems_scheduler.api.errors import ApiError, ErrorView, error_response
 from ems_scheduler.api.tracking import MetricCounts, RecipientView
-from ems_scheduler.dal.templates import TemplateExistsError
-from ems_scheduler.dal.tracking_reads import TrackingReads
+from ems_scheduler.tracking.reads import TrackingReads
 from ems_scheduler.transactional.models import (
     AcceptedEmail,
     BulkBody,
@@ -38,6 +37,7 @@ from ems_scheduler.transactional.service import (
     TemplateNotFound,
     TransactionalService,
 )
+from ems_scheduler.transactional.template_records import TemplateExistsError
 
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"

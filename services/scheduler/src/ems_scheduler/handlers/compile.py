@@ -11,7 +11,8 @@ import json
 import logging
 from typing import Any
 
-from ems_scheduler.service import CampaignService, build_service
+from ems_scheduler import wiring
+from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.settings import SchedulerSettings
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ def _get_service() -> CampaignService:
     # Built on the first invocation, reused while the Lambda environment is warm.
     global _service  # noqa: PLW0603
     if _service is None:
-        _service = build_service(SchedulerSettings())
+        _service = wiring.campaign_service(SchedulerSettings())
     return _service
 
 

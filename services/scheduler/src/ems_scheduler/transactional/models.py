@@ -1,8 +1,8 @@
 """Transactional email's requests and answers (see docs/transactional.md).
 
 The bodies are pydantic models, so a malformed request is a 400 listing every problem by its
-JSON path (flask-openapi3 validates them); the rules on names, addresses and tags are the
-campaign candidate's own (`ems_common.formats.candidate`, `.tags`).
+JSON path (flask-openapi3 validates them); the rules on subjects, senders, URIs and tags are
+the campaign candidate's own (`ems_scheduler.shared.request_fields`, `ems_common.formats.tags`).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ems_common.formats.candidate import ConfigurationSetName, FromAddress, S3Uri, Subject
 from ems_common.formats.tags import RESERVED_TAGS, TagText
 from ems_common.transactional import (
     MAX_BULK_RECIPIENTS,
     MAX_CALLER_TAGS,
     template_name_problem,
 )
+from ems_scheduler.shared.request_fields import ConfigurationSetName, FromAddress, S3Uri, Subject
 
 
 def _check_template_name(name: str) -> str:

@@ -20,9 +20,9 @@ from email_validator import EmailNotValidError
 from ems_common.campaigns import utc_now
 from ems_common.dal.suppressions import suppression_key
 from ems_common.formats.campaign_file import CampaignFileLine
-from ems_common.formats.candidate import Problem, split_s3_uri
 from ems_common.formats.send_batch import MAX_SEND_BATCH_BYTES, send_batch_body
 from ems_common.formats.tags import EMAIL_ID_TAG
+from ems_common.problems import Problem
 from ems_common.transactional import (
     EMAILS_PER_QUEUE_MESSAGE,
     TRANSACTIONAL_CAMPAIGN_ID,
@@ -31,16 +31,12 @@ from ems_common.transactional import (
     new_request_id,
     ses_template_name,
 )
-from ems_scheduler.compiler.compile import TemplateNotFoundError
-from ems_scheduler.compiler.recipients import AddressChecker, RejectionReason
-from ems_scheduler.compiler.templates import (
-    SES_TEMPLATE_MAX_BYTES,
-    TemplateFields,
-    TemplateSyntaxError,
-    template_fields,
-)
-from ems_scheduler.dal.transactional import Remembered, StoredRequest
-from ems_scheduler.service import request_digest
+from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
+from ems_scheduler.shared.recipients import AddressChecker, RejectionReason
+from ems_scheduler.shared.request_digest import request_digest
+from ems_scheduler.shared.request_fields import split_s3_uri
+from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
+from ems_scheduler.shared.template_source import TemplateNotFoundError
 from ems_scheduler.transactional.models import (
     AcceptedEmail,
     BulkBody,
@@ -52,6 +48,7 @@ from ems_scheduler.transactional.models import (
     TemplateContentBody,
     TemplateRecord,
 )
+from ems_scheduler.transactional.request_store import Remembered, StoredRequest
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +85,7 @@ class EmailNotFound(LookupError):  # noqa: N818 - reads as the API's 404
 
 
 class Templates(Protocol):
-    """Template records (`dal.templates.TemplateRecords`)."""
+    """Template records (`template_records.TemplateRecords`)."""
 
     def create(self, record: TemplateRecord) -> None: ...
     def put(self, record: TemplateRecord) -> None: ...
@@ -98,7 +95,7 @@ class Templates(Protocol):
 
 
 class SesTemplateStore(Protocol):
-    """SES templates (`dal.ses_templates.SesTemplates`)."""
+    """SES templates (`shared.ses_template_store.SesTemplates`)."""
 
     def put(self, name: str, *, subject: str, html: str, text: str | None = None) -> None: ...
     def get(self, name: str) -> tuple[str, str, str | None] | None: ...
@@ -106,7 +103,7 @@ class SesTemplateStore(Protocol):
 
 
 class TemplateObjects(Protocol):
-    """Reads an HTML part from S3 (`dal.template_source.S3TemplateSource`)."""
+    """Reads an HTML part from S3 (`shared.template_source.S3TemplateSource`)."""
 
     def read_template(self, uri: str, limit: int) -> bytes: ...
 
@@ -118,7 +115,7 @@ class Suppressed(Protocol):
 
 
 class Requests(Protocol):
-    """Requests and idempotency keys (`dal.transactional.TransactionalStore`)."""
+    """Requests and idempotency keys (`request_store.TransactionalStore`)."""
 
     def put_request(self, answer: SendAnswer) -> None: ...
     def get_request(self, request_id: str) -> StoredRequest | None: ...

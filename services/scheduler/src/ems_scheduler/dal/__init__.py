@@ -1,1 +1,0 @@
-"""The scheduler's adapters: the only code in this service that calls AWS."""

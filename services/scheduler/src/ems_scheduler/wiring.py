@@ -1,0 +1,174 @@
+"""The composition root: every adapter and service of the scheduler, built from its settings.
+
+The one place that knows which boto3 client each adapter gets. Nothing is made at import, and
+creating a service or the app makes no client: each service builds its adapters on first use,
+so tests and the local runtime choose the endpoints first. `clients` defaults to an `AwsClients`
+reading the environment (AWS, or the local stack by the AWS_ENDPOINT_URL* variables).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ems_common.aws import AwsClients
+from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.send_queue import SendQueue
+from ems_common.dal.suppressions import SuppressionList
+from ems_scheduler.api.app import create_app as create_api_app
+from ems_scheduler.api_key import read_api_key
+from ems_scheduler.campaigns.compile_jobs import CompileJobs
+from ems_scheduler.campaigns.files import CampaignFiles, S3Objects, S3PartSink
+from ems_scheduler.campaigns.schedules import CampaignSchedules
+from ems_scheduler.campaigns.service import CampaignAdapters, CampaignService
+from ems_scheduler.dead_letters.queues import DeadLetterQueues, SqsDeadLetters, queue_pairs
+from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.ses_template_store import SesTemplates
+from ems_scheduler.shared.template_source import S3TemplateSource
+from ems_scheduler.tracking.reads import (
+    DynamoTrackingReads,
+    LazySuppressionList,
+    Suppressions,
+    TrackingReads,
+)
+from ems_scheduler.transactional.request_store import TransactionalStore
+from ems_scheduler.transactional.service import (
+    TransactionalAdapters,
+    TransactionalDefaults,
+    TransactionalService,
+)
+from ems_scheduler.transactional.template_records import TemplateRecords
+
+if TYPE_CHECKING:
+    from flask_openapi3 import OpenAPI
+
+
+def _lazy(clients: AwsClients | None) -> Callable[[], AwsClients]:
+    """`clients`, or one `AwsClients` from the environment made on first use."""
+    return functools.cache(lambda: clients or AwsClients())
+
+
+def campaign_service(
+    settings: SchedulerSettings, clients: AwsClients | None = None
+) -> CampaignService:
+    """The campaign service over the tables, buckets, schedules and queue named in `settings`."""
+    aws = _lazy(clients)
+
+    def adapters() -> CampaignAdapters:
+        s3 = aws().client("s3")
+        return CampaignAdapters(
+            campaigns=CampaignRepository(
+                aws().client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
+            ),
+            suppressions=SuppressionList(aws().client("dynamodb"), settings.suppressions_table),
+            objects=S3Objects(s3),
+            files=CampaignFiles(s3, settings.campaigns_bucket),
+            ses_templates=SesTemplates(aws().client("ses")),
+            schedules=CampaignSchedules(
+                aws().client("scheduler"),
+                group=settings.schedule_group_name,
+                target_arn=settings.launcher_target_arn,
+                role_arn=settings.schedule_role_arn,
+            ),
+            compile_jobs=CompileJobs(aws().client("sqs"), settings.compile_queue_url),
+            template_source=S3TemplateSource(s3),
+            part_sink=lambda campaign_id: S3PartSink(s3, settings.campaigns_bucket, campaign_id),
+        )
+
+    return CampaignService(settings, adapters)
+
+
+def transactional_service(
+    settings: SchedulerSettings, clients: AwsClients | None = None
+) -> TransactionalService:
+    """The transactional service over the tables, queue, S3 and SES named in `settings`."""
+    aws = _lazy(clients)
+
+    def adapters() -> TransactionalAdapters:
+        dynamodb = aws().client("dynamodb")
+        return TransactionalAdapters(
+            templates=TemplateRecords(dynamodb, settings.campaigns_table),
+            ses_templates=SesTemplates(aws().client("ses")),
+            objects=S3TemplateSource(aws().client("s3")),
+            suppressions=SuppressionList(dynamodb, settings.suppressions_table),
+            requests=TransactionalStore(
+                dynamodb, settings.emails_table, record_ttl_days=settings.record_ttl_days
+            ),
+            queue=SendQueue(aws().client("sqs"), settings.transactional_queue_url),
+        )
+
+    defaults = TransactionalDefaults(
+        default_from=settings.default_from,
+        configuration_set=settings.configuration_set_name,
+        template_buckets=settings.template_buckets(),
+    )
+    return TransactionalService(defaults, adapters)
+
+
+def tracking_reads(
+    settings: SchedulerSettings, clients: AwsClients | None = None
+) -> DynamoTrackingReads:
+    """The emails, events and metrics tables named in `settings`."""
+    aws = _lazy(clients)
+    return DynamoTrackingReads(
+        lambda: aws().client("dynamodb"),
+        campaigns_table=settings.campaigns_table,
+        emails_table=settings.emails_table,
+        events_table=settings.events_table,
+    )
+
+
+def suppression_list(
+    settings: SchedulerSettings, clients: AwsClients | None = None
+) -> LazySuppressionList:
+    """The suppressions table named in `settings`."""
+    aws = _lazy(clients)
+    return LazySuppressionList(lambda: aws().client("dynamodb"), settings.suppressions_table)
+
+
+def dead_letter_queues(
+    settings: SchedulerSettings, clients: AwsClients | None = None
+) -> SqsDeadLetters:
+    """Every EMS queue and its DLQ, as named in `settings`."""
+    aws = _lazy(clients)
+    return SqsDeadLetters(queue_pairs(settings), lambda: aws().client("sqs"))
+
+
+def create_app(
+    settings: SchedulerSettings,
+    campaigns: CampaignService | None = None,
+    *,
+    dead_letters: DeadLetterQueues | None = None,
+    tracking: TrackingReads | None = None,
+    suppressions: Suppressions | None = None,
+    transactional: TransactionalService | None = None,
+    clients: AwsClients | None = None,
+) -> OpenAPI:
+    """The API app; each service not given is the one wired to the AWS resources in `settings`.
+
+    Tests give fakes for the services they look at and leave the others to this (no client is
+    made until one is used).
+    """
+    return create_api_app(
+        settings,
+        campaigns=campaigns or campaign_service(settings, clients),
+        transactional=transactional or transactional_service(settings, clients),
+        tracking=tracking or tracking_reads(settings, clients),
+        suppressions=suppressions or suppression_list(settings, clients),
+        dead_letters=dead_letters or dead_letter_queues(settings, clients),
+    )
+
+
+def create_app_from_environment() -> OpenAPI:
+    """The API wired to AWS, configured from EMS_* variables.
+
+    On AWS the API key is read from Secrets Manager here (`ApiKeyNotSetError` while the secret
+    has no value).
+    """
+    settings = SchedulerSettings()  # every field from the environment
+    clients = AwsClients()
+    if settings.api_key is None and settings.api_key_secret_id:
+        key = read_api_key(clients.client("secretsmanager"), settings.api_key_secret_id)
+        settings = settings.model_copy(update={"api_key": key})
+    return create_app(settings, clients=clients)
