@@ -41,7 +41,7 @@ def test_failures_are_reported_and_marked_failed_only_on_the_last_attempt(
     monkeypatch: pytest.MonkeyPatch, receive_count: int, marked: list[tuple[str, str]]
 ) -> None:
     service = FlakyService(max_receives=3)
-    monkeypatch.setattr(compile_handler, "_service", service)
+    monkeypatch.setattr(compile_handler, "warm_service", lambda: service)
     event = {"Records": [_record("m1", "ok-1", 1), _record("m2", "bad-1", receive_count)]}
 
     response = compile_handler.handler(event, None)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ems_common.emails import OPENS, EmailStatus, email_status
-from ems_common.metrics import Metric, rates
+from ems_common.metrics import Metric
 from ems_tracker.changes import apply_event
 from ems_tracker.ses_events import parse_ses_event
 
@@ -177,31 +177,6 @@ def test_any_order_ends_in_the_same_status_and_unique_counts(
     ):
         assert totals[metric] == expected_totals[metric] == 1
     assert record[OPENS] == 1
-
-
-def test_rates_are_per_sent_and_per_delivered_and_absent_before_any() -> None:
-    counts = {
-        "sent": 200,
-        "delivered": 180,
-        "bounced_hard": 10,
-        "bounced_soft": 10,
-        "complained": 1,
-        "opened_unique": 90,
-        "clicked_unique": 18,
-        "finished": 200,
-    }
-
-    got = rates(counts, total=400)
-
-    assert got == {
-        "delivery_rate": 0.9,
-        "bounce_rate": 0.1,
-        "complaint_rate": 0.005,
-        "open_rate": 0.5,
-        "click_rate": 0.1,
-        "progress": 0.5,
-    }
-    assert set(rates({}, total=0).values()) == {None}
 
 
 def test_every_metric_can_be_moved_by_some_event_or_by_the_sender() -> None:

@@ -1,7 +1,7 @@
 """How every EMS Lambda handler runs: one batch runner for SQS, one logger, one warm cache.
 
-- SQS-fed handlers (sender lanes, tracker, compile worker) hand each message body to their
-  domain code through `process_sqs_batch`, which is Powertools for AWS Lambda's
+- SQS-fed handlers (sender lanes, tracker, compile worker) hand each message to their domain
+  code through `process_sqs_batch`, which is Powertools for AWS Lambda's
   `BatchProcessor`: what raises is reported in `batchItemFailures` (SQS delivers it again, and
   after maxReceiveCount moves it to the DLQ); the rest is deleted. `RetryLater` asks for that
   redelivery without it being an error.
@@ -52,12 +52,12 @@ def service_logger(service: str) -> Logger:
 def process_sqs_batch(
     event: Mapping[str, Any],
     context: Any,
-    handle: Callable[[str], None],
+    handle: Callable[[SQSRecord], None],
     *,
     logger: Logger,
     campaign_id_of: Callable[[str], str | None] = lambda _body: None,
 ) -> PartialItemFailureResponse:
-    """Hand each message body of an SQS event to `handle`; report the ones that raised.
+    """Hand each message of an SQS event to `handle`; report the ones that raised.
 
     `campaign_id_of` tells, from a body, the campaign id the logs of its handling carry.
     """
@@ -68,7 +68,7 @@ def process_sqs_batch(
         if campaign_id:
             logger.append_keys(**{CAMPAIGN_ID_KEY: campaign_id})
         try:
-            handle(record.body)
+            handle(record)
         except RetryLater:
             raise
         except Exception:

@@ -17,30 +17,14 @@ from pydantic import BaseModel, Field
 from ems_common import keys
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.metrics import CampaignNumbers
-from ems_common.emails import (
-    BOUNCE_TYPE,
-    BOUNCED_AT,
-    CLICKED_AT,
-    CLICKS,
-    COMPLAINED_AT,
-    DELAYED_AT,
-    DELIVERED_AT,
-    FINISHED_AT,
-    OPENED_AT,
-    OPENS,
-    REJECTED_AT,
-    RENDERING_FAILED_AT,
-    SENT_AT,
-    UNSUBSCRIBED_AT,
-    EmailStatus,
-    email_status,
-)
-from ems_common.metrics import Metric, rates
+from ems_common.emails import EmailRecord, EmailStatus
+from ems_common.metrics import Metric
 from ems_scheduler.api.campaign_views import CampaignPath
 from ems_scheduler.api.errors import ApiError, ErrorView
 from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH
+from ems_scheduler.tracking.rates import rates
 from ems_scheduler.tracking.reads import (
     MAX_EVENTS,
     EventHistory,
@@ -210,37 +194,39 @@ class RecipientView(BaseModel):
 
     @classmethod
     def of(
-        cls, campaign_id: str, address: str, record: Mapping[str, Any], history: EventHistory
+        cls,
+        campaign_id: str,
+        address: str,
+        record: EmailRecord | Mapping[str, Any],
+        history: EventHistory,
     ) -> RecipientView:
-        """The view of an email record and its events."""
-        times = (
-            SENT_AT,
-            DELIVERED_AT,
-            DELAYED_AT,
-            BOUNCED_AT,
-            COMPLAINED_AT,
-            REJECTED_AT,
-            RENDERING_FAILED_AT,
-            OPENED_AT,
-            CLICKED_AT,
-            UNSUBSCRIBED_AT,
-            FINISHED_AT,
-            "claimed_at",
-            "completed_at",
-        )
+        """The view of an email record (or its item's values) and its events."""
+        email = EmailRecord.of(record)
         return cls(
             campaign_id=campaign_id,
             address=address.lower(),
-            status=email_status(dict(record)),
-            segment_id=record.get("segment_id"),
-            ses_message_id=record.get("ses_message_id"),
-            reason=record.get("reason"),
-            bounce_type=record.get(BOUNCE_TYPE),
-            opens=int(record.get(OPENS, 0)),
-            clicks=int(record.get(CLICKS, 0)),
+            status=email.status,
+            segment_id=email.segment_id,
+            ses_message_id=email.ses_message_id,
+            reason=email.reason,
+            claimed_at=email.claimed_at,
+            completed_at=email.completed_at,
+            sent_at=email.sent_at,
+            delivered_at=email.delivered_at,
+            delayed_at=email.delayed_at,
+            bounced_at=email.bounced_at,
+            bounce_type=email.bounce_type,
+            complained_at=email.complained_at,
+            rejected_at=email.rejected_at,
+            rendering_failed_at=email.rendering_failed_at,
+            opened_at=email.opened_at,
+            opens=email.opens,
+            clicked_at=email.clicked_at,
+            clicks=email.clicks,
+            unsubscribed_at=email.unsubscribed_at,
+            finished_at=email.finished_at,
             events=[RecipientEventView.of(event) for event in history.events],
             older_events_left_out=history.older_left_out,
-            **{name: record.get(name) for name in times},
         )
 
 

@@ -7,42 +7,55 @@ waiting on a VERIFYING campaign (FAILED campaigns may be created again under the
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from ems_common.lambda_handlers import process_sqs_batch, service_logger
 from ems_scheduler import wiring
 from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.settings import SchedulerSettings
 
 logger = logging.getLogger(__name__)
-_service: CampaignService | None = None
 
 
-def _get_service() -> CampaignService:
-    # Built on the first invocation, reused while the Lambda environment is warm.
-    global _service  # noqa: PLW0603
-    if _service is None:
-        _service = wiring.campaign_service(SchedulerSettings())
-    return _service
+@functools.cache
+def warm_service() -> CampaignService:
+    """The campaign service, built on the first invocation and kept while the environment is
+    warm."""
+    return wiring.campaign_service(SchedulerSettings())
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _campaign_id(body: str) -> str:
+    return str(json.loads(body)["campaign_id"])
+
+
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Compile each campaign named in the batch; report the ones that failed."""
-    failures = []
-    service = _get_service()
-    for record in event.get("Records", []):
+    service = warm_service()
+
+    def compile_one(message: SQSRecord) -> None:
         campaign_id = None
         try:
-            campaign_id = str(json.loads(record["body"])["campaign_id"])
+            campaign_id = _campaign_id(message.body)
             campaign = service.compile_stored(campaign_id)
             logger.info(
                 "compile job for %s done: %s", campaign_id, campaign.status if campaign else "gone"
             )
         except Exception as error:
-            logger.exception("compile job %s failed", record.get("messageId"))
-            failures.append({"itemIdentifier": record["messageId"]})
-            received = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+            received = int(message.attributes.approximate_receive_count or "1")
             if campaign_id and service.is_last_attempt(received):
                 service.fail_verification(campaign_id, type(error).__name__)
-    return {"batchItemFailures": failures}
+            raise
+
+    return process_sqs_batch(
+        event,
+        context,
+        compile_one,
+        logger=service_logger("ems-scheduler"),
+        campaign_id_of=_campaign_id,
+    )

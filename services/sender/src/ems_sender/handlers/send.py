@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ems_common.aws import AwsClients, client_config
 from ems_common.dal.campaigns import CampaignRepository
@@ -74,8 +75,8 @@ def _handle(lane: Lane, event: dict[str, Any], context: Any) -> PartialItemFailu
     sender = warm_sender(lane)
     logger = service_logger("ems-sender")
 
-    def send(body: str) -> None:
-        if sender.process(body) is Outcome.RETRY:
+    def send(message: SQSRecord) -> None:
+        if sender.process(message.body) is Outcome.RETRY:
             raise RetryLater
 
     response = process_sqs_batch(event, context, send, logger=logger, campaign_id_of=_campaign_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
@@ -63,8 +64,8 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     logger = service_logger("ems-tracker")
     finished: set[str] = set()
 
-    def track(body: str) -> None:
-        campaign_id = tracker.process(body)
+    def track(message: SQSRecord) -> None:
+        campaign_id = tracker.process(message.body)
         if campaign_id:
             finished.add(campaign_id)
 
