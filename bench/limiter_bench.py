@@ -4,9 +4,9 @@
         [--threads 2] [--no-configuration-set]
 
 For each worker count, that many processes share one fresh limiter (rate R, CAMPAIGN lane)
-and send `SendTemplatedEmail` to LocalStack SES flat out for S seconds, each call timestamped
-at the client just before it starts. What one worker sends a second alone (80 % of it) is
-measured first and set as the limiter's worker send rate, which decides its stripes.
+and send SES v2 `SendEmail` (a template) to LocalStack SES flat out for S seconds, each call
+timestamped at the client just before it starts. What one worker sends a second alone (80 %
+of it) is measured first and set as the limiter's worker send rate, which decides its stripes.
 
 Per run: the average rate against R, the most calls in any one-second window (the goal:
 never above R), DynamoDB requests per send (reads and writes), and CPU time per email (whole
@@ -161,9 +161,9 @@ class _Worker:
         self.job = job
         self.infra = InfraSettings()
         self.clients = AwsClients()
-        self.ses = self.clients.client("ses")
+        self.ses = self.clients.client("sesv2")
         # Open the connections before the clock starts (not counted as limiter requests).
-        self.ses.get_send_quota()
+        self.ses.get_account()
         self.clients.client("dynamodb").describe_table(TableName=self.infra.rate_limits_table)
         self.extra: dict[str, Any] = (
             {"ConfigurationSetName": self.infra.configuration_set_name}
@@ -176,12 +176,16 @@ class _Worker:
 
     def send(self, number: int) -> None:
         try:
-            self.ses.send_templated_email(
-                Source=self.infra.default_from,
+            self.ses.send_email(
+                FromEmailAddress=self.infra.default_from,
                 Destination={"ToAddresses": [f"bench{self.job.index}-{number}@example.org"]},
-                Template=TEMPLATE,
-                TemplateData=json.dumps({"n": number}),
-                Tags=[{"Name": BENCH_TAG, "Value": "limiter"}],
+                Content={
+                    "Template": {
+                        "TemplateName": TEMPLATE,
+                        "TemplateData": json.dumps({"n": number}),
+                    }
+                },
+                EmailTags=[{"Name": BENCH_TAG, "Value": "limiter"}],
                 **self.extra,
             )
         except Exception:  # counted and reported: the run goes on

@@ -84,7 +84,7 @@ class SenderFigures:
 
     @property
     def ses_calls(self) -> int:
-        """SES calls (SendTemplatedEmail, and GetSendQuota if a limit is not overridden)."""
+        """SES calls (SendEmail, and GetAccount if a limit is not overridden)."""
         return self.counter.total("ses").calls
 
     @property

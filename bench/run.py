@@ -367,7 +367,7 @@ def main() -> None:
         " on 2 shared cores is slower per call than SQS; on AWS the same calls number the same.",
         f"- Send rate: `bench/limiter_bench.py` runs 1, then 4 worker processes sharing one"
         f" limiter at R = {args.rate:g}/s for {args.seconds:g} s each, every one acquiring"
-        " campaign-lane slots and calling LocalStack's SES `SendTemplatedEmail`; each call is"
+        " campaign-lane slots and calling LocalStack's SES v2 `SendEmail`; each call is"
         " timestamped at the client, and the busiest 1 s sliding window is reported. CPU time is"
         " the workers' own (user + system), SES client included.",
         f"- Tracker: `bench/tracker_bench.py` writes {tracked.events:,} SES events' worth of"

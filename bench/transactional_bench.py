@@ -17,7 +17,7 @@ launcher, senders and tracker do the work, at the rate its senders run with
 3. POSTs `samples` single emails, one every `interval` seconds on a fixed schedule, each to a
    new recipient, noting the client's clock just before each request.
 4. Reads each email's Send event (GET /emails/{id}): its `mail.timestamp` is LocalStack's clock,
-   with microseconds, when it handled the SendTemplatedEmail call (same machine, same clock).
+   with microseconds, when it handled the SendEmail call (same machine, same clock).
    /_aws/ses lists every email too, but its Timestamp is cut to the second: it gives the rates
    of both lanes while the samples went out, and checks every sample reached SES once.
 5. Cancels the campaign and waits until its emails stop reaching SES (the stack left idle).

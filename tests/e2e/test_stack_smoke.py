@@ -188,7 +188,7 @@ def test_templated_email_goes_out_and_its_events_reach_the_topic(
             "TextPart": "Hello {{name}}",
         }
     )
-    # When a campaign-file line is sent the way the sender sends it: mapped to SES v1
+    # When a campaign-file line is sent the way the sender sends it: as SES v2 SendEmail
     line = CampaignFileLine.for_recipient(
         from_email_address=settings.default_from,
         to_address="ada@example.org",
@@ -198,7 +198,8 @@ def test_templated_email_goes_out_and_its_events_reach_the_topic(
         segment_id="s1",
         configuration_set_name=settings.configuration_set_name,
     )
-    message_id = ses.send_templated_email(**line.to_send_templated_email_kwargs())["MessageId"]
+    sesv2 = aws.client("sesv2")
+    message_id = sesv2.send_email(**line.send_email_request())["MessageId"]
 
     # Then LocalStack's mailbox holds it, with our template and data
     def sent() -> dict[str, Any] | None:

@@ -346,9 +346,15 @@ locals {
       # SES authorizes a send against the From identity and the configuration set, and in the
       # sandbox against the recipient's verified identity too, hence identity/* in this account;
       # the condition keeps the From address on the sender domain.
-      sid       = "SendFromTheDomainThroughTheSet"
-      actions   = ["ses:SendTemplatedEmail"]
-      resources = ["${local.arn_head}:ses:${local.region}:${local.account_id}:identity/*", local.arns.configuration_set]
+      # SES v2 SendEmail with Template content is authorized as ses:SendEmail, and its use of a
+      # template as ses:SendTemplatedEmail (docs/sending.md); templates are EMS's own (ems-*).
+      sid     = "SendFromTheDomainThroughTheSet"
+      actions = ["ses:SendEmail", "ses:SendTemplatedEmail"]
+      resources = [
+        "${local.arn_head}:ses:${local.region}:${local.account_id}:identity/*",
+        local.arns.configuration_set,
+        "${local.arn_head}:ses:${local.region}:${local.account_id}:template/ems-*",
+      ]
       conditions = [{
         test     = "StringLike"
         variable = "ses:FromAddress"
@@ -356,10 +362,10 @@ locals {
       }]
     },
     {
-      # GetSendQuota (the account's rate and 24-hour quota, which the limiter paces to) is an
-      # account-level read: IAM accepts only "*" for it.
+      # GetAccount (SES v2: the account's rate and 24-hour quota, which the limiter paces to)
+      # is an account-level read: IAM accepts only "*" for it.
       sid       = "UnscopedSesQuota"
-      actions   = ["ses:GetSendQuota"]
+      actions   = ["ses:GetAccount"]
       resources = ["*"]
     },
     {

@@ -1,4 +1,4 @@
-"""One line of the campaign file: the seed's line, building lines, and the SES v1 mapping."""
+"""One line of the campaign file: the seed's line, building lines, headers, the SES v2 request."""
 
 import json
 from pathlib import Path
@@ -95,47 +95,49 @@ def test_seeds_placeholder_template_data_is_kept_but_cannot_be_decoded() -> None
         line.content.template.decoded_template_data()
 
 
+def test_the_send_email_request_is_the_line_itself() -> None:
+    # When a line is turned into the SES v2 SendEmail call the sender makes
+    request = CampaignFileLine.from_json_line(SEED_LINE).send_email_request()
+
+    # Then it holds exactly the line's fields, nothing added, nothing lost
+    assert request == json.loads(SEED_LINE)
+
+
+def test_headers_ride_in_the_template_content_and_only_when_given() -> None:
+    plain = a_line()
+    with_headers = a_line(
+        headers=[
+            ("List-Unsubscribe", "<https://u.example.com/u/abc>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+    )
+
+    assert "Headers" not in plain.to_json_line()
+    assert "Headers" not in plain.send_email_request()["Content"]["Template"]
+    assert with_headers.send_email_request()["Content"]["Template"]["Headers"] == [
+        {"Name": "List-Unsubscribe", "Value": "<https://u.example.com/u/abc>"},
+        {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+    ]
+    # And they survive the file and the queue
+    assert CampaignFileLine.from_json_line(with_headers.to_json_line()) == with_headers
+    assert with_headers.headers[1] == ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+
+
 @pytest.mark.parametrize(
-    ("line", "expected"),
+    ("headers", "problem"),
     [
-        pytest.param(
-            SEED_LINE,
-            {
-                "Source": "from@email.com",
-                "Destination": {"ToAddresses": ["toAddress@email.com"]},
-                "Template": "STRING_VALUE",
-                "TemplateData": "STRING_VALUE",
-                "ConfigurationSetName": "myConfigSet",
-                "Tags": [
-                    {"Name": "campaignId", "Value": "some-campaign"},
-                    {"Name": "segmentId", "Value": "some-list"},
-                ],
-            },
-            id="seed line",
-        ),
-        pytest.param(
-            a_line().to_json_line(),
-            {
-                "Source": "Example News <news@mail.example.com>",
-                "Destination": {"ToAddresses": ["ann@example.org"]},
-                "Template": "summer-sale-2025-vip-customers",
-                "TemplateData": '{"fname":"Zoë","unsub_link":"https://example.com/u/1?a=b&c=d"}',
-                "ConfigurationSetName": "ems-campaigns",
-                "Tags": [
-                    {"Name": "campaignId", "Value": "summer-sale-2025"},
-                    {"Name": "segmentId", "Value": "vip-customers"},
-                ],
-            },
-            id="built line with non-ASCII data",
-        ),
+        ([("List Unsubscribe", "x")], "is no header name SES accepts"),
+        ([("Subject:", "x")], "is no header name SES accepts"),
+        ([("X-Long", "v" * 871)], "is no header value SES accepts"),
+        ([("X-Split", "a\r\nBcc: eve@example.org")], "is no header value SES accepts"),
+        ([(f"X-{i}", "v") for i in range(16)], "at most 15 items"),
     ],
 )
-def test_v1_send_templated_email_kwargs(line: str, expected: dict[str, Any]) -> None:
-    # When a v2-shaped line is mapped to the v1 call
-    kwargs = CampaignFileLine.from_json_line(line).to_send_templated_email_kwargs()
-
-    # Then it holds exactly SendTemplatedEmail's arguments
-    assert dict(kwargs) == expected
+def test_headers_ses_would_refuse_are_refused_with_a_reason(
+    headers: list[tuple[str, str]], problem: str
+) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        a_line(headers=headers)
 
 
 def _seed_with(change: dict[str, Any]) -> str:
@@ -260,19 +262,18 @@ def test_lines_tag_names_are_the_shared_constants() -> None:
     assert line.tag("other") is None
 
 
-@pytest.mark.parametrize("text", [SEED_LINE, a_line().to_json_line()], ids=["seed", "built"])
-def test_line_and_v1_kwargs_match_the_ses_service_models(text: str) -> None:
-    # botocore's own request validation, offline: the line is an SES v2 SendEmail request and
-    # its mapping an SES v1 SendTemplatedEmail request.
-    session = botocore.session.get_session()
-    v2 = session.get_service_model("sesv2").operation_model("SendEmail").input_shape
-    v1 = session.get_service_model("ses").operation_model("SendTemplatedEmail").input_shape
-    assert v2 is not None
-    assert v1 is not None
-    line = CampaignFileLine.from_json_line(text)
+@pytest.mark.parametrize(
+    "text",
+    [SEED_LINE, a_line().to_json_line(), a_line(headers=[("X-Campaign", "spring")]).to_json_line()],
+    ids=["seed", "built", "with headers"],
+)
+def test_lines_are_valid_ses_v2_send_email_requests(text: str) -> None:
+    # botocore's own request validation, offline: the line is an SES v2 SendEmail request.
+    v2 = botocore.session.get_session().get_service_model("sesv2")
+    shape = v2.operation_model("SendEmail").input_shape
+    assert shape is not None
+    request = CampaignFileLine.from_json_line(text).send_email_request()
 
-    v2_report = ParamValidator().validate(json.loads(text), v2)
-    v1_report = ParamValidator().validate(line.to_send_templated_email_kwargs(), v1)
+    report = ParamValidator().validate(dict(request), shape)
 
-    assert not v2_report.has_errors(), v2_report.generate_report()
-    assert not v1_report.has_errors(), v1_report.generate_report()
+    assert not report.has_errors(), report.generate_report()

@@ -17,18 +17,18 @@ SES_QUOTA: Any = {"MaxSendRate": 50.0, "Max24HourSend": 100_000.0, "SentLast24Ho
 
 
 class FakeSes:
-    """Answers GetSendQuota from a list; an exception in the list is raised."""
+    """Answers SES v2 GetAccount with the send quotas of a list; an exception in it is raised."""
 
     def __init__(self, *answers: Any) -> None:
         self.answers = list(answers)
         self.calls = 0
 
-    def get_send_quota(self) -> Any:
+    def get_account(self) -> Any:
         self.calls += 1
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        return {"SendQuota": answer, "SendingEnabled": True, "ProductionAccessEnabled": True}
 
 
 def _settings(**values: Any) -> LimiterSettings:

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ses import SESClient
+    from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
@@ -80,9 +82,11 @@ class AwsClients:
     @overload
     def client(self, service: Literal["scheduler"]) -> EventBridgeSchedulerClient: ...
     @overload
-    def client(self, service: Literal["secretsmanager"]) -> Any: ...  # no stubs installed
+    def client(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
     @overload
     def client(self, service: Literal["ses"]) -> SESClient: ...
+    @overload
+    def client(self, service: Literal["sesv2"]) -> SESV2Client: ...
     @overload
     def client(self, service: Literal["sns"]) -> SNSClient: ...
     @overload

@@ -133,7 +133,7 @@ CAMPAIGN_SENDER_NAMES = tuple(f"sender-campaign-{w}" for w in range(1, CAMPAIGN_
 
 # Settings the local deployment uses where the defaults are sized for AWS: parts of 2,000
 # lines make a campaign of a few thousand recipients span several parts, as a large one does;
-# LocalStack's SES answers GetSendQuota with a fixed 1 email/s and 200 a day, so the local
+# LocalStack's SES answers the send quota with a fixed 1 email/s and 200 a day, so the local
 # send rate and quota are set here, within what LocalStack sustains on 2 cores (about 20 SES
 # calls a second through the configuration set), with one limiter stripe per campaign sender.
 LOCAL_SERVICE_SETTINGS = {

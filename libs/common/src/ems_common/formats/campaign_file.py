@@ -8,26 +8,64 @@ the sender turns each line into an SES call. The shape is exactly the seed's::
      "EmailTags":[{"Name":"campaignId","Value":"c"},{"Name":"segmentId","Value":"s"}],
      "ConfigurationSetName":"myConfigSet"}
 
-(on one line, keys in that order).
+(on one line, keys in that order). A line may also carry ``Content.Template.Headers`` (SES v2's
+custom headers, e.g. RFC 8058's List-Unsubscribe), written only when present. The sender passes
+the line to SES v2 ``SendEmail`` as it is: ``sesv2.send_email(**line.send_email_request())``.
 """
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Self
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Final, Self
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG, TagText
 
 if TYPE_CHECKING:
-    from mypy_boto3_ses.type_defs import SendTemplatedEmailRequestTypeDef
+    from mypy_boto3_sesv2.type_defs import SendEmailRequestTypeDef
+
+# SES v2's limits for custom headers (the MessageHeader shape): a name of up to 126 printable
+# ASCII characters without a colon, a value of up to 870 characters, at most 15 headers.
+HEADER_NAME_MAX_LENGTH: Final = 126
+HEADER_VALUE_MAX_LENGTH: Final = 870
+MAX_HEADERS: Final = 15
+_HEADER_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII (33-126) but the colon
 
 
 class _SesShape(BaseModel):
-    # Fields beyond the seed's shape are refused: the v1 mapping would otherwise drop them
-    # without a word (a ReplyToAddresses nobody gets, say).
+    # Fields beyond what EMS writes are refused: a line is passed to SendEmail as it is, so a
+    # field nobody checked (a ReplyToAddresses, say) must not ride along unseen.
     model_config = ConfigDict(populate_by_name=True, frozen=True, extra="forbid")
+
+
+def _header_name(name: str) -> str:
+    if not 1 <= len(name) <= HEADER_NAME_MAX_LENGTH or _HEADER_NAME.fullmatch(name) is None:
+        raise PydanticCustomError(
+            "header_name",
+            "{name!r} is no header name SES accepts: 1 to {limit} printable ASCII characters,"
+            " no colon or space",
+            {"name": name[:60], "limit": HEADER_NAME_MAX_LENGTH},
+        )
+    return name
+
+
+def _header_value(value: str) -> str:
+    if len(value) > HEADER_VALUE_MAX_LENGTH or "\r" in value or "\n" in value:
+        raise PydanticCustomError(
+            "header_value",
+            "is no header value SES accepts: at most {limit} characters, on one line",
+            {"limit": HEADER_VALUE_MAX_LENGTH},
+        )
+    return value
+
+
+class MessageHeader(_SesShape):
+    """One custom header (SES v2 ``MessageHeader``)."""
+
+    name: Annotated[str, AfterValidator(_header_name)] = Field(alias="Name")
+    value: Annotated[str, AfterValidator(_header_value)] = Field(alias="Value")
 
 
 class Destination(_SesShape):
@@ -55,6 +93,9 @@ class TemplateContent(_SesShape):
     # SES's rule: a string holding a JSON object. Its content is not checked here, so the seed's
     # placeholder "STRING_VALUE" still parses; for_recipient always writes a real object.
     template_data: str = Field(alias="TemplateData")
+    headers: list[MessageHeader] | None = Field(
+        default=None, alias="Headers", max_length=MAX_HEADERS
+    )
 
     def decoded_template_data(self) -> dict[str, object]:
         """``TemplateData`` decoded; raise ValueError if it is not a JSON object."""
@@ -131,11 +172,19 @@ class CampaignFileLine(_SesShape):
         segment_id: str,
         configuration_set_name: str,
         extra_tags: Mapping[str, str] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
     ) -> Self:
         """Build the line sending ``template_name`` to one recipient, tags in the standard order.
 
-        ``extra_tags`` follow EMS's two (a transactional email's ``emailId``, a caller's own).
+        ``extra_tags`` follow EMS's two (a transactional email's ``emailId``, a caller's own);
+        ``headers`` are (name, value) pairs SES adds to the email.
         """
+        template: dict[str, Any] = {
+            "TemplateName": template_name,
+            "TemplateData": orjson.dumps(dict(template_data)).decode(),
+        }
+        if headers:
+            template["Headers"] = [{"Name": name, "Value": value} for name, value in headers]
         tags = [
             {"Name": CAMPAIGN_ID_TAG, "Value": campaign_id},
             {"Name": SEGMENT_ID_TAG, "Value": segment_id},
@@ -145,12 +194,7 @@ class CampaignFileLine(_SesShape):
             {
                 "FromEmailAddress": from_email_address,
                 "Destination": {"ToAddresses": [to_address]},
-                "Content": {
-                    "Template": {
-                        "TemplateName": template_name,
-                        "TemplateData": orjson.dumps(dict(template_data)).decode(),
-                    }
-                },
+                "Content": {"Template": template},
                 "EmailTags": tags,
                 "ConfigurationSetName": configuration_set_name,
             }
@@ -166,7 +210,7 @@ class CampaignFileLine(_SesShape):
 
     def to_json_line(self) -> str:
         """Serialise to one compact JSON line, keys in the seed's order, without the newline."""
-        return orjson.dumps(self.model_dump(by_alias=True)).decode()
+        return orjson.dumps(self.model_dump(by_alias=True, exclude_none=True)).decode()
 
     @property
     def to_address(self) -> str:
@@ -199,18 +243,17 @@ class CampaignFileLine(_SesShape):
         """The segment this send belongs to (its segmentId tag)."""
         return self._required_tag(SEGMENT_ID_TAG)
 
-    def to_send_templated_email_kwargs(self) -> "SendTemplatedEmailRequestTypeDef":
-        """Map this v2 ``SendEmail`` shape to SES v1 ``SendTemplatedEmail`` keyword arguments.
+    def send_email_request(self) -> "SendEmailRequestTypeDef":
+        """This line as the keyword arguments of SES v2 ``SendEmail``: the line itself.
 
-        The one place where the file's v2 shape becomes the v1 call the sender makes:
-        ``ses_client.send_templated_email(**line.to_send_templated_email_kwargs())``.
+        ``sesv2_client.send_email(**line.send_email_request())``.
         """
-        template = self.content.template
-        return {
-            "Source": self.from_email_address,
-            "Destination": {"ToAddresses": list(self.destination.to_addresses)},
-            "Template": template.template_name,
-            "TemplateData": template.template_data,
-            "ConfigurationSetName": self.configuration_set_name,
-            "Tags": [{"Name": tag.name, "Value": tag.value} for tag in self.email_tags],
-        }
+        request: SendEmailRequestTypeDef = self.model_dump(  # type: ignore[assignment]
+            by_alias=True, exclude_none=True
+        )
+        return request
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The custom headers the line carries, as (name, value) pairs."""
+        return [(h.name, h.value) for h in self.content.template.headers or ()]

@@ -1,8 +1,9 @@
-"""SES v1 `SendTemplatedEmail`, with errors sorted by what to do about them.
+"""SES v2 `SendEmail`, with errors sorted by what to do about them.
 
-boto3 would retry throttling silently; the sender's client makes one attempt per call
-(`max_attempts=1`) and owns the retry policy, and a botocore event hook counts every
-throttling answer SES gives.
+A campaign-file line is the `SendEmail` request (`CampaignFileLine.send_email_request`), so what
+the compiler wrote is what SES gets. boto3 would retry throttling silently; the sender's client
+makes one attempt per call (`max_attempts=1`) and owns the retry policy, and a botocore event
+hook counts every throttling answer SES gives.
 """
 
 from dataclasses import dataclass, field
@@ -13,23 +14,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ems_common.formats.campaign_file import CampaignFileLine
 
 if TYPE_CHECKING:
-    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sesv2 import SESV2Client
 
+# Slow down: the account's send rate (TooManyRequestsException) or its daily quota
+# (LimitExceededException) is used up for now. "Throttling" is the generic AWS code.
 THROTTLING_CODES: Final = frozenset(
-    {"Throttling", "ThrottlingException", "TooManyRequestsException"}
+    {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
 )
-# SES refuses these for good: sending again would fail again.
+# SES refuses these for good: sending again would fail again (SES v2 SendEmail's errors).
 PERMANENT_CODES: Final = frozenset(
     {
-        "MessageRejected",
-        "InvalidParameterValue",
-        "TemplateDoesNotExist",
-        "MailFromDomainNotVerified",
-        "ConfigurationSetDoesNotExist",
-        "InvalidTemplate",
-        "MissingRenderingAttribute",
-        "AccountSendingPausedException",
-        "ConfigurationSetSendingPausedException",
+        "MessageRejected",  # e.g. an unverified sender, or a recipient SES will not mail
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",  # the template or configuration set does not exist
+        "BadRequestException",  # a parameter SES refuses (an address, the template data ...)
+        "AccountSuspendedException",
+        "SendingPausedException",
     }
 )
 
@@ -56,12 +56,12 @@ class SesCounters:
 
 
 class SesSender:
-    """Sends campaign-file lines through SES v1."""
+    """Sends campaign-file lines through SES v2."""
 
-    def __init__(self, client: "SESClient") -> None:
+    def __init__(self, client: "SESV2Client") -> None:
         self._ses = client
         self.counters = SesCounters()
-        client.meta.events.register("after-call.ses.SendTemplatedEmail", self._count)
+        client.meta.events.register("after-call.sesv2.SendEmail", self._count)
 
     def _count(self, parsed: dict[str, Any], **_: Any) -> None:
         self.counters.calls += 1
@@ -74,7 +74,7 @@ class SesSender:
     def send(self, line: CampaignFileLine) -> str:
         """SES's message id for the email, or one of the three errors."""
         try:
-            response = self._ses.send_templated_email(**line.to_send_templated_email_kwargs())
+            response = self._ses.send_email(**line.send_email_request())
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             message = str(error.response.get("Error", {}).get("Message", ""))

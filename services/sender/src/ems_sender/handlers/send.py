@@ -46,7 +46,7 @@ def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | Non
             ttl_days=settings.record_ttl_days,
             metrics=metrics,
         ),
-        ses=SesSender(ses_clients.client("ses")),
+        ses=SesSender(ses_clients.client("sesv2")),
         requeue=Requeue(clients.client("sqs")),
         suppressions=SuppressionList(dynamodb, settings.suppressions_table),
         campaigns=CampaignRepository(

@@ -1,6 +1,6 @@
-"""The limits in force: SES GetSendQuota (cached), capped and scaled by the settings.
+"""The limits in force: SES's send quota (v2 GetAccount, cached), capped and scaled by the settings.
 
-SES's quota changes rarely (a support case raises it), so one GetSendQuota every few minutes
+SES's quota changes rarely (a support case raises it), so one GetAccount every few minutes
 per process is plenty; the overrides skip SES altogether, for the local stack and tests, where
 LocalStack always answers 1 email/s and 200 a day.
 """
@@ -18,13 +18,13 @@ from ems_sender.limiter.model import Budget
 from ems_sender.limiter.settings import LimiterSettings
 
 if TYPE_CHECKING:
-    from mypy_boto3_ses import SESClient
-    from mypy_boto3_ses.type_defs import GetSendQuotaResponseTypeDef
+    from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sesv2.type_defs import SendQuotaTypeDef
 
 logger = logging.getLogger(__name__)
 
 
-def budget_from(settings: LimiterSettings, quota: GetSendQuotaResponseTypeDef | None) -> Budget:
+def budget_from(settings: LimiterSettings, quota: SendQuotaTypeDef | None) -> Budget:
     """Rate = min(MaxSendRate, cap) x fraction; quota = Max24HourSend x fraction; or overrides."""
     if settings.send_rate_override is not None:
         rate = settings.send_rate_override
@@ -32,7 +32,7 @@ def budget_from(settings: LimiterSettings, quota: GetSendQuotaResponseTypeDef | 
         if quota is None:
             msg = "the SES send quota is needed unless EMS_SEND_RATE_OVERRIDE is set"
             raise ValueError(msg)
-        ses_rate = float(quota["MaxSendRate"])
+        ses_rate = float(quota.get("MaxSendRate", 0))
         if settings.send_rate_cap is not None:
             ses_rate = min(ses_rate, settings.send_rate_cap)
         rate = ses_rate * settings.send_rate_fraction
@@ -41,7 +41,7 @@ def budget_from(settings: LimiterSettings, quota: GetSendQuotaResponseTypeDef | 
     if quota is None:
         msg = "the SES send quota is needed unless EMS_DAILY_QUOTA_OVERRIDE is set"
         raise ValueError(msg)
-    max_24h = float(quota["Max24HourSend"])
+    max_24h = float(quota.get("Max24HourSend", 0))
     daily = None if max_24h < 0 else math.floor(max_24h * settings.daily_quota_fraction)
     return Budget(
         send_rate=rate, daily_quota=daily, sent_last_24h=int(quota.get("SentLast24Hours", 0))
@@ -58,14 +58,14 @@ class BudgetSource:
     def __init__(
         self,
         settings: LimiterSettings,
-        ses: Callable[[], SESClient] | None,
+        ses: Callable[[], SESV2Client] | None,
         clock: Clock,
     ) -> None:
         self._settings = settings
         self._ses = ses
         self._clock = clock
         self._lock = threading.Lock()
-        self._quota: GetSendQuotaResponseTypeDef | None = None
+        self._quota: SendQuotaTypeDef | None = None
         self._fetched_at = -math.inf
         self.ses_requests = 0
 
@@ -86,10 +86,10 @@ class BudgetSource:
                     raise ValueError(msg)
                 try:
                     self.ses_requests += 1
-                    self._quota = self._ses().get_send_quota()
+                    self._quota = self._ses().get_account()["SendQuota"]
                     self._fetched_at = now
                 except Exception:
                     if self._quota is None:
                         raise
-                    logger.warning("GetSendQuota failed; keeping the last answer", exc_info=True)
+                    logger.warning("GetAccount failed; keeping the last quota", exc_info=True)
             return budget_from(self._settings, self._quota)

@@ -33,7 +33,7 @@ from ems_sender.limiter.settings import LimiterSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sesv2 import SESV2Client
 
 # Lost races in a row before a reservation gives up for now (each costs one request).
 MAX_CONFLICTS: Final = 8
@@ -496,7 +496,7 @@ def build_send_limiter(
     clients: AwsClients | None = None,
     dynamodb: DynamoDBClient | None = None,
     store: LimiterStore | None = None,
-    ses: Callable[[], SESClient] | None = None,
+    ses: Callable[[], SESV2Client] | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> SendLimiter:
@@ -511,7 +511,7 @@ def build_send_limiter(
     return SendLimiter(
         table=store or LimiterTable(dynamodb or aws.client("dynamodb"), table_name),
         name=settings.limiter_name,
-        budgets=BudgetSource(settings, ses or (lambda: aws.client("ses")), clock),
+        budgets=BudgetSource(settings, ses or (lambda: aws.client("sesv2")), clock),
         tuning=tuning_from(settings),
         clock=clock,
         rng=rng,

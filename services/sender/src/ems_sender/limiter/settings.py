@@ -60,7 +60,7 @@ class LimiterSettings(BaseSettings):
         default=0.95, gt=0, le=1, description="Share of SES Max24HourSend EMS uses"
     )
     ses_quota_cache_seconds: float = Field(
-        default=300, ge=0, description="How long an SES GetSendQuota answer is reused"
+        default=300, ge=0, description="How long SES's send quota (v2 GetAccount) is reused"
     )
     limiter_block_seconds: float = Field(
         default=0.25,
