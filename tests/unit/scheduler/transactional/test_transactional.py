@@ -356,6 +356,37 @@ def test_one_email_is_queued_on_the_transactional_lane(
     assert line.tag("kind") == "receipt"
 
 
+def test_an_email_carries_the_headers_it_was_sent_with(
+    client: FlaskClient, world: World, receipt: dict[str, Any]
+) -> None:
+    body = {
+        "to": "ann@example.com",
+        "template": "receipt",
+        "data": {"fname": "Ann", "order": "A-1"},
+        "headers": {"X-Entity-Ref-ID": "order-A-1"},
+    }
+    assert client.post("/emails", json=body, headers=AUTH).status_code == 202
+    [batch] = world.queue.batches
+    [line] = batch.emails
+    # The line is the SES v2 SendEmail request: the header goes to SES with the email
+    assert line.send_email_request()["Content"]["Template"]["Headers"] == [
+        {"Name": "X-Entity-Ref-ID", "Value": "order-A-1"}
+    ]
+
+
+def test_a_header_ses_would_refuse_is_a_400_by_path(client: FlaskClient, world: World) -> None:
+    response = client.post(
+        "/emails",
+        json={"to": "a@example.com", "template": "receipt", "headers": {"Bad Name": "x"}},
+        headers=AUTH,
+    )
+    assert response.status_code == 400
+    [problem] = (response.json or {})["problems"]
+    assert problem["path"].startswith('$.headers["Bad Name"]')
+    assert "is no header name SES accepts" in problem["message"]
+    assert world.queue.calls == []
+
+
 @pytest.mark.parametrize(
     ("to", "data", "kind", "path"),
     [

@@ -61,11 +61,18 @@ def _header_value(value: str) -> str:
     return value
 
 
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+"""A custom header's name SES accepts."""
+
+HeaderValue = Annotated[str, AfterValidator(_header_value)]
+"""A custom header's value SES accepts."""
+
+
 class MessageHeader(_SesShape):
     """One custom header (SES v2 ``MessageHeader``)."""
 
-    name: Annotated[str, AfterValidator(_header_name)] = Field(alias="Name")
-    value: Annotated[str, AfterValidator(_header_value)] = Field(alias="Value")
+    name: HeaderName = Field(alias="Name")
+    value: HeaderValue = Field(alias="Value")
 
 
 class Destination(_SesShape):

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from ems_common.formats.campaign_file import MAX_HEADERS, HeaderName, HeaderValue
 from ems_common.formats.tags import RESERVED_TAGS, TagText
 from ems_common.transactional import (
     MAX_BULK_RECIPIENTS,
@@ -95,6 +96,14 @@ class EmailOptions(_Body):
     )
     tags: CallerTags = Field(
         default_factory=dict, description="Your own SES tags, name to value (at most 10)"
+    )
+    headers: dict[HeaderName, HeaderValue] = Field(
+        default_factory=dict,
+        max_length=MAX_HEADERS,
+        description=(
+            "Headers SES adds to the email, name to value (at most 15), e.g."
+            ' {"X-Entity-Ref-ID": "order-1234"}'
+        ),
     )
 
 

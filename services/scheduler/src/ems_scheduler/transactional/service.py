@@ -503,6 +503,7 @@ class TransactionalService:
             segment_id=template.name,
             configuration_set_name=body.configuration_set or self._defaults.configuration_set,
             extra_tags={EMAIL_ID_TAG: the_email_id, **body.tags},
+            headers=list(body.headers.items()),
         )
 
     @staticmethod
