@@ -46,9 +46,13 @@ class Ownership(StrEnum):
     EXTERNAL = "external"
 
 
-def _uv() -> str:
-    """The uv binary: the one running us (`uv run` sets UV), else the one on PATH."""
+def _uv(state_dir: Path | None = None) -> str:
+    """The uv binary: the one running us (`uv run` sets UV), else the one on PATH, else the one
+    `make install` bootstrapped into .ems/tools (so `.venv/bin/pytest` can install too)."""
+    bootstrapped = state_dir / "tools" / "bin" / "uv" if state_dir is not None else None
     found = os.environ.get("UV") or shutil.which("uv")
+    if not found and bootstrapped is not None and bootstrapped.is_file():
+        found = str(bootstrapped)
     if not found:
         msg = "uv is not installed: run `make install` (it bootstraps uv into .ems/tools)"
         raise StackError(msg)
@@ -129,7 +133,7 @@ class LocalStack:
         venv = self.config.localstack_venv
         python = str(venv / "bin" / "python")
         provider = self.config.localstack_sesv2_provider
-        uv = _uv()
+        uv = _uv(self.config.state_dir)
         # Build the provider afresh: uv would reuse a wheel it built from an older source.
         fresh_provider = [
             "--reinstall-package",

@@ -54,7 +54,7 @@ from ems_localstack_sesv2.errors import (
     Sesv2Error,
 )
 from ems_localstack_sesv2.events import publish_send_events
-from ems_localstack_sesv2.schema import request_problems, response_problems
+from ems_localstack_sesv2.schema import request_problems, response_problems, without_nones
 
 LOG = logging.getLogger(__name__)
 
@@ -115,10 +115,13 @@ def moto_errors_as_v2() -> Iterator[None]:
         raise NotFoundError(exc.message) from exc
 
 
-def _checked_request(context: RequestContext, request: Mapping[str, Any]) -> None:
+def _checked_request(context: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The request without its absent (None) members; BadRequestException if it breaks the model."""
     operation = cast(OperationModel, context.operation)
     if problems := request_problems(operation, request):
         raise BadRequestError("; ".join(problems))
+    cleaned: dict[str, Any] = without_nones(request)
+    return cleaned
 
 
 def _checked_response(context: RequestContext, response: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +248,7 @@ class Sesv2Provider(ServiceLifecycleHook):
     @handler("SendEmail", expand=False)
     def send_email(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         """SendEmail with Simple, Raw or Template content (API_SendEmail)."""
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         backend = ses_backend(context)
         email_content = request["Content"]
         kinds = [kind for kind in ("Simple", "Raw", "Template") if kind in email_content]
@@ -306,7 +309,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         (BulkEmailEntryResult: "The status of a message sent ..." per entry,
         https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_BulkEmailEntryResult.html).
         """
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         backend = ses_backend(context)
         template = (request.get("DefaultContent") or {}).get("Template")
         if template is None:
@@ -618,7 +621,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         production access means (in the sandbox "you can only send email to verified
         identities", GetAccount.ProductionAccessEnabled).
         """
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         quota = ses_backend(context).get_send_quota()
         response = {
             "SendQuota": {
@@ -640,7 +643,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         self, context: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         """A template in the store v1 CreateTemplate fills (API_CreateEmailTemplate)."""
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         name = request["TemplateName"]
         try:
             with moto_errors_as_v2():
@@ -654,7 +657,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         self, context: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         """Replace a stored template's content (API_UpdateEmailTemplate)."""
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         name = request["TemplateName"]
         try:
             with moto_errors_as_v2():
@@ -670,7 +673,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         self, context: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         """A stored template, whichever API made it (API_GetEmailTemplate)."""
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         name = request["TemplateName"]
         source = _template_source(ses_backend(context), {"TemplateName": name})
         template_content = {"Subject": source.subject}
@@ -687,7 +690,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         self, context: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         """Delete a stored template, or NotFoundException (API_DeleteEmailTemplate)."""
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         name = request["TemplateName"]
         backend = ses_backend(context)
         if name not in backend.templates:
@@ -700,7 +703,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         self, context: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         """Every stored template, in one page (API_ListEmailTemplates)."""
-        _checked_request(context, request)
+        request = _checked_request(context, request)
         metadata = []
         for stored in ses_backend(context).list_templates():
             created = stored.get("Timestamp")

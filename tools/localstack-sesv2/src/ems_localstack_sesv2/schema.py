@@ -22,16 +22,28 @@ def shape_problems(value: Mapping[str, Any], shape: Shape | None) -> list[str]:
         return [] if not value else ["the operation takes no input"]
     report = ParamValidator().validate(dict(value), shape)
     problems = (
-        [line.strip() for line in report.generate_report().splitlines()[1:] if line.strip()]
+        [line.strip() for line in report.generate_report().splitlines() if line.strip()]
         if report.has_errors()
         else []
     )
     return problems + constraint_problems(value, shape)
 
 
+def without_nones(value: Any) -> Any:
+    """A parsed request without the members LocalStack's parser fills with None when absent.
+
+    A present-but-None member would pass ParamValidator's "required" check.
+    """
+    if isinstance(value, Mapping):
+        return {key: without_nones(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nones(item) for item in value]
+    return value
+
+
 def request_problems(operation: OperationModel, request: Mapping[str, Any]) -> list[str]:
-    """What is wrong with a parsed request, by the operation's input shape."""
-    return shape_problems(request, operation.input_shape)
+    """What is wrong with a parsed request (absent members dropped), by its input shape."""
+    return shape_problems(without_nones(request), operation.input_shape)
 
 
 def response_problems(operation: OperationModel, response: Mapping[str, Any]) -> list[str]:
