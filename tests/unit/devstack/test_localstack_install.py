@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from ems_devstack import emulators
 from ems_devstack.config import LOCALSTACK_REQUIREMENTS, StackConfig
 from ems_devstack.emulators import LocalStack, parse_stamp, source_digest
+from ems_devstack.processes import StackError
 
 REPO = StackConfig.from_environment().root
 
@@ -122,3 +124,25 @@ def test_a_venv_from_before_the_provider_gets_only_the_provider(
     (install,) = commands
     assert str(config.localstack_sesv2_provider) in install
     assert not set(LOCALSTACK_REQUIREMENTS) & set(install)
+
+
+def test_a_running_localstack_with_an_older_provider_must_be_restarted(tmp_path: Path) -> None:
+    # Given a LocalStack of ours (this live process stands in for it), started with the provider
+    config = _config(tmp_path)
+    localstack = LocalStack(config)
+    config.run_dir.mkdir(parents=True)
+    localstack.process.pid_file.write_text(str(os.getpid()))
+    (config.run_dir / "localstack-sesv2.digest").write_text(
+        source_digest(config.localstack_sesv2_provider)
+    )
+    assert localstack.runs_current_provider()
+
+    # When the provider's source changes under it
+    (config.localstack_sesv2_provider / "src" / "ems_localstack_sesv2" / "provider.py").write_text(
+        "VERSION = 2\n"
+    )
+
+    # Then the stack is not "up", and `up` says to restart it rather than use it
+    assert not localstack.runs_current_provider()
+    with pytest.raises(StackError, match=r"make down && make up"):
+        localstack.ensure_running()

@@ -200,6 +200,7 @@ class LocalStack:
     def ensure_running(self) -> Ownership:
         """Use a LocalStack already on the port, or start ours; return who owns it."""
         if self.process.pid() is not None:
+            self._require_current_provider()
             self._wait_ready()
             return Ownership.MANAGED
         if self.health() is not None:
@@ -218,6 +219,9 @@ class LocalStack:
             )
             raise StackError(msg)
         self.install()
+        # What the process will load: a later edit of the provider needs a restart to count
+        self._provider_digest_file.parent.mkdir(parents=True, exist_ok=True)
+        self._provider_digest_file.write_text(source_digest(self.config.localstack_sesv2_provider))
         print(f"[ems-stack] starting LocalStack on {self.config.localstack_url}")
         env = {
             **os.environ,
@@ -236,6 +240,34 @@ class LocalStack:
         )
         self._wait_ready()
         return Ownership.STARTED
+
+    @property
+    def _provider_digest_file(self) -> Path:
+        return self.config.run_dir / "localstack-sesv2.digest"
+
+    def runs_current_provider(self) -> bool:
+        """False when our LocalStack was started with another SES v2 provider than the checkout's.
+
+        (True for one run elsewhere: what it loaded is not ours to know.)
+        """
+        if self.process.pid() is None:
+            return True
+        started_with = (
+            self._provider_digest_file.read_text().strip()
+            if self._provider_digest_file.is_file()
+            else None
+        )
+        return started_with == source_digest(self.config.localstack_sesv2_provider)
+
+    def _require_current_provider(self) -> None:
+        """Refuse a LocalStack of ours that runs an older SES v2 provider than the checkout's."""
+        if not self.runs_current_provider():
+            msg = (
+                f"the running LocalStack (pid {self.process.pid()}) was started without the SES v2"
+                f" provider now in {self.config.localstack_sesv2_provider}: restart it with"
+                " `make down && make up`"
+            )
+            raise StackError(msg)
 
     def _wait_ready(self) -> None:
         wait_until(
