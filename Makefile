@@ -46,6 +46,8 @@ lint: install ## ruff, mypy and terraform fmt
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) mypy --config-file tools/localstack-sesv2/pyproject.toml \
+		--python-executable .ems/localstack-venv/bin/python
 	terraform fmt -check -recursive terraform
 
 fmt: install ## Format Python and Terraform

@@ -7,7 +7,9 @@ takes it down again at the end). Tests reach AWS only through the Terraform outp
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -73,3 +75,48 @@ def senders_stopped(local_stack: LocalStackStack) -> Iterator[None]:
     yield
     for name in CAMPAIGN_SENDER_NAMES:
         local_stack.services.start(name, dict(os.environ))
+
+
+@pytest.fixture
+def events_tap(aws: AwsClients, settings: InfraSettings) -> Iterator[str]:
+    """A queue of the test's own on the SES events topic, subscribed as the tracker's queue is.
+
+    The tracker's queue has its consumer (and the stack's other traffic); reading this one
+    instead, the test sees every message the topic publishes and takes none from the tracker.
+    """
+    sqs, sns = aws.client("sqs"), aws.client("sns")
+    url = sqs.create_queue(QueueName=f"ems-events-tap-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": arn,
+                            "Condition": {
+                                "ArnEquals": {"aws:SourceArn": settings.ses_events_topic_arn}
+                            },
+                        }
+                    ],
+                }
+            )
+        },
+    )
+    subscription = sns.subscribe(
+        TopicArn=settings.ses_events_topic_arn,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    yield url
+    sns.unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=url)

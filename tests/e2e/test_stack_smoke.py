@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,51 +24,6 @@ from ems_tracker.ses_events import DeliveryEvent, SendEvent, SesEventBase, parse
 from tests.e2e.waiting import collect_from_queue, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def events_tap(aws: AwsClients, settings: InfraSettings) -> Iterator[str]:
-    """A queue of the test's own on the SES events topic, subscribed as the tracker's queue is.
-
-    The tracker's queue has its consumer (and the stack's other traffic); reading this one
-    instead, the test sees every message the topic publishes and takes none from the tracker.
-    """
-    sqs, sns = aws.client("sqs"), aws.client("sns")
-    url = sqs.create_queue(QueueName=f"ems-smoke-tap-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sqs.set_queue_attributes(
-        QueueUrl=url,
-        Attributes={
-            "Policy": json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sns.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": arn,
-                            "Condition": {
-                                "ArnEquals": {"aws:SourceArn": settings.ses_events_topic_arn}
-                            },
-                        }
-                    ],
-                }
-            )
-        },
-    )
-    subscription = sns.subscribe(
-        TopicArn=settings.ses_events_topic_arn,
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-        ReturnSubscriptionArn=True,
-    )["SubscriptionArn"]
-    yield url
-    sns.unsubscribe(SubscriptionArn=subscription)
-    sqs.delete_queue(QueueUrl=url)
 
 
 def test_every_setting_the_code_reads_is_a_terraform_output(

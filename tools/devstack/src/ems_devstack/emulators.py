@@ -29,6 +29,13 @@ from ems_devstack.processes import ManagedProcess, StackError, port_is_open, run
 
 # The LocalStack services EMS uses; health must report each as available or running.
 LOCALSTACK_SERVICES = ("s3", "sqs", "sns", "ses", "events", "scheduler", "iam", "sts", "kms")
+# Served by the provider in tools/localstack-sesv2, which only a LocalStack installed by
+# `ems-stack install` has (one in Docker does not).
+SESV2_SERVICE = "sesv2"
+SESV2_PROVIDER_DIST = "ems-localstack-sesv2"  # its [project] name
+# What the install stamp records (one `key=digest` line each): a change in either reinstalls.
+_STAMP_REQUIREMENTS = "requirements"
+_STAMP_SESV2 = "sesv2-provider"
 
 
 class Ownership(StrEnum):
@@ -39,13 +46,42 @@ class Ownership(StrEnum):
     EXTERNAL = "external"
 
 
-def _uv() -> str:
-    """The uv binary: the one running us (`uv run` sets UV), else the one on PATH."""
+def _uv(state_dir: Path | None = None) -> str:
+    """The uv binary: the one running us (`uv run` sets UV), else the one on PATH, else the one
+    `make install` bootstrapped into .ems/tools (so `.venv/bin/pytest` can install too)."""
+    bootstrapped = state_dir / "tools" / "bin" / "uv" if state_dir is not None else None
     found = os.environ.get("UV") or shutil.which("uv")
+    if not found and bootstrapped is not None and bootstrapped.is_file():
+        found = str(bootstrapped)
     if not found:
         msg = "uv is not installed: run `make install` (it bootstraps uv into .ems/tools)"
         raise StackError(msg)
     return found
+
+
+def source_digest(folder: Path) -> str:
+    """sha256 of a Python package's source: pyproject.toml and every file under src/.
+
+    By path and content, so an edit, a new file or a rename changes it; bytecode caches do not.
+    """
+    digest = hashlib.sha256()
+    sources = (folder / "src").rglob("*")
+    files = [
+        folder / "pyproject.toml",
+        *sorted(p for p in sources if p.is_file() and "__pycache__" not in p.parts),
+    ]
+    for path in files:
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def parse_stamp(text: str) -> dict[str, str]:
+    """An install stamp's `key=digest` lines; a bare digest is the old requirements-only stamp."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) == 1 and "=" not in lines[0]:
+        return {_STAMP_REQUIREMENTS: lines[0]}
+    return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
 def _http_json(url: str, timeout_s: float = 2.0) -> object | None:
@@ -70,39 +106,66 @@ class LocalStack:
     def _stamp(self) -> Path:
         return self.config.localstack_venv / ".ems-requirements"
 
-    def _wanted_stamp(self) -> str:
-        return hashlib.sha256("\n".join(LOCALSTACK_REQUIREMENTS).encode()).hexdigest()
+    def _wanted_stamp(self) -> dict[str, str]:
+        return {
+            _STAMP_REQUIREMENTS: hashlib.sha256(
+                "\n".join(LOCALSTACK_REQUIREMENTS).encode()
+            ).hexdigest(),
+            _STAMP_SESV2: source_digest(self.config.localstack_sesv2_provider),
+        }
+
+    def _installed_stamp(self) -> dict[str, str]:
+        return parse_stamp(self._stamp.read_text()) if self._stamp.is_file() else {}
 
     def installed(self) -> bool:
-        """Whether the pinned LocalStack is installed in its virtualenv."""
-        return self._stamp.is_file() and self._stamp.read_text() == self._wanted_stamp()
+        """Whether the pinned LocalStack and this checkout's SES v2 provider are installed."""
+        return self._installed_stamp() == self._wanted_stamp()
 
     def install(self) -> None:
-        """Create LocalStack's virtualenv with the pinned set (about 45 s the first time)."""
-        if self.installed():
+        """LocalStack's virtualenv with the pinned set and the SES v2 provider in it.
+
+        About 45 s the first time; when only the provider's source changed, only it is
+        reinstalled (a few seconds).
+        """
+        wanted, have = self._wanted_stamp(), self._installed_stamp()
+        if have == wanted:
             return
         venv = self.config.localstack_venv
-        print(f"[ems-stack] installing LocalStack into {venv} (about a minute the first time)")
-        uv = _uv()
-        run(
-            [uv, "venv", "--quiet", "--clear", "-p", LOCALSTACK_PYTHON, str(venv)],
-            what=f"creating LocalStack's Python {LOCALSTACK_PYTHON} virtualenv",
-            deadline_s=INSTALL_DEADLINE_S,
-        )
-        run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "-p",
-                str(venv / "bin" / "python"),
-                *LOCALSTACK_REQUIREMENTS,
-            ],
-            what="installing LocalStack",
-            deadline_s=INSTALL_DEADLINE_S,
-        )
-        self._stamp.write_text(self._wanted_stamp())
+        python = str(venv / "bin" / "python")
+        provider = self.config.localstack_sesv2_provider
+        uv = _uv(self.config.state_dir)
+        # Build the provider afresh: uv would reuse a wheel it built from an older source.
+        fresh_provider = [
+            "--reinstall-package",
+            SESV2_PROVIDER_DIST,
+            "--refresh-package",
+            SESV2_PROVIDER_DIST,
+            str(provider),
+        ]
+        if have.get(_STAMP_REQUIREMENTS) == wanted[_STAMP_REQUIREMENTS]:
+            print(f"[ems-stack] installing the SES v2 provider ({provider}) into {venv}")
+            run(
+                [uv, "pip", "install", "--quiet", "-p", python, *fresh_provider],
+                what="installing LocalStack's SES v2 provider",
+                deadline_s=INSTALL_DEADLINE_S,
+            )
+        else:
+            print(f"[ems-stack] installing LocalStack into {venv} (about a minute the first time)")
+            run(
+                [uv, "venv", "--quiet", "--clear", "-p", LOCALSTACK_PYTHON, str(venv)],
+                what=f"creating LocalStack's Python {LOCALSTACK_PYTHON} virtualenv",
+                deadline_s=INSTALL_DEADLINE_S,
+            )
+            run(
+                [
+                    *(uv, "pip", "install", "--quiet", "-p", python),
+                    *LOCALSTACK_REQUIREMENTS,
+                    *fresh_provider,
+                ],
+                what="installing LocalStack and its SES v2 provider",
+                deadline_s=INSTALL_DEADLINE_S,
+            )
+        self._stamp.write_text("".join(f"{key}={value}\n" for key, value in wanted.items()))
 
     def health(self) -> dict[str, object] | None:
         """LocalStack's health document, or None when no LocalStack answers."""
@@ -112,21 +175,42 @@ class LocalStack:
         return None
 
     def ready(self) -> bool:
-        """Whether LocalStack answers and every service EMS uses is available."""
+        """Whether LocalStack answers and every service EMS uses is available.
+
+        SES v2 counts only for a LocalStack this tool runs (its provider is installed here); one
+        run elsewhere may lack it, which `ensure_running` reports.
+        """
         health = self.health()
         if health is None:
             return False
         services = health["services"]
         assert isinstance(services, dict)
-        return all(services.get(name) in {"available", "running"} for name in LOCALSTACK_SERVICES)
+        wanted = [*LOCALSTACK_SERVICES]
+        if self.process.pid() is not None:
+            wanted.append(SESV2_SERVICE)
+        return all(services.get(name) in {"available", "running"} for name in wanted)
+
+    def serves_sesv2(self) -> bool:
+        """Whether the LocalStack on the port has an SES v2 provider."""
+        health = self.health()
+        services = health["services"] if health is not None else {}
+        assert isinstance(services, dict)
+        return services.get(SESV2_SERVICE) in {"available", "running"}
 
     def ensure_running(self) -> Ownership:
         """Use a LocalStack already on the port, or start ours; return who owns it."""
         if self.process.pid() is not None:
+            self._require_current_provider()
             self._wait_ready()
             return Ownership.MANAGED
         if self.health() is not None:
             self._wait_ready()
+            if not self.serves_sesv2():
+                print(
+                    f"[ems-stack] warning: the LocalStack at {self.config.localstack_url} has no"
+                    " SES v2 provider, so sesv2 calls will fail; LocalStack from `make up`"
+                    " (without Docker) has it: see docs/local-stack.md"
+                )
             return Ownership.EXTERNAL
         if port_is_open(self.config.host, self.config.localstack_port):
             msg = (
@@ -135,6 +219,9 @@ class LocalStack:
             )
             raise StackError(msg)
         self.install()
+        # What the process will load: a later edit of the provider needs a restart to count
+        self._provider_digest_file.parent.mkdir(parents=True, exist_ok=True)
+        self._provider_digest_file.write_text(source_digest(self.config.localstack_sesv2_provider))
         print(f"[ems-stack] starting LocalStack on {self.config.localstack_url}")
         env = {
             **os.environ,
@@ -153,6 +240,34 @@ class LocalStack:
         )
         self._wait_ready()
         return Ownership.STARTED
+
+    @property
+    def _provider_digest_file(self) -> Path:
+        return self.config.run_dir / "localstack-sesv2.digest"
+
+    def runs_current_provider(self) -> bool:
+        """False when our LocalStack was started with another SES v2 provider than the checkout's.
+
+        (True for one run elsewhere: what it loaded is not ours to know.)
+        """
+        if self.process.pid() is None:
+            return True
+        started_with = (
+            self._provider_digest_file.read_text().strip()
+            if self._provider_digest_file.is_file()
+            else None
+        )
+        return started_with == source_digest(self.config.localstack_sesv2_provider)
+
+    def _require_current_provider(self) -> None:
+        """Refuse a LocalStack of ours that runs an older SES v2 provider than the checkout's."""
+        if not self.runs_current_provider():
+            msg = (
+                f"the running LocalStack (pid {self.process.pid()}) was started without the SES v2"
+                f" provider now in {self.config.localstack_sesv2_provider}: restart it with"
+                " `make down && make up`"
+            )
+            raise StackError(msg)
 
     def _wait_ready(self) -> None:
         wait_until(

@@ -120,8 +120,14 @@ class LocalStackStack:
         return UpResult(localstack, dynamodb, env, services)
 
     def is_up(self) -> bool:
-        """Whether a stack is up: settings written and both emulators answering."""
-        return self.config.env_file.exists() and self.localstack.ready() and self.dynamodb.ready()
+        """Whether a stack is up: settings written, both emulators answering, and LocalStack
+        running this checkout's SES v2 provider (else `up` says to restart it)."""
+        return (
+            self.config.env_file.exists()
+            and self.localstack.ready()
+            and self.localstack.runs_current_provider()
+            and self.dynamodb.ready()
+        )
 
     def down(self, *, quiet: bool = False) -> list[str]:
         """Stop what this tool started; leave external emulators alone. Returns what stopped."""
