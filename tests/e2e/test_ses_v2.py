@@ -25,10 +25,10 @@ from botocore.config import Config
 from botocore.validate import ParamValidator
 
 from ems_common.aws import AwsClients, client_config
-from ems_common.formats import DeliveryEvent, SendEvent, parse_ses_event
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG
 from ems_common.settings import InfraSettings
 from ems_devstack.stack import LocalStackStack
+from ems_tracker.ses_events import DeliveryEvent, SendEvent, parse_ses_event
 from tests.e2e.test_sender import _outbox
 from tests.e2e.waiting import collect_from_queue, eventually
 
