@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from pydantic import ValidationError
 
@@ -33,10 +33,11 @@ from ems_common.campaigns import CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
-from ems_common.dal.suppressions import SuppressionList, suppression_key
+from ems_common.dal.suppressions import SuppressionList
 from ems_common.emails import EmailState
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
+from ems_common.suppressions import most_telling
 from ems_common.transactional import is_transactional_scope
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import ClaimOutcome, EmailRecords
@@ -48,6 +49,25 @@ logger = logging.getLogger(__name__)
 _CAMPAIGN_CACHE_SECONDS = 5.0
 _THROTTLE_BACKOFF_SECONDS = 2.0
 _TRANSIENT_BACKOFF_SECONDS = 5.0
+
+
+ONE_CLICK_HEADER: Final = "List-Unsubscribe-Post"
+"""RFC 8058's header: an email carrying it is list mail, whatever lane it takes."""
+
+
+def list_of(batch: SendBatch, email: CampaignFileLine) -> str | None:
+    """The list an email belongs to, for the suppressions that block it; None for transactional
+    email, which only a suppression of every email (`all`) blocks.
+
+    A campaign email's list is its segment's list_name (the segmentId tag). A transactional email
+    of a marketing template carries a one-click unsubscribe header, and is list mail too: its list
+    is its template (also its segmentId).
+    """
+    if not is_transactional_scope(batch.campaign_id):
+        return email.segment_id
+    if any(name == ONE_CLICK_HEADER for name, _ in email.headers):
+        return email.segment_id
+    return None
 
 
 class SendGate(Protocol):
@@ -140,7 +160,12 @@ class Sender:
         return outcome
 
     def _send_emails(self, batch: SendBatch) -> Outcome:
-        suppressed = self.suppressions.which(email.to_address for email in batch.emails)
+        # Checked at send time, so that an unsubscribe made while a campaign sends stops the
+        # address's remaining emails of that list (the compiler checked at verification).
+        lists = {id(email): list_of(batch, email) for email in batch.emails}
+        blocked = self.suppressions.blocking(
+            (email.to_address, lists[id(email)]) for email in batch.emails
+        )
         busy: list[CampaignFileLine] = []
         progressed = False
         for index, email in enumerate(batch.emails):
@@ -148,8 +173,10 @@ class Sender:
             segment = email.segment_id
             if not self._claim(key, email, busy):
                 continue
-            if suppression_key(email.to_address) in suppressed:
-                self._record_final(key, EmailState.SUPPRESSED, segment=segment)
+            found = most_telling(blocked.get((email.to_address, lists[id(email)]), []))
+            if found is not None:
+                reason = f"{found.reason} ({found.scope})"
+                self._record_final(key, EmailState.SUPPRESSED, segment=segment, reason=reason)
                 self.stats.add("suppressed")
                 continue
             retry_after = self.gate.wait_for_send(self.lane)

@@ -35,6 +35,7 @@ from ems_common.emails import (
     EmailRecord,
 )
 from ems_common.metrics import Metric
+from ems_common.suppressions import ALL, CAMPAIGNS, Suppression, SuppressionReason
 from ems_tracker.ses_events import (
     BounceRecord,
     ClickEvent,
@@ -49,14 +50,6 @@ from ems_tracker.ses_events import (
     SesNotification,
     SubscriptionEvent,
 )
-
-
-@dataclass
-class Suppression:
-    """An address to put on the suppression list, and why."""
-
-    address: str
-    reason: str
 
 
 @dataclass
@@ -126,14 +119,21 @@ def apply_event(
     if isinstance(event, BounceRecord):
         _bounce(record, change, event)
     if isinstance(event, ComplaintRecord):
-        change.suppress.extend(Suppression(a, "complaint") for a in event.recipients)
+        # A complaint is about marketing mail: it stops every campaign email, not receipts.
+        change.suppress.extend(
+            Suppression(address=a, scope=CAMPAIGNS, reason=SuppressionReason.COMPLAINT)
+            for a in event.recipients
+        )
     if (
         isinstance(event, SubscriptionEvent)
         and event.subscription.new_topic_preferences.unsubscribe_all
     ):
         if _first(record, change, UNSUBSCRIBED_AT, at):
             change.metrics[Metric.UNSUBSCRIBED] += 1
-        change.suppress.extend(Suppression(a, "unsubscribed") for a in event.recipients)
+        change.suppress.extend(
+            Suppression(address=a, scope=CAMPAIGNS, reason=SuppressionReason.UNSUBSCRIBE)
+            for a in event.recipients
+        )
     return change
 
 
@@ -147,6 +147,13 @@ def _bounce(record: EmailRecord, change: Change, event: BounceRecord) -> None:
         change.set_fields[BOUNCE_TYPE] = event.bounce.bounce_type
         change.metrics[Metric.BOUNCED_HARD if hard else Metric.BOUNCED_SOFT] += 1
     _finish(record, change, event.occurred_at)
-    if hard:
-        reason = f"hard bounce ({event.bounce.bounce_sub_type})"
-        change.suppress.extend(Suppression(a, reason) for a in event.recipients)
+    if hard:  # the address does not take mail: nothing at all goes to it again
+        change.suppress.extend(
+            Suppression(
+                address=a,
+                scope=ALL,
+                reason=SuppressionReason.HARD_BOUNCE,
+                detail=event.bounce.bounce_sub_type,
+            )
+            for a in event.recipients
+        )

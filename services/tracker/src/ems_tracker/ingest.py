@@ -71,7 +71,9 @@ class Tracker:
             change = apply_event(record, event)
             for suppression in change.suppress:
                 self.suppressions.add(
-                    suppression.address, reason=suppression.reason, source=f"ses:{kind}"
+                    suppression.model_copy(
+                        update={"source": f"ses:{kind}", "campaign_id": event.campaign_id}
+                    )
                 )
             outcome = self.events.apply(ref, record, change, event=event, body=body, now=now)
             if outcome is Applied.APPLIED:

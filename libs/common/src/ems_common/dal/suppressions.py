@@ -1,27 +1,52 @@
-"""The suppression list: addresses EMS must not send to (hard bounces, complaints, by hand).
+"""The suppressions table: one item per (address, scope) (`ems_common.suppressions`).
 
-Addresses are stored lower-cased: mailbox providers treat local parts case-insensitively in
-practice, and a suppression that a capital letter could dodge would be no suppression.
+Key: `pk` = the address in lower case, `sk` = the scope (`all`, `campaigns`, `list:<name>`).
+Checking an email is one key per scope that could block it (`blocking_scopes`), so a batch of
+50 campaign emails is at most 150 keys in two BatchGetItem calls; an address's suppressions are
+one query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+import concurrent.futures
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
 from ems_common.dal.items import from_item, to_item
+from ems_common.suppressions import Suppression, blocking_scopes, suppression_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_BATCH_GET_MAX = 100
+_BATCH_GET_MAX: Final = 100
+_BATCH_WRITE_MAX: Final = 25
+_WRITERS: Final = 4  # BatchWriteItem calls in flight during an import
 
 
-def suppression_key(address: str) -> str:
-    """The form an address is stored and compared in."""
-    return address.strip().lower()
+def _item(suppression: Suppression) -> dict[str, Any]:
+    values = suppression.model_dump(mode="json", exclude={"address", "scope"})
+    values["suppressed_at"] = values["suppressed_at"] or utc_iso(utc_now())
+    return to_item(
+        {
+            keys.PARTITION_KEY: suppression_key(suppression.address),
+            keys.SORT_KEY: suppression.scope,
+            **values,
+        }
+    )
+
+
+def _suppression(item: dict[str, Any]) -> Suppression:
+    values = from_item(item)
+    return Suppression.model_validate(
+        {
+            **values,
+            "address": values.pop(keys.PARTITION_KEY),
+            "scope": values.pop(keys.SORT_KEY),
+        }
+    )
 
 
 class SuppressionList:
@@ -31,81 +56,157 @@ class SuppressionList:
         self._db = client
         self._table = table
 
-    def add(self, address: str, *, reason: str, source: str) -> None:
-        """Suppress `address` (idempotent: the first reason is kept)."""
+    def add(self, suppression: Suppression) -> bool:
+        """Suppress (idempotent: the first reason is kept); True if it was not suppressed."""
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item=to_item(
-                    {
-                        keys.PARTITION_KEY: suppression_key(address),
-                        "reason": reason,
-                        "source": source,
-                        "suppressed_at": utc_iso(utc_now()),
-                    }
-                ),
+                Item=_item(suppression),
                 ConditionExpression=f"attribute_not_exists({keys.PARTITION_KEY})",
             )
         except self._db.exceptions.ConditionalCheckFailedException:
-            return
+            return False
+        return True
 
-    def remove(self, address: str) -> bool:
-        """Lift a suppression; True if there was one."""
-        response = self._db.delete_item(
-            TableName=self._table,
-            Key=to_item({keys.PARTITION_KEY: suppression_key(address)}),
-            ReturnValues="ALL_OLD",
-        )
-        return bool(response.get("Attributes"))
+    def add_many(self, suppressions: Sequence[Suppression]) -> int:
+        """Suppress many at once (an import), keeping what is there already; returns how many
+        were new. Reads which exist (100 keys a call), then writes the others (25 a call)."""
+        existing = self._existing((suppression_key(s.address), s.scope) for s in suppressions)
+        new: dict[tuple[str, str], Suppression] = {}
+        for suppression in suppressions:
+            key = (suppression_key(suppression.address), suppression.scope)
+            if key not in existing:
+                new.setdefault(key, suppression)
+        chunks = [
+            list(new.values())[start : start + _BATCH_WRITE_MAX]
+            for start in range(0, len(new), _BATCH_WRITE_MAX)
+        ]
+        with concurrent.futures.ThreadPoolExecutor(_WRITERS) as pool:
+            list(pool.map(self._write, chunks))
+        return len(new)
 
-    def contains(self, address: str) -> bool:
-        """Whether `address` is suppressed."""
-        item = self._db.get_item(
+    def _write(self, chunk: list[Suppression]) -> None:
+        request: dict[str, Any] = {
+            self._table: [{"PutRequest": {"Item": _item(s)}} for s in chunk]
+        }
+        while request:
+            response = self._db.batch_write_item(RequestItems=request)
+            request = dict(response.get("UnprocessedItems") or {})
+
+    def remove(self, address: str, scope: str | None = None) -> list[str]:
+        """Lift the address's suppression in `scope`, or in every scope (None); returns the
+        scopes lifted."""
+        scopes = [scope] if scope is not None else [s.scope for s in self.of(address)]
+        lifted = []
+        for one in scopes:
+            response = self._db.delete_item(
+                TableName=self._table,
+                Key=to_item({keys.PARTITION_KEY: suppression_key(address), keys.SORT_KEY: one}),
+                ReturnValues="ALL_OLD",
+            )
+            if response.get("Attributes"):
+                lifted.append(one)
+        return lifted
+
+    def of(self, address: str) -> list[Suppression]:
+        """Every suppression of `address` (one query)."""
+        response = self._db.query(
             TableName=self._table,
-            Key=to_item({keys.PARTITION_KEY: suppression_key(address)}),
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": keys.PARTITION_KEY},
+            ExpressionAttributeValues=to_item({":pk": suppression_key(address)}),
             ConsistentRead=True,
-        ).get("Item")
-        return item is not None
+        )
+        return [_suppression(item) for item in response.get("Items", [])]
 
-    def which(self, addresses: Iterable[str]) -> set[str]:
-        """Of `addresses`, the (normalised) ones that are suppressed: 100 per BatchGetItem."""
-        wanted = sorted({suppression_key(a) for a in addresses})
-        found: set[str] = set()
-        for start in range(0, len(wanted), _BATCH_GET_MAX):
+    def blocking(
+        self, addresses: Iterable[tuple[str, str | None]]
+    ) -> dict[tuple[str, str | None], list[Suppression]]:
+        """Of (address, list name) pairs, those whose email is blocked, with what blocks it.
+
+        The list name is the campaign email's list; None for a transactional email (only
+        `all` blocks it). Addresses are compared lower-cased; the answer keys are as given.
+        """
+        wanted = {
+            (address, list_name): [
+                (suppression_key(address), scope) for scope in blocking_scopes(list_name)
+            ]
+            for address, list_name in addresses
+        }
+        found = self._existing(key for keys_ in wanted.values() for key in keys_)
+        return {
+            pair: [found[key] for key in keys_ if key in found]
+            for pair, keys_ in wanted.items()
+            if any(key in found for key in keys_)
+        }
+
+    def _existing(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Suppression]:
+        """The stored suppressions among (address, scope) keys: BatchGetItem, 100 keys a call."""
+        unique = sorted(set(wanted))
+        found: dict[tuple[str, str], Suppression] = {}
+        for start in range(0, len(unique), _BATCH_GET_MAX):
             request: dict[str, Any] = {
                 self._table: {
                     "Keys": [
-                        to_item({keys.PARTITION_KEY: a})
-                        for a in wanted[start : start + _BATCH_GET_MAX]
-                    ],
-                    "ProjectionExpression": keys.PARTITION_KEY,
+                        to_item({keys.PARTITION_KEY: address, keys.SORT_KEY: scope})
+                        for address, scope in unique[start : start + _BATCH_GET_MAX]
+                    ]
                 }
             }
             while request:
                 response = self._db.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self._table, []):
-                    found.add(str(from_item(item)[keys.PARTITION_KEY]))
+                    suppression = _suppression(item)
+                    found[(suppression.address, suppression.scope)] = suppression
                 request = dict(response.get("UnprocessedKeys") or {})
         return found
 
-    def all_keys(self) -> Iterator[str]:
-        """Every suppressed address (a paginated scan: for building an in-memory set)."""
+    def by_address(self) -> dict[str, list[Suppression]]:
+        """Every suppression, by address (a paginated scan: for verifying a campaign)."""
+        everything: dict[str, list[Suppression]] = defaultdict(list)
+        for suppression in self.scan():
+            everything[suppression.address].append(suppression)
+        return dict(everything)
+
+    def scan(self) -> Iterator[Suppression]:
+        """Every suppression (a paginated scan)."""
         paginator = self._db.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=self._table, ProjectionExpression=keys.PARTITION_KEY
-        ):
+        for page in paginator.paginate(TableName=self._table):
             for item in page.get("Items", []):
-                yield str(from_item(item)[keys.PARTITION_KEY])
+                yield _suppression(item)
 
     def page(
-        self, *, limit: int = 100, start: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of suppressions with their reasons, and where the next starts."""
+        self,
+        *,
+        limit: int = 100,
+        start: tuple[str, str] | None = None,
+        scope: str | None = None,
+        reason: str | None = None,
+    ) -> tuple[list[Suppression], tuple[str, str] | None]:
+        """A page of suppressions (filtered by scope and reason), and the key the next starts
+        after. A filtered page may hold fewer than `limit` (DynamoDB filters after reading)."""
         request: dict[str, Any] = {"TableName": self._table, "Limit": limit}
         if start:
-            request["ExclusiveStartKey"] = to_item({keys.PARTITION_KEY: start})
+            request["ExclusiveStartKey"] = to_item(
+                {keys.PARTITION_KEY: start[0], keys.SORT_KEY: start[1]}
+            )
+        filters, names, values = [], {}, {}
+        if scope is not None:
+            filters.append("#scope = :scope")
+            names["#scope"] = keys.SORT_KEY
+            values[":scope"] = scope
+        if reason is not None:
+            filters.append("#reason = :reason")
+            names["#reason"] = "reason"
+            values[":reason"] = reason
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+            request["ExpressionAttributeNames"] = names
+            request["ExpressionAttributeValues"] = to_item(values)
         response = self._db.scan(**request)
-        items = [from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        next_start = str(from_item(last)[keys.PARTITION_KEY]) if last else None
-        return items, next_start
+        after = None
+        if last:
+            plain = from_item(last)
+            after = (str(plain[keys.PARTITION_KEY]), str(plain[keys.SORT_KEY]))
+        return [_suppression(item) for item in response.get("Items", [])], after
