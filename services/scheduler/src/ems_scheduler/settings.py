@@ -31,6 +31,30 @@ class SchedulerSettings(InfraSettings, RecordSettings):
     max_request_bytes: int = Field(default=MAX_INLINE_REQUEST_BYTES, ge=1024)
     rejections_shown: int = Field(default=100, ge=0, description="Rejections listed per campaign")
     max_days_ahead: int = Field(default=365, ge=1, description="How far ahead a date may be")
+    unsubscribe_keys: SecretStr | None = Field(
+        default=None,
+        description="The keys sealing unsubscribe links, as JSON (locally; on AWS: the secret)",
+    )
+    unsubscribe_keys_secret_id: str | None = Field(
+        default=None,
+        description="Secrets Manager secret holding the unsubscribe keys; EMS fills it (AWS)",
+    )
+    public_api_url: str | None = Field(
+        default=None,
+        description=(
+            "The API's public https URL, where unsubscribe links point (a custom domain, say);"
+            " unset: the URL the request that creates the campaign came to"
+        ),
+    )
+    unsubscribe_mailbox: str | None = Field(
+        default=None,
+        description="A mailbox whose mail the operator reads: added as List-Unsubscribe mailto",
+    )
+    unsubscribe_link_days: int = Field(
+        default=400,
+        ge=366,
+        description="How long an unsubscribe link works: over a year, as mailbox providers ask",
+    )
 
     @model_validator(mode="after")
     def _api_key_source(self) -> Self:
@@ -38,6 +62,12 @@ class SchedulerSettings(InfraSettings, RecordSettings):
             msg = (
                 "no API key: set EMS_API_KEY (the key itself) or EMS_API_KEY_SECRET_ID (the"
                 " Secrets Manager secret holding it)"
+            )
+            raise ValueError(msg)
+        if self.unsubscribe_keys is None and not self.unsubscribe_keys_secret_id:
+            msg = (
+                "no unsubscribe keys: set EMS_UNSUBSCRIBE_KEYS (the keys, JSON) or"
+                " EMS_UNSUBSCRIBE_KEYS_SECRET_ID (the Secrets Manager secret EMS keeps them in)"
             )
             raise ValueError(msg)
         return self

@@ -57,7 +57,10 @@ class RejectionReason(StrEnum):
     INVALID_ADDRESS = "invalid_address"
     """email-validator refuses the address, or SES could not send to it (non-ASCII local part)."""
     SUPPRESSED = "suppressed"
-    """The address is on the suppression list (it bounced or complained before)."""
+    """The address is on the suppression list (it bounced or complained before, or an operator
+    put it there)."""
+    UNSUBSCRIBED = "unsubscribed"
+    """The recipient unsubscribed from the segment's list, or from all campaign email."""
     MISSING_FIELDS = "missing_fields"
     """The recipient lacks a field the segment's template (or subject) prints."""
     DUPLICATE = "duplicate"

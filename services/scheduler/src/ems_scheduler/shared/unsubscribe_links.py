@@ -35,8 +35,25 @@ _HEADER_BYTES: Final = 2
 _TAG_BYTES: Final = 16
 _EPOCH: Final = date(1970, 1, 1)
 UNSUBSCRIBE_PATH: Final = "/u/"
+UNSUBSCRIBE_URL_FIELD: Final = "unsubscribe_url"
+"""The template field EMS fills with the recipient's link (`{{unsubscribe_url}}`)."""
+LIST_UNSUBSCRIBE: Final = "List-Unsubscribe"
+LIST_UNSUBSCRIBE_POST: Final = "List-Unsubscribe-Post"
 ONE_CLICK_POST: Final = "List-Unsubscribe=One-Click"
 """The List-Unsubscribe-Post header's value RFC 8058 prescribes, and the body mail clients POST."""
+
+
+def list_unsubscribe_value(url: str, mailto: str | None = None) -> str:
+    """The List-Unsubscribe header's value (RFC 2369): the https link, then a mailto if any."""
+    return f"<{url}>" if mailto is None else f"<{url}>, <{mailto}>"
+
+
+def unsubscribe_headers(url: str, mailto: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The two headers of RFC 8058's one-click unsubscribe, for one recipient's link."""
+    return (
+        (LIST_UNSUBSCRIBE, list_unsubscribe_value(url, mailto)),
+        (LIST_UNSUBSCRIBE_POST, ONE_CLICK_POST),
+    )
 
 
 class InvalidLinkError(ValueError):
@@ -106,15 +123,31 @@ class LinkTarget:
 class UnsubscribeLinks:
     """Makes and opens unsubscribe links."""
 
-    def __init__(self, keys: UnsubscribeKeys, *, base_url: str, max_age_days: int) -> None:
+    def __init__(
+        self,
+        keys: UnsubscribeKeys,
+        *,
+        base_url: str,
+        max_age_days: int,
+        mailbox: str | None = None,
+    ) -> None:
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.keys.items()}
         self._current = keys.current
         self._base = base_url.rstrip("/") + UNSUBSCRIBE_PATH
         self._max_age_days = max_age_days
+        self._mailbox = mailbox
 
     def url(self, address: str, campaign_id: str, list_name: str, today: date) -> str:
         """The https URL that unsubscribes `address` from `list_name` (one recipient's link)."""
         return self._base + self.token(address, campaign_id, list_name, today)
+
+    def link(self, address: str, campaign_id: str, list_name: str, today: date) -> tuple[str, str]:
+        """One recipient's link and the List-Unsubscribe value that carries it (with a mailto
+        naming the same token where an unsubscribe mailbox is configured)."""
+        token = self.token(address, campaign_id, list_name, today)
+        url = self._base + token
+        mailto = f"mailto:{self._mailbox}?subject=unsubscribe%20{token}" if self._mailbox else None
+        return url, list_unsubscribe_value(url, mailto)
 
     def token(self, address: str, campaign_id: str, list_name: str, today: date) -> str:
         """The sealed token of a link."""

@@ -21,9 +21,9 @@ Recipients' addresses and data are personal: nothing here logs them.
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from time import monotonic
 from typing import Any, Final
@@ -39,6 +39,7 @@ from ems_scheduler.campaigns.candidate import (
     InvalidCandidateError,
     check_campaign_id,
 )
+from ems_scheduler.campaigns.compiler.blocklist import Blocklist
 from ems_scheduler.campaigns.compiler.campaign_templates import (
     SesTemplate,
     html_title,
@@ -68,12 +69,31 @@ from ems_scheduler.shared.recipients import (
 from ems_scheduler.shared.request_fields import split_s3_uri
 from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
 from ems_scheduler.shared.template_source import TemplateNotFoundError, TemplateSource
+from ems_scheduler.shared.unsubscribe_links import (
+    UNSUBSCRIBE_URL_FIELD,
+    UnsubscribeLinks,
+    list_unsubscribe_value,
+    unsubscribe_headers,
+)
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS: Final = 0.5
 _PROGRESS_EVERY: Final = 4096  # recipients between looks at the clock
 _TO_MARK: Final = "ems-to-address-mark@invalid"
+_LINK_MARK: Final = "https://ems-link-mark.invalid/u/mark"
+
+
+def _linker(
+    links: UnsubscribeLinks, campaign_id: str, now: datetime
+) -> Callable[[str, str], tuple[str, str]]:
+    """(address, list name) -> (that recipient's link, its List-Unsubscribe value)."""
+    today = now.astimezone(UTC).date()
+
+    def link(address: str, list_name: str) -> tuple[str, str]:
+        return links.link(address, campaign_id, list_name, today)
+
+    return link
 
 
 @dataclass(frozen=True)
@@ -131,9 +151,12 @@ class _SegmentPlan:
     from_address: str
     configuration_set: str
     required: frozenset[str]
+    uses_link: bool = False  # the template prints {{unsubscribe_url}}
     prefix: bytes = b""  # the line up to the address
     middle: bytes = b""  # between the address and TemplateData
-    suffix: bytes = b""  # after TemplateData, newline included
+    suffix: bytes = b""  # after TemplateData, newline included (no unsubscribe header)
+    before_link: bytes = b""  # after TemplateData, up to the List-Unsubscribe header's value
+    after_link: bytes = b""  # after that value, newline included
     recipients: int = 0
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
@@ -144,23 +167,31 @@ class _SegmentPlan:
         Built by the model itself (which checks the tags), so the engine's lines are the
         model's lines byte for byte; tests check that on many recipients.
         """
-        line = CampaignFileLine.for_recipient(
-            from_email_address=self.from_address,
-            to_address=_TO_MARK,
-            template_name=self.template.name,
-            template_data={},
-            campaign_id=campaign_id,
-            segment_id=self.list_name,
-            configuration_set_name=self.configuration_set,
-        ).to_json_line()
-        encoded = line.encode()
-        address = orjson.dumps(_TO_MARK)
-        data = orjson.dumps("{}")
-        before_address, after_address = encoded.split(address)
-        between, after_data = after_address.split(b":" + data, 1)
-        self.prefix = before_address
-        self.middle = between + b":"
-        self.suffix = after_data + b"\n"
+        for headers in ((), unsubscribe_headers(_LINK_MARK)):
+            line = CampaignFileLine.for_recipient(
+                from_email_address=self.from_address,
+                to_address=_TO_MARK,
+                template_name=self.template.name,
+                template_data={},
+                campaign_id=campaign_id,
+                segment_id=self.list_name,
+                configuration_set_name=self.configuration_set,
+                headers=headers,
+            ).to_json_line()
+            encoded = line.encode()
+            address = orjson.dumps(_TO_MARK)
+            data = orjson.dumps("{}")
+            before_address, after_address = encoded.split(address)
+            between, after_data = after_address.split(b":" + data, 1)
+            self.prefix = before_address
+            self.middle = between + b":"
+            if headers:
+                self.before_link, self.after_link = after_data.split(
+                    orjson.dumps(list_unsubscribe_value(_LINK_MARK))
+                )
+                self.after_link += b"\n"
+            else:
+                self.suffix = after_data + b"\n"
 
     def entry(self) -> SegmentEntry:
         rejected = sum(self.rejected.values())
@@ -189,7 +220,8 @@ def compile_campaign(
     templates: TemplateSource,
     sink: PartSink,
     now: datetime,
-    suppressed: Container[str] = frozenset(),
+    blocked: Blocklist | None = None,
+    links: UnsubscribeLinks | None = None,
     campaign_id: str | None = None,
     make_campaign_id: Callable[[], str] = new_campaign_id,
     progress: Callable[[int, int], None] | None = None,
@@ -198,7 +230,10 @@ def compile_campaign(
 
     - ``open_candidate`` opens the candidate document; called twice (two passes), it must
       give the same bytes both times.
-    - ``suppressed`` holds lower-cased addresses that must not be sent to.
+    - ``blocked`` says which recipients the suppression list leaves out of which list, and why.
+    - ``links`` makes each recipient's unsubscribe link: it goes into the email's
+      List-Unsubscribe header (with RFC 8058's List-Unsubscribe-Post), and into the template
+      data as ``unsubscribe_url`` where the template prints it. Without it, no link is made.
     - ``campaign_id``: the id the request named (a CandidateReference's); the document may
       name one too, and if both do they must agree; with neither, ``make_campaign_id()``.
     - ``progress(done, total)`` is called with recipients compiled so far, at most every
@@ -219,6 +254,7 @@ def compile_campaign(
     )
     for plan in plans:
         plan.frame(resolved_id)
+    blocked = blocked or Blocklist()
     writer = PartWriter(sink, in_flight=settings.parts_in_flight)
     try:
         with open_candidate() as stream:
@@ -228,7 +264,8 @@ def compile_campaign(
                 layout.recipient_counts,
                 writer=writer,
                 settings=settings,
-                suppressed=suppressed,
+                blocked=blocked,
+                link=None if links is None else _linker(links, resolved_id, now),
                 progress=progress,
             )
         parts = writer.close()
@@ -477,7 +514,9 @@ def _plan_segments(
                 configuration_set=(
                     header.configuration_set_for(segment) or settings.default_configuration_set
                 ),
-                required=fields.required,
+                # EMS fills {{unsubscribe_url}} itself: no recipient needs to bring it.
+                required=fields.required - {UNSUBSCRIBE_URL_FIELD},
+                uses_link=UNSUBSCRIBE_URL_FIELD in fields.required | fields.conditional,
             )
         )
     return plans
@@ -493,7 +532,8 @@ def _compile_recipients(  # noqa: PLR0912, PLR0915 - the hot loop, kept in one f
     *,
     writer: PartWriter,
     settings: CompileSettings,
-    suppressed: Container[str],
+    blocked: Blocklist,
+    link: Callable[[str, str], tuple[str, str]] | None,
     progress: Callable[[int, int], None] | None,
 ) -> tuple[list[RejectedRecipient], int]:
     total = sum(counts)
@@ -511,11 +551,15 @@ def _compile_recipients(  # noqa: PLR0912, PLR0915 - the hot loop, kept in one f
     parts = 0
     done = 0
     last_report = monotonic()
+    blocked_everywhere = blocked.everywhere
 
     for plan, count in zip(plans, counts, strict=True):
         prefix, middle, suffix = plan.prefix, plan.middle, plan.suffix
+        before_link, after_link = plan.before_link, plan.after_link
         required = plan.required
         rejected = plan.rejected
+        blocked_here = blocked.for_list(plan.list_name)
+        list_name, uses_link = plan.list_name, plan.uses_link
         accepted = 0
         seen_in_segment = 0
         for record in islice(records, count):
@@ -533,8 +577,9 @@ def _compile_recipients(  # noqa: PLR0912, PLR0915 - the hot loop, kept in one f
                     reason, detail = RejectionReason.INVALID_ADDRESS, str(error)
             if sendable is not None:
                 key = sendable.lower()
-                if key in suppressed:
-                    reason = RejectionReason.SUPPRESSED
+                reason = blocked_here.get(key) or blocked_everywhere.get(key)
+                if reason is not None:
+                    pass
                 elif not required <= record.keys():
                     reason = RejectionReason.MISSING_FIELDS
                     detail = "lacks " + ", ".join(sorted(required - record.keys()))
@@ -544,8 +589,17 @@ def _compile_recipients(  # noqa: PLR0912, PLR0915 - the hot loop, kept in one f
                 buffer += prefix
                 buffer += dumps(sendable)
                 buffer += middle
-                buffer += dumps(dumps(record).decode())
-                buffer += suffix
+                if link is None:
+                    buffer += dumps(dumps(record).decode())
+                    buffer += suffix
+                else:
+                    url, header = link(key, list_name)
+                    if uses_link:
+                        record[UNSUBSCRIBE_URL_FIELD] = url  # EMS's link, whatever the data said
+                    buffer += dumps(dumps(record).decode())
+                    buffer += before_link
+                    buffer += dumps(header)
+                    buffer += after_link
                 accepted += 1
                 lines += 1
                 if lines == part_lines:
