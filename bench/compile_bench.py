@@ -209,6 +209,11 @@ class _Templates:
 def engine(path: Path, sink_kind: str, folder: Path) -> dict[str, Any]:
     """compile_campaign end to end."""
     from ems_scheduler.campaigns.compiler import CompileSettings, compile_campaign  # noqa: PLC0415
+    from ems_scheduler.campaigns.compiler.blocklist import Blocklist  # noqa: PLC0415
+    from ems_scheduler.shared.unsubscribe_links import (  # noqa: PLC0415
+        UnsubscribeKeys,
+        UnsubscribeLinks,
+    )
 
     sink = _sink(sink_kind, folder)
     rss_before = _peak_rss_mb()
@@ -225,7 +230,11 @@ def engine(path: Path, sink_kind: str, folder: Path) -> dict[str, Any]:
         templates=_Templates(),
         sink=sink,
         now=datetime.now(UTC),
-        suppressed=frozenset({"ann.user0@example.com", "bob.user1@mail.example.org"}),
+        blocked=Blocklist.suppressed({"ann.user0@example.com", "bob.user1@mail.example.org"}),
+        # Every line carries its recipient's one-click unsubscribe link, as in production.
+        links=UnsubscribeLinks(
+            UnsubscribeKeys.generate(), base_url="https://api.example.com", max_age_days=400
+        ),
         progress=lambda done, total: progress_calls.append(time.perf_counter()),
     )
     seconds = time.perf_counter() - started

@@ -44,6 +44,7 @@ from ems_common.dal.items import from_item
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.emails import DELIVERED_AT, SENT_AT
 from ems_common.settings import ENV_PREFIX, InfraSettings
+from ems_common.suppressions import ALL, Suppression, SuppressionReason
 from ems_devstack.config import STOP_GRACE_S, StackConfig
 from ems_devstack.faults import (
     DYNAMODB_THROTTLE_VARIABLE,
@@ -284,7 +285,15 @@ class ChaosRun:
             self.aws.client("dynamodb"), self.settings.suppressions_table
         )
         for address in chosen:
-            suppressions.add(address, reason="chaos", source="chaos")
+            suppressions.add(
+                Suppression(
+                    address=address,
+                    scope=ALL,
+                    reason=SuppressionReason.MANUAL,
+                    detail="chaos",
+                    source="chaos",
+                )
+            )
         return chosen
 
     def unsuppress(self, addresses: list[str]) -> None:

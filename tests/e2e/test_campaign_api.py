@@ -19,6 +19,7 @@ from ems_common.campaign_files import campaign_prefix, manifest_key, part_key
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.formats import CampaignFileLine
 from ems_common.settings import InfraSettings
+from ems_common.suppressions import ALL, Suppression, SuppressionReason
 from tests.e2e.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -104,7 +105,12 @@ def test_create_compiles_the_campaign_file_and_rejects_bad_recipients_only(
 ) -> None:
     # Given an address on the suppression list
     SuppressionList(aws.client("dynamodb"), settings.suppressions_table).add(
-        "suppressed-e2e@example.org", reason="bounce", source="test"
+        Suppression(
+            address="suppressed-e2e@example.org",
+            scope=ALL,
+            reason=SuppressionReason.HARD_BOUNCE,
+            source="test",
+        )
     )
     campaign_id = f"e2e-{uuid.uuid4().hex[:10]}"
 

@@ -15,6 +15,7 @@ import pytest
 from ems_common.aws import AwsClients
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.settings import InfraSettings
+from ems_common.suppressions import ALL, Suppression, SuppressionReason
 from tests.e2e.test_sender import _outbox
 from tests.e2e.waiting import eventually
 
@@ -99,7 +100,11 @@ def test_a_bulk_request_sends_each_accepted_recipient_once_and_lists_the_rejecte
     api: httpx.Client, template: str, localstack_url: str, suppressions: SuppressionList
 ) -> None:
     suppressed = _address("suppressed")
-    suppressions.add(suppressed, reason="Permanent bounce", source="e2e")
+    suppressions.add(
+        Suppression(
+            address=suppressed, scope=ALL, reason=SuppressionReason.HARD_BOUNCE, source="e2e"
+        )
+    )
     good = [_address(f"bulk{i}") for i in range(30)]
     recipients: list[dict[str, Any]] = [
         {"to": address, "data": {"fname": f"F{i}", "order": f"B-{i}"}}
@@ -180,7 +185,9 @@ def test_a_recipient_who_cannot_be_sent_to_is_rejected_with_the_reason(
 ) -> None:
     if to == "suppressed":
         to = _address("gone")
-        suppressions.add(to, reason="Complaint", source="e2e")
+        suppressions.add(
+            Suppression(address=to, scope=ALL, reason=SuppressionReason.MANUAL, source="e2e")
+        )
     response = api.post(
         "/emails", json={"to": to, "template": template, "data": {"fname": "x", "order": "y"}}
     )

@@ -7,8 +7,10 @@ from pydantic import SecretStr
 
 from ems_common.settings import InfraSettings
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys
 
 API_KEY = "test-key-123"
+UNSUBSCRIBE_KEYS = UnsubscribeKeys({1: b"u" * 32}, 1)
 
 
 @pytest.fixture
@@ -22,4 +24,5 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> SchedulerSettings:
     monkeypatch.setenv("EMS_MAX_REQUEST_BYTES", "2048")
     monkeypatch.setenv("EMS_REJECTIONS_SHOWN", "10")
     monkeypatch.setenv("EMS_MAX_DAYS_AHEAD", "365")
+    monkeypatch.setenv("EMS_UNSUBSCRIBE_KEYS", UNSUBSCRIBE_KEYS.to_json())
     return SchedulerSettings(api_key=SecretStr(API_KEY))

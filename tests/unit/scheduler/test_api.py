@@ -44,9 +44,11 @@ class FakeService:
     def __init__(self) -> None:
         self.campaigns = {"c1": _campaign()}
         self.bodies: list[bytes] = []
+        self.public_urls: list[str] = []
 
-    def create(self, body: bytes) -> CreateOutcome:
+    def create(self, body: bytes, *, public_url: str) -> CreateOutcome:
         self.bodies.append(body)
+        self.public_urls.append(public_url)
         if body.startswith(b"bad"):
             raise InvalidCandidateError(
                 [{"path": "$.date", "message": "x"}, {"path": "$.segments", "message": "y"}]

@@ -19,11 +19,13 @@ from ems_common.emails import EmailState
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.formats.tags import EMAIL_ID_TAG
+from ems_common.suppressions import CAMPAIGNS, Suppression, list_scope
 from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID
 from ems_sender.dal.records import ClaimOutcome
 from ems_sender.dal.ses import PermanentSendError, ThrottledError, TransientSendError
 from ems_sender.limiter import Lane
 from ems_sender.sending import Outcome, Sender
+from tests.support.suppressions import InMemorySuppressions
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -81,14 +83,6 @@ class Requeue:
 
     def dead_letter(self, dlq_url: str, body: str, reason: str) -> None:
         self.dead.append((body, reason))
-
-
-class Suppressions:
-    def __init__(self, suppressed: Iterable[str] = ()) -> None:
-        self.suppressed = set(suppressed)
-
-    def which(self, addresses: Iterable[str]) -> set[str]:
-        return {a.lower() for a in addresses} & self.suppressed
 
 
 class Campaigns:
@@ -160,7 +154,7 @@ def _sender(
         records=records,  # type: ignore[arg-type]
         ses=ses,  # type: ignore[arg-type]
         requeue=requeue,  # type: ignore[arg-type]
-        suppressions=Suppressions(suppressed),  # type: ignore[arg-type]
+        suppressions=InMemorySuppressions(*suppressed),  # type: ignore[arg-type]
         campaigns=Campaigns(status),  # type: ignore[arg-type]
         gate=gate or Gate(),
         queue_url="q",
@@ -266,6 +260,76 @@ def test_suppressed_addresses_are_skipped_and_counted() -> None:
     rig.sender.process(_body("a@example.org", "B@example.org"))
     assert rig.ses.sent == ["a@example.org"]
     assert rig.sender.stats.counts["suppressed"] == 1
+
+
+def _segment_body(campaign_id: str, segment: str, *addresses: str) -> str:
+    lines = [
+        CampaignFileLine.for_recipient(
+            from_email_address="news@example.com",
+            to_address=address,
+            template_name="t",
+            template_data={},
+            campaign_id=campaign_id,
+            segment_id=segment,
+            configuration_set_name="ems",
+        )
+        for address in addresses
+    ]
+    return SendBatch(campaign_id=campaign_id, part=1, first_line=0, emails=lines).model_dump_json(
+        by_alias=True
+    )
+
+
+def test_an_unsubscribe_from_a_list_stops_that_lists_email_only() -> None:
+    # Given ann unsubscribed from the "news" list while a campaign to it was sending
+    rig = _sender()
+    rig.sender.suppressions.add(  # type: ignore[attr-defined]
+        Suppression(address="Ann@example.org", scope=list_scope("news"), reason="unsubscribe")
+    )
+    # When the rest of that campaign comes through, and another campaign's "vip" list
+    rig.sender.process(_segment_body("c1", "news", "ann@example.org", "bob@example.org"))
+    rig.sender.process(_segment_body("c2", "vip", "ann@example.org"))
+    # Then her "news" email is not sent (the record says why), her "vip" one is
+    assert rig.ses.sent == ["bob@example.org", "ann@example.org"]
+    record = rig.records.items[("c1", "ann@example.org")]
+    assert (record["state"], record["reason"]) == (EmailState.SUPPRESSED, "unsubscribe (list:news)")
+    assert rig.records.items[("c2", "ann@example.org")]["state"] is EmailState.SENT
+
+
+def test_an_unsubscribe_from_all_campaign_email_spares_transactional_email() -> None:
+    rig = _sender(status=None)
+    rig.sender.suppressions.add(  # type: ignore[attr-defined]
+        Suppression(address="a@example.org", scope=CAMPAIGNS, reason="unsubscribe")
+    )
+    rig.sender.process(_transactional_body(("tx-20261123-aaaaaaaaaaaa-0", "a@example.org")))
+    assert rig.ses.sent == ["a@example.org"]
+
+
+def test_a_marketing_transactional_email_is_stopped_by_its_lists_unsubscribe() -> None:
+    rig = _sender(status=None)
+    rig.sender.suppressions.add(  # type: ignore[attr-defined]
+        Suppression(address="a@example.org", scope=list_scope("notices"), reason="unsubscribe")
+    )
+    line = CampaignFileLine.for_recipient(
+        from_email_address="shop@example.com",
+        to_address="a@example.org",
+        template_name="ems-tx-notices",
+        template_data={},
+        campaign_id=TRANSACTIONAL_CAMPAIGN_ID,
+        segment_id="notices",
+        configuration_set_name="ems",
+        extra_tags={EMAIL_ID_TAG: "tx-20261123-aaaaaaaaaaaa-0"},
+        headers=[("List-Unsubscribe", "<https://x/u/t>"), ("List-Unsubscribe-Post", "x")],
+    )
+    rig.sender.process(
+        SendBatch(
+            campaign_id=TRANSACTIONAL_CAMPAIGN_ID, part=1, first_line=0, emails=[line]
+        ).model_dump_json(by_alias=True)
+    )
+    assert rig.ses.sent == []
+    record = rig.records.items[("tx-20261123-aaaaaaaaaaaa-0", "a@example.org")]
+    assert record["state"] is EmailState.SUPPRESSED
+    assert record["reason"] == "unsubscribe (list:notices)"
 
 
 @pytest.mark.parametrize("status", [CampaignStatus.CANCELLED, None])

@@ -130,10 +130,13 @@ def test_hard_bounces_and_complaints_suppress_the_address_soft_bounces_do_not() 
     complaint = apply_event({}, _event("ses_complaint"))
 
     assert [s.address for s in hard.suppress] == ["ann.lee@example.org"]
-    assert "hard bounce" in hard.suppress[0].reason
+    # A hard bounce: no email at all again; a complaint: no campaign email (receipts still go)
+    assert [(s.scope, s.reason, s.detail) for s in hard.suppress] == [
+        ("all", "hard_bounce", "General")
+    ]
     assert soft.suppress == []
     assert soft.metrics[Metric.BOUNCED_SOFT] == 1
-    assert [s.reason for s in complaint.suppress] == ["complaint"]
+    assert [(s.scope, s.reason) for s in complaint.suppress] == [("campaigns", "complaint")]
 
 
 def test_a_soft_bounce_then_a_hard_one_counts_one_hard_bounce() -> None:

@@ -82,10 +82,10 @@ def test_a_hard_bounce_suppresses_the_address_with_its_reason() -> None:
     tracker.process(_body("ses_bounce"))
 
     suppressions.add.assert_called_once()
-    args, kwargs = suppressions.add.call_args
-    assert args == ("ann.lee@example.org",)
-    assert kwargs["reason"].startswith("hard bounce")
-    assert kwargs["source"] == "ses:Bounce"
+    (suppression,) = suppressions.add.call_args.args
+    assert suppression.address == "ann.lee@example.org"
+    assert (suppression.scope, suppression.reason) == ("all", "hard_bounce")
+    assert suppression.source == "ses:Bounce"
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,9 @@ class Campaign(BaseModel):
     request_hash: str = Field(description="Digest of the create request, for idempotency")
     source: Literal["inline", "s3"] = "inline"
     candidate_s3_uri: str | None = None
+    public_url: str | None = Field(
+        default=None, description="The API's public URL its unsubscribe links point at"
+    )
     recipients: RecipientCounts = Field(default_factory=RecipientCounts)
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
     rejections: list[Rejection] = Field(default_factory=list, description="The first few")

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 # Secrets Manager keeps one version per client request token: a second PutSecretValue with this
 # token and another value is refused, so concurrent first starts agree on one key.
-FIRST_KEY_REQUEST_TOKEN: Final = "ems-unsubscribe-keys-first-version-0001"
+FIRST_KEY_REQUEST_TOKEN: Final = "ems-unsubscribe-keys-first-version-0001"  # noqa: S105 - an id
 _NO_VALUE: Final = frozenset({"ResourceNotFoundException"})
 _ALREADY_STORED: Final = frozenset({"ResourceExistsException", "InvalidRequestException"})
 

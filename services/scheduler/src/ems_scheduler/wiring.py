@@ -26,12 +26,9 @@ from ems_scheduler.dead_letters.queues import DeadLetterQueues, SqsDeadLetters, 
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.ses_template_store import SesTemplates
 from ems_scheduler.shared.template_source import S3TemplateSource
-from ems_scheduler.tracking.reads import (
-    DynamoTrackingReads,
-    LazySuppressionList,
-    Suppressions,
-    TrackingReads,
-)
+from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys, UnsubscribeLinks
+from ems_scheduler.suppressions.service import SuppressionsService
+from ems_scheduler.tracking.reads import DynamoTrackingReads, TrackingReads
 from ems_scheduler.transactional.request_store import TransactionalStore
 from ems_scheduler.transactional.service import (
     TransactionalAdapters,
@@ -39,6 +36,9 @@ from ems_scheduler.transactional.service import (
     TransactionalService,
 )
 from ems_scheduler.transactional.template_records import TemplateRecords
+from ems_scheduler.unsubscribe.records import UnsubscribeRecords
+from ems_scheduler.unsubscribe.service import UnsubscribeService
+from ems_scheduler.unsubscribe_keys import load_unsubscribe_keys
 
 if TYPE_CHECKING:
     from flask_openapi3 import OpenAPI
@@ -74,6 +74,9 @@ def campaign_service(
             compile_jobs=CompileJobs(aws().client("sqs"), settings.compile_queue_url),
             template_source=S3TemplateSource(s3),
             part_sink=lambda campaign_id: S3PartSink(s3, settings.campaigns_bucket, campaign_id),
+            unsubscribe_links=lambda public_url: unsubscribe_links(
+                settings, settings.public_api_url or public_url, aws()
+            ),
         )
 
     return CampaignService(settings, adapters)
@@ -96,6 +99,9 @@ def transactional_service(
                 dynamodb, settings.emails_table, record_ttl_days=settings.record_ttl_days
             ),
             queue=SendQueue(aws().client("sqs"), settings.transactional_queue_url),
+            unsubscribe_links=lambda public_url: unsubscribe_links(
+                settings, settings.public_api_url or public_url, aws()
+            ),
         )
 
     defaults = TransactionalDefaults(
@@ -119,12 +125,60 @@ def tracking_reads(
     )
 
 
-def suppression_list(
+def unsubscribe_links(
+    settings: SchedulerSettings, public_url: str, clients: AwsClients
+) -> UnsubscribeLinks:
+    """Unsubscribe links pointing at `public_url`, sealed with the keys of `settings` (locally)
+    or of their secret (AWS, read once per process and made on first use)."""
+    return UnsubscribeLinks(
+        _unsubscribe_keys(settings, clients),
+        base_url=public_url,
+        max_age_days=settings.unsubscribe_link_days,
+        mailbox=settings.unsubscribe_mailbox,
+    )
+
+
+def _unsubscribe_keys(settings: SchedulerSettings, clients: AwsClients) -> UnsubscribeKeys:
+    if settings.unsubscribe_keys is not None:
+        return UnsubscribeKeys.from_json(settings.unsubscribe_keys.get_secret_value())
+    secret_id = settings.unsubscribe_keys_secret_id
+    if secret_id is None:  # SchedulerSettings refuses this; here for the type checker
+        msg = "no unsubscribe keys: set EMS_UNSUBSCRIBE_KEYS or EMS_UNSUBSCRIBE_KEYS_SECRET_ID"
+        raise ValueError(msg)
+    return _stored_keys(secret_id, clients)
+
+
+@functools.cache
+def _stored_keys(secret_id: str, clients: AwsClients) -> UnsubscribeKeys:
+    """The keys in their secret, read once per warm Lambda environment."""
+    return load_unsubscribe_keys(clients.client("secretsmanager"), secret_id)
+
+
+def suppressions_service(
     settings: SchedulerSettings, clients: AwsClients | None = None
-) -> LazySuppressionList:
-    """The suppressions table named in `settings`."""
+) -> SuppressionsService:
+    """The suppression list's use cases over the suppressions table named in `settings`."""
     aws = _lazy(clients)
-    return LazySuppressionList(lambda: aws().client("dynamodb"), settings.suppressions_table)
+    return SuppressionsService(
+        lambda: SuppressionList(aws().client("dynamodb"), settings.suppressions_table)
+    )
+
+
+def unsubscribe_service(
+    settings: SchedulerSettings, clients: AwsClients | None = None
+) -> UnsubscribeService:
+    """What unsubscribe links do, over the suppressions, emails and metrics named in `settings`."""
+    aws = _lazy(clients)
+    return UnsubscribeService(
+        # Opening a link needs no public URL: only making one does.
+        lambda: unsubscribe_links(settings, settings.public_api_url or "", aws()),
+        lambda: SuppressionList(aws().client("dynamodb"), settings.suppressions_table),
+        lambda: UnsubscribeRecords(
+            aws().client("dynamodb"),
+            emails_table=settings.emails_table,
+            campaigns_table=settings.campaigns_table,
+        ),
+    )
 
 
 def dead_letter_queues(
@@ -141,7 +195,8 @@ def create_app(
     *,
     dead_letters: DeadLetterQueues | None = None,
     tracking: TrackingReads | None = None,
-    suppressions: Suppressions | None = None,
+    suppressions: SuppressionsService | None = None,
+    unsubscribe: UnsubscribeService | None = None,
     transactional: TransactionalService | None = None,
     clients: AwsClients | None = None,
 ) -> OpenAPI:
@@ -155,7 +210,8 @@ def create_app(
         campaigns=campaigns or campaign_service(settings, clients),
         transactional=transactional or transactional_service(settings, clients),
         tracking=tracking or tracking_reads(settings, clients),
-        suppressions=suppressions or suppression_list(settings, clients),
+        suppressions=suppressions or suppressions_service(settings, clients),
+        unsubscribe=unsubscribe or unsubscribe_service(settings, clients),
         dead_letters=dead_letters or dead_letter_queues(settings, clients),
     )
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ems_common.formats import CampaignFileLine
+from ems_common.suppressions import ALL, CAMPAIGNS, Suppression
 from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.compiler import (
     SES_TEMPLATE_MAX_BYTES,
@@ -26,6 +27,8 @@ from ems_scheduler.campaigns.compiler import (
     compile_campaign,
 )
 from ems_scheduler.campaigns.compiler import compile as compile_module
+from ems_scheduler.campaigns.compiler.blocklist import Blocklist
+from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys, UnsubscribeLinks
 from tests.unit.scheduler.campaigns.compiler_fakes import (
     BUCKET,
     DEFAULT_HTML,
@@ -315,7 +318,7 @@ def test_each_recipient_problem_rejects_only_that_recipient() -> None:
     )
 
     # When it is compiled with a suppression list
-    result, sink = compile_document(document, suppressed=frozenset({"bounced@example.com"}))
+    result, sink = compile_document(document, blocked=Blocklist.suppressed({"bounced@example.com"}))
 
     # Then the others go out, and each rejection says why
     assert [orjson.loads(line)["Destination"]["ToAddresses"][0] for line in sink.lines()] == [
@@ -592,3 +595,101 @@ def test_compiling_streams_instead_of_holding_the_candidate() -> None:
 
     assert len(document) > 5_000_000
     assert peak < len(document) / 2, f"peak {peak:,} bytes"
+
+
+# --- one-click unsubscribe and scoped suppressions (issue 17) ---------------------------------
+
+LINKED_TEMPLATE = f"s3://{BUCKET}/templates/linked.html"
+LINKED_HTML = (
+    "<html><head><title>News</title></head>"
+    "<body><p>Hi {{fname}}</p><a href='{{unsubscribe_url}}'>unsubscribe</a></body></html>"
+)
+
+
+def _links() -> UnsubscribeLinks:
+    return UnsubscribeLinks(
+        UnsubscribeKeys({1: b"k" * 32}, 1), base_url="https://api.example.com", max_age_days=400
+    )
+
+
+def test_every_line_carries_its_recipients_one_click_headers_and_link() -> None:
+    # Given two segments, one whose template prints {{unsubscribe_url}} and one that does not
+    document = candidate(
+        segment("news", recipient("ann@example.com", fname="Ann"), templateS3Uri=LINKED_TEMPLATE),
+        segment("vip", recipient("bob@example.com", **PERSON)),
+    )
+    templates = Templates({DEFAULT_TEMPLATE: DEFAULT_HTML, LINKED_TEMPLATE: LINKED_HTML})
+
+    # When it is compiled with unsubscribe links
+    result, sink = compile_document(document, templates=templates, links=_links())
+
+    # Then each line is a SendEmail request with RFC 8058's two headers, unique to its recipient
+    lines = [CampaignFileLine.from_json_line(line) for line in sink.lines()]
+    assert [line.to_address for line in lines] == ["ann@example.com", "bob@example.com"]
+    urls = []
+    for line, list_name in zip(lines, ["news", "vip"], strict=True):
+        headers = dict(line.headers)
+        assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url = headers["List-Unsubscribe"].removeprefix("<").removesuffix(">")
+        assert url.startswith("https://api.example.com/u/")
+        target = _links().open(url.rsplit("/", 1)[1], NOW.date())
+        assert (target.address, target.campaign_id, target.list_name) == (
+            line.to_address,
+            "summer-sale",
+            list_name,
+        )
+        urls.append(url)
+    # And the template that prints the link gets EMS's link, the same as the header's
+    assert lines[0].content.template.decoded_template_data()["unsubscribe_url"] == urls[0]
+    # The other keeps its own data as it was (its own unsub_link too), without the field
+    assert lines[1].content.template.decoded_template_data() == PERSON
+    assert result.manifest.totals.accepted == 2
+
+
+def test_without_links_no_header_is_written() -> None:
+    _, sink = compile_document(candidate(segment("a", recipient("ann@example.com", **PERSON))))
+    [line] = [CampaignFileLine.from_json_line(line) for line in sink.lines()]
+    assert line.headers == []
+
+
+def test_suppressions_leave_out_recipients_by_list_and_say_unsubscribed_apart() -> None:
+    document = candidate(
+        segment(
+            "news",
+            recipient("bounced@example.com", **PERSON),
+            recipient("left-news@example.com", **PERSON),
+            recipient("left-all@example.com", **PERSON),
+        ),
+        segment("vip", recipient("left-news-too@example.com", **PERSON)),
+    )
+    blocked = Blocklist.of(
+        {
+            "bounced@example.com": [
+                Suppression(address="bounced@example.com", scope=ALL, reason="hard_bounce")
+            ],
+            "left-news@example.com": [
+                Suppression(
+                    address="left-news@example.com", scope="list:news", reason="unsubscribe"
+                )
+            ],
+            "left-news-too@example.com": [
+                Suppression(
+                    address="left-news-too@example.com", scope="list:news", reason="unsubscribe"
+                )
+            ],
+            "left-all@example.com": [
+                Suppression(address="left-all@example.com", scope=CAMPAIGNS, reason="unsubscribe")
+            ],
+        }
+    )
+
+    result, sink = compile_document(document, blocked=blocked)
+
+    # The vip recipient only left "news": the vip email still goes to them
+    sent = [orjson.loads(line)["Destination"]["ToAddresses"][0] for line in sink.lines()]
+    assert sent == ["left-news-too@example.com"]
+    assert [(r.to_address, r.reason) for r in result.rejections] == [
+        ("bounced@example.com", RejectionReason.SUPPRESSED),
+        ("left-news@example.com", RejectionReason.UNSUBSCRIBED),
+        ("left-all@example.com", RejectionReason.UNSUBSCRIBED),
+    ]

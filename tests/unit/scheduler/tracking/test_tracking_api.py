@@ -24,7 +24,6 @@ from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_toke
 from ems_scheduler.tracking.reads import (
     DynamoTrackingReads,
     EventHistory,
-    LazySuppressionList,
     RecordedEvent,
 )
 from ems_scheduler.wiring import create_app
@@ -143,47 +142,17 @@ class FakeTracking:
         return self.history
 
 
-class FakeSuppressions:
-    """Suppressed addresses in key order; pages start after an address, as a scan does."""
-
-    def __init__(self, *addresses: str) -> None:
-        self.items = {
-            a: {"pk": a, "reason": "complaint", "source": "ses:Complaint", "suppressed_at": NOW}
-            for a in addresses
-        }
-        self.pages: list[tuple[int, str | None]] = []
-
-    def page(
-        self, *, limit: int = 100, start: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        self.pages.append((limit, start))
-        keys = sorted(a for a in self.items if start is None or a > start)
-        shown = keys[:limit]
-        return [self.items[a] for a in shown], shown[-1] if len(keys) > limit else None
-
-    def remove(self, address: str) -> bool:
-        return self.items.pop(address.strip().lower(), None) is not None
-
-
 @pytest.fixture
 def tracking() -> FakeTracking:
     return FakeTracking()
 
 
 @pytest.fixture
-def suppressions() -> FakeSuppressions:
-    return FakeSuppressions("a@example.com", "b@example.com", "c@example.com")
-
-
-@pytest.fixture
-def client(
-    tracking: FakeTracking, suppressions: FakeSuppressions, settings: SchedulerSettings
-) -> Iterator[FlaskClient]:
+def client(tracking: FakeTracking, settings: SchedulerSettings) -> Iterator[FlaskClient]:
     app = create_app(
         settings,
         FakeService(),  # type: ignore[arg-type]
         tracking=tracking,
-        suppressions=suppressions,
     )
     with app.test_client() as test_client:
         yield test_client
@@ -194,18 +163,13 @@ def client(
 ROUTES = [
     ("get", "/campaigns/c1/metrics"),
     ("get", f"/campaigns/c1/recipients/{ANN}"),
-    ("get", "/suppressions"),
-    ("delete", "/suppressions/a@example.com"),
 ]
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_every_tracking_route_needs_the_key(
-    client: FlaskClient, suppressions: FakeSuppressions, method: str, path: str
-) -> None:
+def test_every_tracking_route_needs_the_key(client: FlaskClient, method: str, path: str) -> None:
     assert getattr(client, method)(path).status_code == 401
     assert getattr(client, method)(path, headers={"X-Api-Key": "nope"}).status_code == 403
-    assert "a@example.com" in suppressions.items  # nothing was lifted
 
 
 # --- metrics ---------------------------------------------------------------------------------
@@ -391,103 +355,6 @@ def test_a_missing_email_of_a_sending_campaign_may_be_queued(client: FlaskClient
     assert "has been sent yet (the campaign is SENDING)" in message
 
 
-# --- suppressions ----------------------------------------------------------------------------
-
-
-def test_suppressions_come_in_pages_by_token(
-    client: FlaskClient, suppressions: FakeSuppressions
-) -> None:
-    # When the first page of two is asked for
-    first = client.get("/suppressions?limit=2", headers=AUTH)
-
-    # Then it holds two, with a token for the rest
-    assert first.status_code == 200
-    body = first.json
-    assert body is not None
-    assert [s["address"] for s in body["suppressions"]] == ["a@example.com", "b@example.com"]
-    assert body["suppressions"][0] == {
-        "address": "a@example.com",
-        "reason": "complaint",
-        "source": "ses:Complaint",
-        "suppressed_at": "2030-01-01T00:00:00Z",
-    }
-    token = body["next_page"]
-    assert isinstance(token, str)
-    assert "@" not in token  # opaque, like the campaign list's
-
-    # When the next page is asked for by that token, it is the last
-    second = client.get(f"/suppressions?limit=2&page={token}", headers=AUTH).json
-    assert second == {
-        "suppressions": [
-            {
-                "address": "c@example.com",
-                "reason": "complaint",
-                "source": "ses:Complaint",
-                "suppressed_at": "2030-01-01T00:00:00Z",
-            }
-        ],
-        "next_page": None,
-    }
-    assert suppressions.pages == [(2, None), (2, "b@example.com")]
-
-
-def test_suppressions_default_to_pages_of_50(
-    client: FlaskClient, suppressions: FakeSuppressions
-) -> None:
-    body = client.get("/suppressions", headers=AUTH).json
-
-    assert body is not None
-    assert len(body["suppressions"]) == 3
-    assert body["next_page"] is None
-    assert suppressions.pages == [(50, None)]
-
-
-@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=many", "page=%25%25%25"])
-def test_bad_suppression_paging_is_a_400(client: FlaskClient, query: str) -> None:
-    response = client.get(f"/suppressions?{query}", headers=AUTH)
-
-    assert response.status_code == 400
-    assert response.json["error"] == "bad_request"  # type: ignore[index]
-
-
-def test_removing_a_blank_address_is_a_400(
-    client: FlaskClient, suppressions: FakeSuppressions
-) -> None:
-    response = client.delete("/suppressions/%20%20%20", headers=AUTH)
-
-    assert response.status_code == 400
-    assert response.json["problems"][0]["path"].endswith("address")  # type: ignore[index]
-    assert len(suppressions.items) == 3
-
-
-def test_removing_a_suppression_is_a_204_then_a_404(
-    client: FlaskClient, suppressions: FakeSuppressions
-) -> None:
-    first = client.delete("/suppressions/B@Example.com", headers=AUTH)
-    second = client.delete("/suppressions/B@Example.com", headers=AUTH)
-
-    assert first.status_code == 204
-    assert first.data == b""
-    assert "b@example.com" not in suppressions.items
-    assert second.status_code == 404
-    assert second.json == {
-        "error": "not_found",
-        "message": "B@Example.com is not on the suppression list: there is nothing to lift",
-        "problems": [],
-    }
-
-
-def test_an_address_with_a_slash_is_one_path_segment(
-    client: FlaskClient, suppressions: FakeSuppressions
-) -> None:
-    suppressions.items["a/b@example.com"] = {"pk": "a/b@example.com"}
-
-    response = client.delete("/suppressions/a%2Fb@example.com", headers=AUTH)
-
-    assert response.status_code == 204
-    assert "a/b@example.com" not in suppressions.items
-
-
 def test_openapi_documents_the_tracking_routes(client: FlaskClient) -> None:
     spec = client.get("/openapi.json", headers=AUTH).json
     assert spec is not None
@@ -599,32 +466,6 @@ def test_adapter_reads_the_metrics_items_per_segment(dynamodb: tuple[Any, Stubbe
 
     assert numbers.total == Counter(sent=4, delivered=2)
     assert numbers.segments["silver"] == Counter(sent=1)
-
-
-def test_suppression_list_makes_its_client_only_when_used(dynamodb: tuple[Any, Stubber]) -> None:
-    client, stubber = dynamodb
-    made: list[int] = []
-
-    def factory() -> Any:
-        made.append(1)
-        return client
-
-    suppressions = LazySuppressionList(factory, "suppressions")
-    assert made == []
-    stubber.add_response(
-        "delete_item",
-        {"Attributes": to_item({"pk": "b@example.com"})},
-        {
-            "TableName": "suppressions",
-            "Key": to_item({"pk": "b@example.com"}),
-            "ReturnValues": "ALL_OLD",
-        },
-    )
-    stubber.add_response("delete_item", {}, None)
-
-    assert suppressions.remove(" B@example.com")
-    assert not suppressions.remove("b@example.com")
-    assert made == [1]
 
 
 def test_page_tokens_round_trip_and_refuse_junk() -> None:

@@ -19,6 +19,7 @@ from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TA
 from ems_common.transactional import EMAILS_PER_QUEUE_MESSAGE, MAX_BULK_RECIPIENTS, EmailId
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.template_source import TemplateNotFoundError
+from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys, UnsubscribeLinks
 from ems_scheduler.tracking.reads import EventHistory
 from ems_scheduler.transactional.models import SendAnswer, TemplateRecord
 from ems_scheduler.transactional.request_store import Remembered, StoredRequest
@@ -29,6 +30,7 @@ from ems_scheduler.transactional.service import (
 )
 from ems_scheduler.transactional.template_records import TemplateExistsError
 from ems_scheduler.wiring import create_app
+from tests.support.suppressions import InMemorySuppressions
 from tests.unit.scheduler.conftest import API_KEY
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -88,14 +90,6 @@ class FakeObjects:
         if uri not in self.objects:
             raise TemplateNotFoundError(uri)
         return self.objects[uri][: limit + 1]
-
-
-class FakeSuppressions:
-    def __init__(self, *addresses: str) -> None:
-        self.addresses = set(addresses)
-
-    def which(self, addresses: Iterator[str] | Sequence[str]) -> set[str]:
-        return {a.lower() for a in addresses} & self.addresses
 
 
 class FakeRequests:
@@ -166,7 +160,7 @@ class World:
         self.templates = FakeTemplates()
         self.ses = FakeSes()
         self.objects = FakeObjects()
-        self.suppressions = FakeSuppressions("gone@example.com")
+        self.suppressions = InMemorySuppressions("gone@example.com")
         self.requests = FakeRequests()
         self.queue = FakeQueue()
         self.reads = FakeReads()
@@ -177,6 +171,9 @@ class World:
             suppressions=self.suppressions,
             requests=self.requests,
             queue=self.queue,
+            unsubscribe_links=lambda public_url: UnsubscribeLinks(
+                UnsubscribeKeys({1: b"k" * 32}, 1), base_url=public_url, max_age_days=400
+            ),
         )
         self.service = TransactionalService(
             TransactionalDefaults(

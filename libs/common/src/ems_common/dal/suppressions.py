@@ -86,9 +86,7 @@ class SuppressionList:
         return len(new)
 
     def _write(self, chunk: list[Suppression]) -> None:
-        request: dict[str, Any] = {
-            self._table: [{"PutRequest": {"Item": _item(s)}} for s in chunk]
-        }
+        request: dict[str, Any] = {self._table: [{"PutRequest": {"Item": _item(s)}} for s in chunk]}
         while request:
             response = self._db.batch_write_item(RequestItems=request)
             request = dict(response.get("UnprocessedItems") or {})

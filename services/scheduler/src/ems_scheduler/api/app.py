@@ -12,17 +12,22 @@ from ems_scheduler.api.auth import API_KEY_HEADER, require_api_key
 from ems_scheduler.api.campaigns import campaigns_api, register_campaign_errors
 from ems_scheduler.api.dlq import dlq_api
 from ems_scheduler.api.errors import register_error_handlers, validation_error_response
-from ems_scheduler.api.tracking import suppressions_api, tracking_api
+from ems_scheduler.api.public_url import SETTING_KEY as PUBLIC_URL_SETTING
+from ems_scheduler.api.suppressions import register_suppression_errors, suppressions_api
+from ems_scheduler.api.tracking import tracking_api
 from ems_scheduler.api.transactional import (
     emails_api,
     register_transactional_errors,
     templates_api,
 )
+from ems_scheduler.api.unsubscribe import unsubscribe_api
 from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.dead_letters.queues import DeadLetterQueues
 from ems_scheduler.settings import SchedulerSettings
-from ems_scheduler.tracking.reads import Suppressions, TrackingReads
+from ems_scheduler.suppressions.service import SuppressionsService
+from ems_scheduler.tracking.reads import TrackingReads
 from ems_scheduler.transactional.service import TransactionalService
+from ems_scheduler.unsubscribe.service import UnsubscribeService
 
 API_VERSION = "1.0.0"
 
@@ -39,7 +44,8 @@ def create_app(
     campaigns: CampaignService,
     transactional: TransactionalService,
     tracking: TrackingReads,
-    suppressions: Suppressions,
+    suppressions: SuppressionsService,
+    unsubscribe: UnsubscribeService,
     dead_letters: DeadLetterQueues,
 ) -> OpenAPI:
     """The API app for these settings, over these services.
@@ -55,8 +61,9 @@ def create_app(
                 "Create, list, describe, reschedule, cancel and delete email campaigns; inspect"
                 " and redrive the dead-letter queues; read campaign metrics, each recipient's"
                 " email and events, and the suppression list; register templates and send"
-                " transactional email, single or bulk, with idempotency keys."
-                f" Every route but /health needs the `{API_KEY_HEADER}` header."
+                " transactional email, single or bulk, with idempotency keys; the public"
+                " unsubscribe links (RFC 8058 one-click) of every campaign email."
+                f" Every route but /health and /u/{{token}} needs the `{API_KEY_HEADER}` header."
             ),
         ),
         security_schemes={"api_key": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}},
@@ -65,6 +72,7 @@ def create_app(
         doc_ui=False,
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.config[PUBLIC_URL_SETTING] = settings.public_api_url
     register_error_handlers(app)
     if settings.api_key is None:
         msg = "create_app needs the API key itself: read api_key_secret_id first (wiring.py)"
@@ -74,7 +82,9 @@ def create_app(
     app.register_api(campaigns_api(campaigns))
     app.register_api(dlq_api(dead_letters))
     app.register_api(tracking_api(campaigns, tracking))
+    register_suppression_errors(app)
     app.register_api(suppressions_api(suppressions))
+    app.register_api(unsubscribe_api(unsubscribe))
     register_transactional_errors(app)
     app.register_api(templates_api(transactional, tracking))
     app.register_api(emails_api(transactional, tracking))

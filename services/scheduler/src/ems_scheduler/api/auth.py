@@ -1,8 +1,12 @@
-"""X-Api-Key on every route but /health: 401 without a key, 403 with a wrong one."""
+"""X-Api-Key on every route but the public ones: 401 without a key, 403 with a wrong one.
+
+Public: `/health`, and exactly `/u/<token>` (unsubscribe links, whose token is the capability).
+"""
 
 from __future__ import annotations
 
 import hmac
+import re
 
 from flask import Flask, request
 from pydantic import SecretStr
@@ -11,6 +15,7 @@ from ems_scheduler.api.errors import ApiError
 
 API_KEY_HEADER = "X-Api-Key"
 PUBLIC_PATHS = frozenset({"/health"})
+PUBLIC_PATTERN = re.compile(r"/u/[^/]+")  # an unsubscribe link: one segment, nothing below
 
 
 def require_api_key(app: Flask, key: SecretStr) -> None:
@@ -22,7 +27,7 @@ def require_api_key(app: Flask, key: SecretStr) -> None:
 
     @app.before_request
     def _check() -> None:
-        if request.path in PUBLIC_PATHS:
+        if request.path in PUBLIC_PATHS or PUBLIC_PATTERN.fullmatch(request.path):
             return
         given = request.headers.get(API_KEY_HEADER)
         if not given:

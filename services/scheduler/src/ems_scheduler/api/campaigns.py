@@ -17,6 +17,7 @@ from ems_scheduler.api.campaign_views import (
     RescheduleBody,
 )
 from ems_scheduler.api.errors import ErrorView, error_response
+from ems_scheduler.api.public_url import public_url
 from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.service import CampaignConflictError, CampaignService
 
@@ -67,7 +68,7 @@ def campaigns_api(service: CampaignService) -> APIBlueprint:
         or REJECTED. 400 lists every structural problem with its JSON path; rejected recipients
         do not fail the campaign but are counted and listed.
         """
-        outcome = service.create(request.get_data(cache=False))
+        outcome = service.create(request.get_data(cache=False), public_url=public_url())
         return CampaignView.of(outcome.campaign).model_dump(mode="json"), outcome.http_status
 
     @api.get("", responses={200: CampaignPage, **_ERRORS})

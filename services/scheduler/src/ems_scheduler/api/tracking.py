@@ -1,4 +1,4 @@
-"""Tracking routes: a campaign's numbers, one recipient's email and events, the suppression list.
+"""Tracking routes: a campaign's numbers, one recipient's email and its events.
 
 Thin like the campaign routes: they read through the tracking adapters and shape the answer
 with the views below. Addresses are personal data: they appear in answers to the caller who
@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from ems_common import keys
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.metrics import CampaignNumbers
 from ems_common.emails import EmailRecord, EmailStatus
@@ -22,14 +21,12 @@ from ems_common.metrics import Metric
 from ems_scheduler.api.campaign_views import CampaignPath
 from ems_scheduler.api.errors import ApiError, ErrorView
 from ems_scheduler.campaigns.service import CampaignService
-from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH
 from ems_scheduler.tracking.rates import rates
 from ems_scheduler.tracking.reads import (
     MAX_EVENTS,
     EventHistory,
     RecordedEvent,
-    Suppressions,
     TrackingReads,
 )
 
@@ -71,7 +68,9 @@ class MetricCounts(BaseModel):
     clicked_total: int = Field(description="Every click")
     rendering_failures: int = Field(description="The template could not be rendered")
     delivery_delays: int = Field(description="Emails whose delivery was delayed at least once")
-    unsubscribed: int = Field(description="Recipients who unsubscribed from everything")
+    unsubscribed: int = Field(
+        description="Recipients who unsubscribed with the email's link (its list, or all campaigns)"
+    )
     failed: int = Field(description="Refused by SES for good at the send call")
     suppressed: int = Field(description="Not sent: the address was on the suppression list")
     finished: int = Field(description="Emails that reached a final sending state")
@@ -230,39 +229,6 @@ class RecipientView(BaseModel):
         )
 
 
-class SuppressionView(BaseModel):
-    """A suppressed address: EMS sends nothing to it."""
-
-    address: str = Field(description="Lower-cased")
-    reason: str | None = Field(description="e.g. hard bounce (General), complaint")
-    source: str | None = Field(description="What suppressed it, e.g. ses:Bounce")
-    suppressed_at: datetime | None
-
-    @classmethod
-    def of(cls, item: Mapping[str, Any]) -> SuppressionView:
-        """The view of a suppressions table item."""
-        return cls(
-            address=str(item[keys.PARTITION_KEY]),
-            reason=item.get("reason"),
-            source=item.get("source"),
-            suppressed_at=item.get("suppressed_at"),
-        )
-
-
-class SuppressionPage(BaseModel):
-    """A page of the suppression list (in no particular order)."""
-
-    suppressions: list[SuppressionView]
-    next_page: str | None = Field(description="Pass as `page` for the next page; null at the end")
-
-
-class SuppressionQuery(BaseModel):
-    """Paging for the suppression list."""
-
-    limit: int = Field(default=50, ge=1, le=200)
-    page: str | None = Field(default=None, max_length=2048)
-
-
 # Sendable addresses are at most 254 ASCII characters: this also keeps keys within DynamoDB's.
 Address = Annotated[
     str,
@@ -276,12 +242,6 @@ Address = Annotated[
 
 class RecipientPath(CampaignPath):
     """The campaign and the recipient's address in the URL."""
-
-    address: Address
-
-
-class SuppressionPath(BaseModel):
-    """The address in the URL."""
 
     address: Address
 
@@ -321,36 +281,6 @@ def tracking_api(service: CampaignService, reads: TrackingReads) -> APIBlueprint
         return RecipientView.of(campaign.campaign_id, path.address, record, history).model_dump(
             mode="json"
         )
-
-    return api
-
-
-def suppressions_api(suppressions: Suppressions) -> APIBlueprint:
-    """The /suppressions routes, bound to `suppressions`."""
-    api = APIBlueprint(
-        "suppressions",
-        __name__,
-        url_prefix="/suppressions",
-        abp_tags=[Tag(name="suppressions")],
-        abp_security=[{"api_key": []}],
-    )
-
-    @api.get("", responses={200: SuppressionPage, **_ERRORS})
-    def list_suppressions(query: SuppressionQuery) -> dict[str, Any]:
-        """A page of suppressed addresses, with why and since when."""
-        items, start = suppressions.page(limit=query.limit, start=decode_page_token(query.page))
-        return SuppressionPage(
-            suppressions=[SuppressionView.of(item) for item in items],
-            next_page=encode_page_token(start),
-        ).model_dump(mode="json")
-
-    @api.delete("/<path:address>", responses={204: None, **_ERRORS})
-    def remove(path: SuppressionPath) -> tuple[str, int]:
-        """Lift a suppression: EMS may send to the address again (404 if it is not suppressed)."""
-        if not suppressions.remove(path.address):
-            message = f"{path.address} is not on the suppression list: there is nothing to lift"
-            raise ApiError(404, "not_found", message)
-        return "", 204
 
     return api
 

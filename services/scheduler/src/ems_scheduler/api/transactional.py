@@ -18,6 +18,7 @@ from ems_common.dal.metrics import CampaignNumbers
 from ems_common.metrics import Metric
 from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID, template_partition
 from ems_scheduler.api.errors import ApiError, ErrorView, error_response
+from ems_scheduler.api.public_url import public_url
 from ems_scheduler.api.tracking import MetricCounts, RecipientView
 from ems_scheduler.tracking.reads import TrackingReads
 from ems_scheduler.transactional.models import (
@@ -255,7 +256,7 @@ def emails_api(service: TransactionalService, reads: TrackingReads) -> APIBluepr
         A recipient who cannot be sent to is a 400 whose `error` is the reason:
         invalid_address, suppressed or missing_fields.
         """
-        outcome = service.send_one(body, _idempotency_key())
+        outcome = service.send_one(body, _idempotency_key(), public_url=public_url())
         email = outcome.answer.emails[0]
         view = SentEmailView(
             request_id=outcome.answer.request_id,
@@ -271,7 +272,7 @@ def emails_api(service: TransactionalService, reads: TrackingReads) -> APIBluepr
 
         Recipients who cannot be sent to are listed with their reason; the others go out.
         """
-        outcome = service.send_bulk(body, _idempotency_key())
+        outcome = service.send_bulk(body, _idempotency_key(), public_url=public_url())
         answer = outcome.answer
         view = BulkView(
             request_id=answer.request_id,

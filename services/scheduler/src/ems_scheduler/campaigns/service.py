@@ -43,6 +43,7 @@ from ems_scheduler.campaigns.candidate import (
     parse_campaign_date,
 )
 from ems_scheduler.campaigns.compile_jobs import CompileJobs
+from ems_scheduler.campaigns.compiler.blocklist import Blocklist
 from ems_scheduler.campaigns.compiler.compile import (
     CompiledCampaign,
     CompileSettings,
@@ -57,6 +58,7 @@ from ems_scheduler.shared.request_digest import request_digest
 from ems_scheduler.shared.request_fields import split_s3_uri
 from ems_scheduler.shared.ses_template_store import SesTemplates
 from ems_scheduler.shared.template_source import S3TemplateSource
+from ems_scheduler.shared.unsubscribe_links import UnsubscribeLinks
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class CampaignAdapters:
     compile_jobs: CompileJobs
     template_source: S3TemplateSource
     part_sink: Callable[[str], S3PartSink]
+    # Each recipient's unsubscribe link, pointing at the given public URL of the API.
+    unsubscribe_links: Callable[[str], UnsubscribeLinks]
 
 
 class _Collaborator[T]:
@@ -117,6 +121,7 @@ class CampaignService:
     _compile_jobs = _Collaborator(lambda adapters: adapters.compile_jobs)
     _template_source = _Collaborator(lambda adapters: adapters.template_source)
     _part_sink = _Collaborator(lambda adapters: adapters.part_sink)
+    _unsubscribe_links = _Collaborator(lambda adapters: adapters.unsubscribe_links)
 
     def __init__(
         self,
@@ -139,8 +144,11 @@ class CampaignService:
 
     # --- create -----------------------------------------------------------------------------
 
-    def create(self, body: bytes) -> CreateOutcome:
-        """Verify and schedule an inline candidate, or accept one in S3 for verification."""
+    def create(self, body: bytes, *, public_url: str) -> CreateOutcome:
+        """Verify and schedule an inline candidate, or accept one in S3 for verification.
+
+        `public_url` is the API's public URL, where the campaign's unsubscribe links point.
+        """
         document = _json_object(body)
         reference = candidate_reference(document)  # InvalidCandidateError -> 400
         given = reference.campaign_id if reference else document.get("campaign_id")
@@ -159,8 +167,10 @@ class CampaignService:
             campaign_id = new_campaign_id()  # a non-string id is reported by the compiler
 
         if reference is not None:
-            return self._accept_reference(campaign_id, reference.candidate_s3_uri, digest)
-        compiled = self._compile(campaign_id, lambda: io.BytesIO(body))
+            return self._accept_reference(
+                campaign_id, reference.candidate_s3_uri, digest, public_url
+            )
+        compiled = self._compile(campaign_id, lambda: io.BytesIO(body), public_url)
         campaign = self._schedule_compiled(compiled, digest, source="inline", uri=None)
         return CreateOutcome(campaign, 201)
 
@@ -176,7 +186,9 @@ class CampaignService:
         )
         raise CampaignConflictError(msg)
 
-    def _accept_reference(self, campaign_id: str, uri: str, digest: str) -> CreateOutcome:
+    def _accept_reference(
+        self, campaign_id: str, uri: str, digest: str, public_url: str
+    ) -> CreateOutcome:
         bucket, _ = split_s3_uri(uri)
         if bucket not in self._compile_settings.template_buckets:
             allowed = ", ".join(sorted(self._compile_settings.template_buckets))
@@ -201,6 +213,7 @@ class CampaignService:
             request_hash=digest,
             source="s3",
             candidate_s3_uri=uri,
+            public_url=public_url,
             progress=Progress(step="queued for verification", done=0, updated_at=now),
         )
         stored = self._store_new(campaign)
@@ -225,10 +238,11 @@ class CampaignService:
         self,
         campaign_id: str,
         opener: Callable[[], Any],
+        public_url: str,
         progress: Callable[[int, int], None] | None = None,
     ) -> CompiledCampaign:
         started = time.monotonic()
-        suppressed = frozenset(self._suppressions.all_keys())
+        blocked = Blocklist.of(self._suppressions.by_address())
         try:
             compiled = compile_campaign(
                 opener,
@@ -236,7 +250,8 @@ class CampaignService:
                 templates=self._template_source,
                 sink=self._part_sink(campaign_id),
                 now=self._clock(),
-                suppressed=suppressed,
+                blocked=blocked,
+                links=self._unsubscribe_links(public_url),
                 campaign_id=campaign_id,
                 progress=progress,
             )
@@ -313,7 +328,10 @@ class CampaignService:
         try:
             # Both passes read the same version: pinned by its ETag.
             compiled = self._compile(
-                campaign_id, lambda: self._objects.open(uri, if_match=info.etag), progress
+                campaign_id,
+                lambda: self._objects.open(uri, if_match=info.etag),
+                campaign.public_url or self._settings.public_api_url or "",
+                progress,
             )
         except InvalidCandidateError as error:
             return self._reject(campaign_id, error.problems)

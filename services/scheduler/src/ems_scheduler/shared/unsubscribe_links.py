@@ -48,12 +48,14 @@ def list_unsubscribe_value(url: str, mailto: str | None = None) -> str:
     return f"<{url}>" if mailto is None else f"<{url}>, <{mailto}>"
 
 
-def unsubscribe_headers(url: str, mailto: str | None = None) -> tuple[tuple[str, str], ...]:
-    """The two headers of RFC 8058's one-click unsubscribe, for one recipient's link."""
-    return (
-        (LIST_UNSUBSCRIBE, list_unsubscribe_value(url, mailto)),
-        (LIST_UNSUBSCRIBE_POST, ONE_CLICK_POST),
-    )
+UNSUBSCRIBE_HEADER_NAMES: Final = frozenset({LIST_UNSUBSCRIBE, LIST_UNSUBSCRIBE_POST})
+"""Headers EMS writes itself on list mail: a caller's own of these names are dropped."""
+
+
+def unsubscribe_headers(list_unsubscribe: str) -> list[tuple[str, str]]:
+    """The two headers of RFC 8058's one-click unsubscribe, given the List-Unsubscribe value
+    (`list_unsubscribe_value`, or the second item of `UnsubscribeLinks.link`)."""
+    return [(LIST_UNSUBSCRIBE, list_unsubscribe), (LIST_UNSUBSCRIBE_POST, ONE_CLICK_POST)]
 
 
 class InvalidLinkError(ValueError):

@@ -8,7 +8,6 @@ endpoint first.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from ems_common import keys
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignMetrics, CampaignNumbers
-from ems_common.dal.suppressions import SuppressionList
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -59,20 +57,6 @@ class TrackingReads(Protocol):
 
     def events(self, campaign_id: str, address: str, *, limit: int = MAX_EVENTS) -> EventHistory:
         """The email's newest `limit` raw events, oldest first."""
-        ...
-
-
-class Suppressions(Protocol):
-    """What the API does with the suppression list (`SuppressionList` fits)."""
-
-    def page(
-        self, *, limit: int = 100, start: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of suppressions from `start`, and the address the next page starts after."""
-        ...
-
-    def remove(self, address: str) -> bool:
-        """Lift a suppression; True if there was one."""
         ...
 
 
@@ -126,23 +110,6 @@ class DynamoTrackingReads:
             events=list(reversed(newest_first[:limit])),
             older_left_out=len(newest_first) > limit,
         )
-
-
-class LazySuppressionList:
-    """The suppression list, its DynamoDB client built on first use."""
-
-    def __init__(self, db: Callable[[], DynamoDBClient], table: str) -> None:
-        self._list = functools.cache(lambda: SuppressionList(db(), table))
-
-    def page(
-        self, *, limit: int = 100, start: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of suppressions from `start`, and the address the next page starts after."""
-        return self._list().page(limit=limit, start=start)
-
-    def remove(self, address: str) -> bool:
-        """Lift a suppression; True if there was one."""
-        return self._list().remove(address)
 
 
 def _recorded(item: dict[str, Any]) -> RecordedEvent:

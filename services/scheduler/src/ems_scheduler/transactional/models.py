@@ -68,6 +68,14 @@ class TemplateContentBody(_Body):
         default=None, alias="htmlS3Uri", description="Or: where the HTML part is, in S3"
     )
     text: str | None = Field(default=None, min_length=1, description="The plain-text part")
+    marketing: bool = Field(
+        default=False,
+        description=(
+            "Bulk or marketing mail (a newsletter, a notice to a list): each email then carries"
+            " RFC 8058 one-click unsubscribe headers, may print {{unsubscribe_url}}, and is not"
+            " sent to anyone unsubscribed from the template's list or from campaign email"
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_html(self) -> TemplateContentBody:
@@ -151,6 +159,7 @@ class TemplateRecord(BaseModel):
     conditional_fields: list[str]
     ses_template_name: str
     size_bytes: int
+    marketing: bool = False
     created_at: datetime
     updated_at: datetime
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,11 +18,11 @@ from typing import Any, Protocol
 from email_validator import EmailNotValidError
 
 from ems_common.campaigns import utc_now
-from ems_common.dal.suppressions import suppression_key
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import MAX_SEND_BATCH_BYTES, send_batch_body
 from ems_common.formats.tags import EMAIL_ID_TAG
 from ems_common.problems import Problem
+from ems_common.suppressions import Suppression, most_telling, suppression_key
 from ems_common.transactional import (
     EMAILS_PER_QUEUE_MESSAGE,
     TRANSACTIONAL_CAMPAIGN_ID,
@@ -37,6 +37,12 @@ from ems_scheduler.shared.request_digest import request_digest
 from ems_scheduler.shared.request_fields import split_s3_uri
 from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
 from ems_scheduler.shared.template_source import TemplateNotFoundError
+from ems_scheduler.shared.unsubscribe_links import (
+    UNSUBSCRIBE_HEADER_NAMES,
+    UNSUBSCRIBE_URL_FIELD,
+    UnsubscribeLinks,
+    unsubscribe_headers,
+)
 from ems_scheduler.transactional.models import (
     AcceptedEmail,
     BulkBody,
@@ -111,7 +117,9 @@ class TemplateObjects(Protocol):
 class Suppressed(Protocol):
     """The suppression list (`SuppressionList`)."""
 
-    def which(self, addresses: Iterator[str] | Sequence[str]) -> set[str]: ...
+    def blocking(
+        self, addresses: Iterable[tuple[str, str | None]]
+    ) -> dict[tuple[str, str | None], list[Suppression]]: ...
 
 
 class Requests(Protocol):
@@ -142,6 +150,8 @@ class TransactionalAdapters:
     suppressions: Suppressed
     requests: Requests
     queue: Queue
+    # Each recipient's unsubscribe link (marketing templates), pointing at the given public URL.
+    unsubscribe_links: Callable[[str], UnsubscribeLinks]
 
 
 @dataclass(frozen=True)
@@ -281,10 +291,14 @@ class TransactionalService:
             name=name,
             subject=body.subject,
             has_text=body.text is not None,
-            required_fields=sorted(fields.required),
+            # A marketing template's {{unsubscribe_url}} is EMS's to fill, not the caller's.
+            required_fields=sorted(
+                fields.required - {UNSUBSCRIBE_URL_FIELD} if body.marketing else fields.required
+            ),
             conditional_fields=sorted(fields.conditional),
             ses_template_name=ses_template_name(name),
             size_bytes=size,
+            marketing=body.marketing,
             created_at=created_at or now,
             updated_at=now,
         )
@@ -321,36 +335,49 @@ class TransactionalService:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def send_one(self, body: EmailBody, idempotency_key: str | None) -> SendOutcome:
-        """Queue one email; a recipient who cannot be sent to is a RequestProblemError."""
+    def send_one(
+        self, body: EmailBody, idempotency_key: str | None, *, public_url: str = ""
+    ) -> SendOutcome:
+        """Queue one email; a recipient who cannot be sent to is a RequestProblemError.
+
+        `public_url` is the API's public URL, where a marketing template's unsubscribe links
+        point."""
         bulk = BulkBody.model_validate(
             {
                 **body.model_dump(by_alias=True, exclude={"to", "data"}),
                 "recipients": [{"to": body.to, "data": body.data}],
             }
         )
-        return self._send(bulk, idempotency_key, kind="email", single=True)
+        return self._send(bulk, idempotency_key, kind="email", single=True, public_url=public_url)
 
-    def send_bulk(self, body: BulkBody, idempotency_key: str | None) -> SendOutcome:
+    def send_bulk(
+        self, body: BulkBody, idempotency_key: str | None, *, public_url: str = ""
+    ) -> SendOutcome:
         """Queue every sendable recipient; the others are listed with their reason."""
-        return self._send(body, idempotency_key, kind="bulk", single=False)
+        return self._send(body, idempotency_key, kind="bulk", single=False, public_url=public_url)
 
     def _send(
-        self, body: BulkBody, idempotency_key: str | None, *, kind: str, single: bool
+        self,
+        body: BulkBody,
+        idempotency_key: str | None,
+        *,
+        kind: str,
+        single: bool,
+        public_url: str,
     ) -> SendOutcome:
         digest = request_digest({"kind": kind, "body": body.model_dump(mode="json", by_alias=True)})
         if idempotency_key is not None:
             prior = self._a.requests.recall(idempotency_key)
             if prior is not None:
-                return self._replay(prior, digest, body, idempotency_key)
+                return self._replay(prior, digest, body, idempotency_key, public_url)
         template = self._template_for_send(body.template)
-        answer, lines = self._plan(body, template, new_request_id(self._clock()))
+        answer, lines = self._plan(body, template, new_request_id(self._clock()), public_url)
         if not answer.emails:
             raise self._nothing_accepted(answer, single=single)
         if idempotency_key is not None:
             prior = self._a.requests.remember(idempotency_key, digest, 202, answer)
             if prior is not None:  # a concurrent request with the same key got there first
-                return self._replay(prior, digest, body, idempotency_key)
+                return self._replay(prior, digest, body, idempotency_key, public_url)
         self._enqueue(answer, lines)
         if idempotency_key is not None:
             self._a.requests.mark_queued(idempotency_key)
@@ -364,7 +391,12 @@ class TransactionalService:
         return SendOutcome(answer, 202, replayed=False)
 
     def _replay(
-        self, prior: Remembered, digest: str, body: BulkBody, idempotency_key: str
+        self,
+        prior: Remembered,
+        digest: str,
+        body: BulkBody,
+        idempotency_key: str,
+        public_url: str,
     ) -> SendOutcome:
         if prior.digest != digest:
             raise IdempotencyConflictError(
@@ -375,7 +407,7 @@ class TransactionalService:
             # The first attempt stopped before its emails were all queued: queue them again,
             # under the same ids (the sender sends each email id once).
             template = self._template_for_send(body.template)
-            _, lines = self._plan(body, template, prior.answer.request_id)
+            _, lines = self._plan(body, template, prior.answer.request_id, public_url)
             kept = {email.email_id for email in prior.answer.emails}
             self._enqueue(prior.answer, [line for line in lines if line.record_scope in kept])
             self._a.requests.mark_queued(idempotency_key)
@@ -398,7 +430,7 @@ class TransactionalService:
         return record
 
     def _plan(
-        self, body: BulkBody, template: TemplateRecord, request_id: str
+        self, body: BulkBody, template: TemplateRecord, request_id: str, public_url: str
     ) -> tuple[SendAnswer, list[CampaignFileLine]]:
         """Check every recipient; the answer and the lines of the accepted ones."""
         checker = AddressChecker()
@@ -414,9 +446,12 @@ class TransactionalService:
                         _rejected(index, recipient, RejectionReason.INVALID_ADDRESS, str(error)),
                     )
                 )
-        suppressed = self._a.suppressions.which(
-            [verdict for _, _, verdict in verdicts if isinstance(verdict, str)]
+        # A marketing template's email is list mail: its list is the template.
+        list_name = template.name if template.marketing else None
+        suppressed = self._a.suppressions.blocking(
+            (verdict, list_name) for _, _, verdict in verdicts if isinstance(verdict, str)
         )
+        links = self._a.unsubscribe_links(public_url) if template.marketing else None
         seen: set[str] = set()
         emails: list[AcceptedEmail] = []
         rejections: list[RejectedEmail] = []
@@ -425,10 +460,16 @@ class TransactionalService:
             if isinstance(verdict, RejectedEmail):
                 rejections.append(verdict)
                 continue
-            rejection = self._rejection(index, recipient, verdict, template, suppressed, seen)
+            blocked = suppressed.get((verdict, list_name), [])
+            rejection = self._rejection(index, recipient, verdict, template, blocked, seen)
             if rejection is None:
                 line = self._line(
-                    body, template, verdict, recipient.data, email_id(request_id, index)
+                    body,
+                    template,
+                    verdict,
+                    recipient.data,
+                    email_id(request_id, index),
+                    links=links,
                 )
                 if len(line.to_json_line().encode()) > _MAX_LINE_BYTES:
                     rejection = _rejected(
@@ -457,17 +498,21 @@ class TransactionalService:
         recipient: BulkRecipient,
         address: str,
         template: TemplateRecord,
-        suppressed: set[str],
+        blocked: list[Suppression],
         seen: set[str],
     ) -> RejectedEmail | None:
         key = suppression_key(address)
-        if key in suppressed:
+        found = most_telling(blocked)
+        if found is not None:
+            reason = (
+                RejectionReason.UNSUBSCRIBED if found.is_unsubscribe else RejectionReason.SUPPRESSED
+            )
             return _rejected(
                 index,
                 recipient,
-                RejectionReason.SUPPRESSED,
-                "the address is on the suppression list (it bounced or complained before);"
-                " DELETE /suppressions/{address} lifts it",
+                reason,
+                f"the address is on the suppression list ({found.reason}, scope {found.scope});"
+                f" DELETE /suppressions/{{address}}?scope={found.scope} lifts it",
             )
         if key in seen:
             return _rejected(
@@ -493,7 +538,17 @@ class TransactionalService:
         address: str,
         data: Mapping[str, Any],
         the_email_id: str,
+        *,
+        links: UnsubscribeLinks | None,
     ) -> CampaignFileLine:
+        headers = list(body.headers.items())
+        if links is not None:  # a marketing template: one-click unsubscribe, its list the template
+            url, value = links.link(address, the_email_id, template.name, self._clock().date())
+            data = {**data, UNSUBSCRIBE_URL_FIELD: url}
+            headers = [
+                (name, text) for name, text in headers if name not in UNSUBSCRIBE_HEADER_NAMES
+            ]
+            headers += unsubscribe_headers(value)
         return CampaignFileLine.for_recipient(
             from_email_address=body.from_address or self._defaults.default_from,
             to_address=address,
@@ -503,7 +558,7 @@ class TransactionalService:
             segment_id=template.name,
             configuration_set_name=body.configuration_set or self._defaults.configuration_set,
             extra_tags={EMAIL_ID_TAG: the_email_id, **body.tags},
-            headers=list(body.headers.items()),
+            headers=headers,
         )
 
     @staticmethod

@@ -167,7 +167,7 @@ class _SegmentPlan:
         Built by the model itself (which checks the tags), so the engine's lines are the
         model's lines byte for byte; tests check that on many recipients.
         """
-        for headers in ((), unsubscribe_headers(_LINK_MARK)):
+        for headers in ([], unsubscribe_headers(list_unsubscribe_value(_LINK_MARK))):
             line = CampaignFileLine.for_recipient(
                 from_email_address=self.from_address,
                 to_address=_TO_MARK,

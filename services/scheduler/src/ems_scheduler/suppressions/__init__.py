@@ -1,0 +1,1 @@
+"""The suppression list, as operators see it: list, show, add (one or an import), lift."""

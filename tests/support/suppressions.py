@@ -1,0 +1,82 @@
+"""An in-memory suppression list with the table adapter's methods and the same policy.
+
+For functional tests of what uses `ems_common.dal.suppressions.SuppressionList` (whose own
+DynamoDB behaviour the whole-stack tests check): the scopes that block an email are the shared
+policy's (`ems_common.suppressions.blocking_scopes`), not a copy of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ems_common.suppressions import (
+    ALL,
+    Suppression,
+    SuppressionReason,
+    blocking_scopes,
+    suppression_key,
+)
+
+
+class InMemorySuppressions:
+    """Suppressions by (lower-cased address, scope)."""
+
+    def __init__(self, *addresses: str, scope: str = ALL) -> None:
+        self.items: dict[tuple[str, str], Suppression] = {}
+        for address in addresses:
+            self.add(Suppression(address=address, scope=scope, reason=SuppressionReason.MANUAL))
+
+    def add(self, suppression: Suppression) -> bool:
+        key = (suppression_key(suppression.address), suppression.scope)
+        if key in self.items:
+            return False
+        self.items[key] = suppression.model_copy(update={"address": key[0]})
+        return True
+
+    def add_many(self, suppressions: Sequence[Suppression]) -> int:
+        return sum(self.add(s) for s in suppressions)
+
+    def remove(self, address: str, scope: str | None = None) -> list[str]:
+        key = suppression_key(address)
+        scopes = [scope] if scope is not None else [s for a, s in self.items if a == key]
+        return [s for s in scopes if self.items.pop((key, s), None) is not None]
+
+    def of(self, address: str) -> list[Suppression]:
+        key = suppression_key(address)
+        return [s for (a, _), s in sorted(self.items.items()) if a == key]
+
+    def blocking(
+        self, addresses: Iterable[tuple[str, str | None]]
+    ) -> dict[tuple[str, str | None], list[Suppression]]:
+        found = {}
+        for address, list_name in addresses:
+            key = suppression_key(address)
+            hits = [
+                self.items[(key, scope)]
+                for scope in blocking_scopes(list_name)
+                if (key, scope) in self.items
+            ]
+            if hits:
+                found[(address, list_name)] = hits
+        return found
+
+    def page(
+        self,
+        *,
+        limit: int = 100,
+        start: tuple[str, str] | None = None,
+        scope: str | None = None,
+        reason: str | None = None,
+    ) -> tuple[list[Suppression], tuple[str, str] | None]:
+        keys = sorted(self.items)
+        if start is not None:
+            keys = [k for k in keys if k > start]
+        window = keys[:limit]
+        after = window[-1] if len(keys) > limit else None
+        items = [
+            self.items[k]
+            for k in window
+            if (scope is None or k[1] == scope)
+            and (reason is None or self.items[k].reason == reason)
+        ]
+        return items, after
