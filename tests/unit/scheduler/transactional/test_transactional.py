@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from ems_common.dal.metrics import CampaignNumbers
 from ems_common.formats.send_batch import SendBatch
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG
+from ems_common.suppressions import Suppression
 from ems_common.transactional import EMAILS_PER_QUEUE_MESSAGE, MAX_BULK_RECIPIENTS, EmailId
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.template_source import TemplateNotFoundError
@@ -565,3 +566,57 @@ def test_an_unknown_email_is_a_404(client: FlaskClient, email_id: str) -> None:
 def test_the_routes_need_the_key(client: FlaskClient) -> None:
     assert client.get("/templates").status_code == 401
     assert client.post("/emails", json={}).status_code == 401
+
+
+NOTICE = {
+    "name": "notices",
+    "subject": "News for {{fname}}",
+    "html": "<p>Hi {{fname}}</p><a href='{{unsubscribe_url}}'>unsubscribe</a>",
+    "marketing": True,
+}
+
+
+def test_a_marketing_template_sends_list_mail_with_one_click_unsubscribe(
+    client: FlaskClient, world: World
+) -> None:
+    created = client.post("/templates", json=NOTICE, headers=AUTH)
+    assert created.status_code == 201, created.json
+    # {{unsubscribe_url}} is EMS's to fill: not a field the caller must send
+    assert (created.json or {})["fields"]["required"] == ["fname"]
+    assert (created.json or {})["marketing"] is True
+
+    response = client.post(
+        "/emails",
+        json={"to": "ann@example.com", "template": "notices", "data": {"fname": "Ann"}},
+        headers={**AUTH, "X-Forwarded-Proto": "https", "Host": "mail-api.example.com"},
+    )
+    assert response.status_code == 202, response.json
+    [batch] = world.queue.batches
+    [line] = batch.emails
+    headers = dict(line.headers)
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = headers["List-Unsubscribe"].removeprefix("<").removesuffix(">")
+    assert link.startswith("https://mail-api.example.com/u/")
+    assert orjson.loads(line.content.template.template_data)["unsubscribe_url"] == link
+
+
+def test_a_marketing_template_is_not_sent_to_who_left_its_list_a_receipt_is(
+    client: FlaskClient, world: World, receipt: dict[str, Any]
+) -> None:
+    assert client.post("/templates", json=NOTICE, headers=AUTH).status_code == 201
+    world.suppressions.add(
+        Suppression(address="ann@example.com", scope="list:notices", reason="unsubscribe")
+    )
+    notice = client.post(
+        "/emails",
+        json={"to": "ann@example.com", "template": "notices", "data": {"fname": "Ann"}},
+        headers=AUTH,
+    )
+    assert notice.status_code == 400
+    assert (notice.json or {})["error"] == "unsubscribed"
+    receipt_sent = client.post(
+        "/emails",
+        json={"to": "ann@example.com", "template": "receipt", "data": {"fname": "A", "order": "1"}},
+        headers=AUTH,
+    )
+    assert receipt_sent.status_code == 202

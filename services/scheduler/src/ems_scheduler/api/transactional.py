@@ -76,6 +76,9 @@ class TemplateView(BaseModel):
     fields: TemplateFieldsView
     ses_template_name: str = Field(description="The SES template it is stored as")
     size_bytes: int = Field(description="Subject, HTML and text, as SES counts them")
+    marketing: bool = Field(
+        description="List mail: one-click unsubscribe headers, and unsubscribes stop it"
+    )
     created_at: str
     updated_at: str
 
