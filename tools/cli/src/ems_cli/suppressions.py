@@ -209,7 +209,7 @@ def add(
     """
     session = session_of(ctx)
     rows = [Row(position, address.strip()) for position, address in enumerate(addresses, 1)]
-    requests = plan_requests(rows, scope=scope, reason=reason, detail=note)
+    requests = plan_requests(rows, scope=scope, reason=reason.value, detail=note)
     sent = _send(session, requests, source="the ADDRESS arguments", where=_argument)
     added = sum(_count(answer, "added") for _, answer in sent)
     already = sum(_count(answer, "already_suppressed") for _, answer in sent)
@@ -281,7 +281,7 @@ def import_file(
     text = read_text_input(file, "the suppressions file")
     try:
         found = read_import_file(text)
-        requests = plan_requests(found.rows, scope=scope, reason=reason, detail=note)
+        requests = plan_requests(found.rows, scope=scope, reason=reason.value, detail=note)
     except ImportFileError as error:
         fail(f"{name} {error.message}; nothing was sent", details=error.details(), code=EXIT_USAGE)
     if found.ignored_columns:
