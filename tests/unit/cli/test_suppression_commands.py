@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from rich.console import Console
 
@@ -342,11 +341,11 @@ def test_import_sends_10000_a_request_and_reports_progress_off_a_terminal(tmp_pa
     assert [len(json_body(r)["addresses"]) for r in store.sent("POST")] == [10_000, 10_000, 5]
     assert len(store.items) == 20_005
     assert result.stderr.splitlines() == [
-        f"request 1 of 3: 10,000 addresses of {path} (lines 3 to 10,002), scope all, reason"
+        f"request 1 of 3: 10,000 addresses of {path} (lines 3 to 10002), scope all, reason"
         " manual: 10,000 added, 0 already suppressed",
-        f"request 2 of 3: 10,000 addresses of {path} (lines 10,003 to 20,002), scope all,"
+        f"request 2 of 3: 10,000 addresses of {path} (lines 10003 to 20002), scope all,"
         " reason manual: 10,000 added, 0 already suppressed",
-        f"request 3 of 3: 5 addresses of {path} (lines 20,003 to 20,007), scope all, reason"
+        f"request 3 of 3: 5 addresses of {path} (lines 20003 to 20007), scope all, reason"
         " manual: 5 added, 0 already suppressed",
     ]
     assert "in 3 requests: 20,005 added, 0 already suppressed." in result.stdout
@@ -374,7 +373,7 @@ def test_a_refused_chunk_names_its_rows_by_file_line_and_the_sent_ones_stay(
     assert "line 10006 (not-an-address): 'not-an-address' is not an email address" in err
     assert "line 20002 (x@): 'x@' is not an email address" in err
     assert (
-        f"Request 2 of 3 failed: 10,000 addresses of {path} (lines 10,003 to 20,002), scope"
+        f"Request 2 of 3 failed: 10,000 addresses of {path} (lines 10003 to 20002), scope"
         " all, reason manual." in err
     )
     assert "The API added none of its addresses." in err
@@ -382,6 +381,21 @@ def test_a_refused_chunk_names_its_rows_by_file_line_and_the_sent_ones_stay(
     assert "The 1 request before it stays sent: 10,000 added, 0 already suppressed." in err
     assert "Fix what is named above, then run the same command again" in err
     assert result.stdout == ""
+
+
+def test_a_refused_chunk_with_json_prints_what_was_sent_before_it(tmp_path: Path) -> None:
+    store = FakeSuppressions()
+    path, _ = _big_file(tmp_path, {10_000: "not-an-address"})
+
+    result = run_ems(
+        ["suppressions", "import", str(path), "--json"], cwd=tmp_path, transport=store.transport()
+    )
+
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)
+    assert (answer["added"], answer["already_suppressed"]) == (10_000, 0)
+    assert [(r["first_line"], r["last_line"]) for r in answer["requests"]] == [(3, 10_002)]
+    assert "line 10003 (not-an-address)" in result.stderr
 
 
 def test_a_fixed_file_imported_again_adds_only_what_is_missing(tmp_path: Path) -> None:
@@ -579,6 +593,7 @@ def test_an_export_imports_back_as_it_was(tmp_path: Path) -> None:
     assert exported.exit_code == 0, exported.output
     assert exported.stdout.strip() == f"Exported 404 suppressions to {path}."
     assert [p.name for p in path.parent.iterdir()] == ["suppressions.csv"]  # no temporary left
+    assert path.stat().st_mode & 0o777 == 0o600  # it lists personal data
 
     # When it is imported into an empty list
     target = FakeSuppressions()
@@ -690,18 +705,3 @@ def test_remove_in_a_scope_the_address_is_not_suppressed_in_says_so(tmp_path: Pa
         in result.stderr
     )
     assert len(store.items) == 1
-
-
-def test_the_fake_api_answers_what_the_contract_says(tmp_path: Path) -> None:
-    # The stand-in itself: POST over the limit is refused whole (as the API does).
-    store = FakeSuppressions()
-    request = httpx.Request(
-        "POST",
-        "http://ems.test/suppressions",
-        json={"addresses": [f"r{i}@example.com" for i in range(10_001)]},
-    )
-
-    answer = store.handle(request)
-
-    assert answer.status_code == 400
-    assert store.items == {}

@@ -516,7 +516,8 @@ def _explain_failure(
 
 def _span(request: SuppressionRequest, source: str) -> str:
     first, last = request.rows[0].line, request.rows[-1].line
-    lines = f"line {first:,}" if first == last else f"lines {first:,} to {last:,}"
+    # Line numbers as an editor's "go to line" takes them: no thousands separators.
+    lines = f"line {first}" if first == last else f"lines {first} to {last}"
     return (
         f"{_addresses(len(request.rows))} of {source} ({lines}), scope {request.scope},"
         f" reason {request.reason}"
