@@ -226,7 +226,7 @@ def test_add_names_the_refused_addresses_by_argument(tmp_path: Path) -> None:
     assert "ems: 2 addresses are wrong (HTTP 400 invalid)" in err
     assert "ADDRESS 2 (not-an-address): 'not-an-address' is not an email address" in err
     assert "ADDRESS 4 (a b@c): 'a b@c' is not an email address" in err
-    assert "The API added none of its addresses." in err
+    assert "The API added none of the addresses." in err
     assert "Fix what is named above, then run the same command again" in err
     assert store.items == {}
 
@@ -433,7 +433,7 @@ def test_an_unanswered_request_may_have_been_added(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "ems: try later (HTTP 503 unavailable)" in result.stderr
-    assert "Its addresses may or may not have been added." in result.stderr
+    assert "The addresses may or may not have been added." in result.stderr
     assert "Run the same command again" in result.stderr
 
 

@@ -493,10 +493,11 @@ def _explain_failure(
         error.add_note(
             f"Request {request.number} of {len(requests)} failed: {_span(request, source)}."
         )
+    its = "its" if len(requests) > 1 else "the"
     error.add_note(
-        "The API added none of its addresses."
+        f"The API added none of {its} addresses."
         if refused
-        else "Its addresses may or may not have been added."
+        else f"{its.capitalize()} addresses may or may not have been added."
     )
     left = len(requests) - request.number
     if left:
