@@ -7,12 +7,14 @@ the shapes the API really sends: a field renamed there fails here.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from typer.testing import CliRunner, Result
@@ -27,6 +29,7 @@ from ems_common.campaigns import (
     Rejection,
     SegmentSummary,
 )
+from ems_common.suppressions import Suppression, SuppressionReason, suppression_key
 from ems_scheduler.api.campaign_views import CampaignView
 from ems_scheduler.api.tracking import RecipientView
 from ems_scheduler.tracking.reads import EventHistory, RecordedEvent
@@ -159,3 +162,111 @@ def run_ems(
 def json_body(request: httpx.Request) -> Any:
     """The JSON a request carried."""
     return json.loads(request.content)
+
+
+_ADDRESS = re.compile(r"^[^\s@]+@[^\s@]+$")  # the API's check of an address
+
+
+@dataclass
+class FakeSuppressions:
+    """The /suppressions routes over a list kept in memory, as the API contract says: pages of
+    `limit` items filtered afterwards (so a filtered page may hold fewer), POST refusing the
+    whole request with a problem per bad address, DELETE per scope. Records its requests."""
+
+    items: dict[tuple[str, str], Suppression] = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+    fail_page: str | None = None  # a page token answered with a 500
+
+    def add(self, address: str, scope: str = "all", **values: Any) -> FakeSuppressions:
+        """Suppress `address` in `scope` (reason manual unless given)."""
+        values.setdefault("reason", SuppressionReason.MANUAL)
+        values.setdefault("suppressed_at", NOW)
+        self.items[(suppression_key(address), scope)] = Suppression(
+            address=suppression_key(address), scope=scope, **values
+        )
+        return self
+
+    def rows(self) -> set[tuple[str, str, str, str | None]]:
+        """(address, scope, reason, detail) of every suppression."""
+        return {(s.address, s.scope, s.reason.value, s.detail) for s in self.items.values()}
+
+    def transport(self) -> httpx.MockTransport:
+        """A transport that answers with this fake."""
+        return httpx.MockTransport(self.handle)
+
+    def sent(self, method: str) -> list[httpx.Request]:
+        """The requests made with `method` to /suppressions."""
+        return [r for r in self.requests if r.method == method]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if path == "/suppressions" and request.method == "GET":
+            return self._page(request)
+        if path == "/suppressions" and request.method == "POST":
+            return self._add(json_body(request))
+        if path.startswith("/suppressions/"):
+            address = suppression_key(unquote(path.removeprefix("/suppressions/")))
+            if request.method == "GET":
+                return self._of(address)
+            if request.method == "DELETE":
+                return self._remove(address, request.url.params.get("scope"))
+        return error_json(404, "not_found", f"the fake API has no route {request.method} {path}")
+
+    def _page(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        token = params.get("page")
+        if token is not None and token == self.fail_page:
+            return error_json(500, "internal", "the fake failed on purpose")
+        start, limit = int(token or 0), int(params.get("limit", 50))
+        scanned = sorted(self.items.values(), key=lambda s: (s.address, s.scope))
+        found = [
+            s.model_dump(mode="json")
+            for s in scanned[start : start + limit]
+            if params.get("scope") in {None, s.scope}
+            and params.get("reason") in {None, s.reason.value}
+        ]
+        more = start + limit < len(scanned)
+        return httpx.Response(
+            200, json={"suppressions": found, "next_page": str(start + limit) if more else None}
+        )
+
+    def _add(self, body: dict[str, Any]) -> httpx.Response:
+        addresses = body["addresses"]
+        if not 1 <= len(addresses) <= 10_000:
+            return error_json(400, "invalid", "1 to 10,000 addresses", ("$.addresses", "size"))
+        bad = [
+            (f"$.addresses[{i}]", f"{a!r} is not an email address")
+            for i, a in enumerate(addresses)
+            if not _ADDRESS.match(a)
+        ]
+        if bad:
+            return error_json(400, "invalid", f"{len(bad)} addresses are wrong", *bad)
+        scope, reason = body.get("scope", "all"), body.get("reason", "manual")
+        added = 0
+        for address in addresses:
+            if (suppression_key(address), scope) not in self.items:
+                self.add(address, scope, reason=reason, detail=body.get("detail"), source="api")
+                added += 1
+        answer = {
+            "added": added,
+            "already_suppressed": len(addresses) - added,
+            "scope": scope,
+            "reason": reason,
+        }
+        return httpx.Response(200, json=answer)
+
+    def _of(self, address: str) -> httpx.Response:
+        found = [s.model_dump(mode="json") for (a, _), s in self.items.items() if a == address]
+        if not found:
+            return error_json(404, "not_found", f"{address} is not suppressed")
+        return httpx.Response(200, json={"address": address, "suppressions": found})
+
+    def _remove(self, address: str, scope: str | None) -> httpx.Response:
+        keys = [k for k in self.items if k[0] == address and scope in {None, k[1]}]
+        if not keys:
+            where = f" in scope {scope}" if scope else ""
+            return error_json(404, "not_found", f"{address} is not suppressed{where}")
+        for key in keys:
+            del self.items[key]
+        return httpx.Response(204)

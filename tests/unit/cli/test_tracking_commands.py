@@ -21,7 +21,8 @@ from ems_cli.main import app
 from ems_cli.session import Session
 from ems_common.campaigns import Campaign, CampaignStatus, RecipientCounts, SegmentSummary
 from ems_common.dal.metrics import CampaignNumbers
-from ems_scheduler.api.tracking import CampaignMetricsView, SuppressionPage, SuppressionView
+from ems_common.suppressions import Suppression, SuppressionReason
+from ems_scheduler.api.tracking import CampaignMetricsView
 from ems_scheduler.tracking.reads import RecordedEvent
 from tests.unit.cli.fakes import (
     CLEAN_ENV,
@@ -93,16 +94,20 @@ def _recipient() -> dict[str, Any]:
 
 
 def _suppressions(*addresses: str, next_page: str | None = None) -> httpx.Response:
-    page = SuppressionPage(
-        suppressions=[
-            SuppressionView(
-                address=a, reason="hard bounce (General)", source="ses:Bounce", suppressed_at=NOW
-            )
-            for a in addresses
-        ],
-        next_page=next_page,
-    )
-    return httpx.Response(200, json=page.model_dump(mode="json"))
+    # A suppression as the API contract of issue 17 shows it: with its scope, a reason code
+    # and the detail (the bounce's sub-type) apart.
+    suppressions = [
+        Suppression(
+            address=a,
+            scope="all",
+            reason=SuppressionReason.HARD_BOUNCE,
+            detail="General",
+            source="ses:Bounce",
+            suppressed_at=NOW,
+        ).model_dump(mode="json")
+        for a in addresses
+    ]
+    return httpx.Response(200, json={"suppressions": suppressions, "next_page": next_page})
 
 
 def _row(stdout: str, label: str) -> list[str]:
@@ -329,7 +334,7 @@ def test_suppressions_list_shows_a_table_and_how_to_go_on(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert dict(api.requests[0].url.params) == {"limit": "1"}
     assert _row(result.stdout, "a@example.com") == [
-        *("hard", "bounce", "(General)"),
+        *("all", "hard_bounce", "General"),
         "ses:Bounce",
         *("2030-01-01", "09:00"),
     ]

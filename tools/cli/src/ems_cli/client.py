@@ -20,6 +20,10 @@ IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 MAX_BULK_RECIPIENTS: Final = 1_000
 """Recipients one POST /emails/bulk takes at most: more are sent as several requests."""
+MAX_SUPPRESSIONS_PER_REQUEST: Final = 10_000
+"""Addresses one POST /suppressions takes at most: more are sent as several requests."""
+MAX_SUPPRESSIONS_PAGE: Final = 200
+"""The largest `limit` GET /suppressions takes."""
 DEFAULT_TIMEOUT_S: Final = 60.0
 CONNECT_TIMEOUT_S: Final = 10.0
 _BODY_IN_MESSAGE: Final = 200
@@ -210,13 +214,41 @@ class EmsClient:
         path = f"{_campaign_path(campaign_id)}/recipients/{quote(address, safe='@')}"
         return _object(self._request("GET", path))
 
-    def list_suppressions(self, *, limit: int | None = None, page: str | None = None) -> Page:
-        """GET /suppressions: one page of suppressed addresses."""
-        return self._page("/suppressions", "suppressions", limit=limit, page=page)
+    def list_suppressions(
+        self,
+        *,
+        scope: str | None = None,
+        reason: str | None = None,
+        limit: int | None = None,
+        page: str | None = None,
+    ) -> Page:
+        """GET /suppressions: one page of suppressions, optionally only those in `scope` and
+        for `reason` (a filtered page may hold fewer than `limit` and still have a next)."""
+        return self._page(
+            "/suppressions", "suppressions", scope=scope, reason=reason, limit=limit, page=page
+        )
 
-    def remove_suppression(self, address: str) -> None:
-        """DELETE /suppressions/{address}: EMS may send to the address again."""
-        self._request("DELETE", f"/suppressions/{quote(address, safe='@')}")
+    def get_suppressions(self, address: str) -> JsonObject:
+        """GET /suppressions/{address}: `{"address", "suppressions": [...]}`, every scope the
+        address is suppressed in (404 if none)."""
+        return _object(self._request("GET", _suppression_path(address)))
+
+    def add_suppressions(
+        self, addresses: list[str], *, scope: str, reason: str, detail: str | None = None
+    ) -> JsonObject:
+        """POST /suppressions: suppress up to MAX_SUPPRESSIONS_PER_REQUEST `addresses` in
+        `scope` for `reason`; answers `{"added", "already_suppressed", "scope", "reason"}`, or
+        400 naming each bad address by its index (and adding none)."""
+        body: JsonObject = {"addresses": addresses, "scope": scope, "reason": reason}
+        if detail is not None:
+            body["detail"] = detail
+        return _object(self._request("POST", "/suppressions", json=body))
+
+    def remove_suppression(self, address: str, scope: str | None = None) -> None:
+        """DELETE /suppressions/{address}: lift its suppression in `scope`, or (None) in every
+        scope (404 if there is none to lift)."""
+        params = {"scope": scope} if scope is not None else {}
+        self._request("DELETE", _suppression_path(address), params=params)
 
     def create_template(self, body: JsonObject) -> JsonObject:
         """POST /templates: `{"name", "subject", "html" | "htmlS3Uri", "text"?}` (409 if the
@@ -303,6 +335,10 @@ def _dlq_path(queue: str) -> str:
 
 def _template_path(name: str) -> str:
     return f"/templates/{quote(name, safe='')}"
+
+
+def _suppression_path(address: str) -> str:
+    return f"/suppressions/{quote(address, safe='@')}"
 
 
 def _email_path(email_id: str) -> str:

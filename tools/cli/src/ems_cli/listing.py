@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,17 +22,25 @@ AllPagesOption = Annotated[
 ]
 
 
+def iter_pages(fetch: Callable[[str | None], Page], start: str | None = None) -> Iterator[Page]:
+    """The page at `start` and every page after it, fetched as they are consumed (a token seen
+    twice ends the walk rather than looping)."""
+    page = fetch(start)
+    yield page
+    seen = {start}
+    while (token := page.next_page) is not None and token not in seen:
+        seen.add(token)
+        page = fetch(token)
+        yield page
+
+
 def follow_pages(
     fetch: Callable[[str | None], Page], start: str | None, *, all_pages: bool
 ) -> list[Page]:
-    """The page at `start` and, with `all_pages`, every page after it (a token seen twice
-    ends the walk rather than looping)."""
-    pages = [fetch(start)]
-    seen = {start}
-    while all_pages and (token := pages[-1].next_page) is not None and token not in seen:
-        seen.add(token)
-        pages.append(fetch(token))
-    return pages
+    """The page at `start` and, with `all_pages`, every page after it (as `iter_pages`)."""
+    if not all_pages:
+        return [fetch(start)]
+    return list(iter_pages(fetch, start))
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,9 @@ def list_pages(
     console = make_console()
     if items:
         console.print(listing.table(items))
+    elif not all_pages and current.next_page is not None:
+        # A filtered listing may answer an empty page that is not the last.
+        console.print(f"No {listing.more} on this page.", markup=False)
     else:
         console.print(listing.empty, markup=False)
     if not all_pages and current.next_page is not None:

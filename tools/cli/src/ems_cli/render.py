@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ems_cli.client import JsonObject, Problem
+from ems_cli.suppression_files import ALL, CAMPAIGNS, LIST_PREFIX
 
 STATUS_STYLES: Final = {
     "VERIFYING": "magenta",
@@ -487,21 +488,69 @@ def _utc_time(moment: object) -> str:
 
 
 def suppressions_table(suppressions: list[JsonObject]) -> Table:
-    """One row per suppressed address: why, by what, since when."""
+    """One row per suppression: the address, in which scope, why, by what, since when."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     # Addresses are copied into `ems suppressions remove`: never shortened.
     table.add_column("Address", overflow="fold", min_width=12)
-    table.add_column("Reason", overflow="fold")
+    table.add_column("Scope", overflow="fold")
+    table.add_column("Reason", no_wrap=True)
+    table.add_column("Detail", overflow="ellipsis", max_width=40)
     table.add_column("Source", no_wrap=True)
     table.add_column("Since (UTC)", no_wrap=True)
     for suppression in suppressions:
         table.add_row(
             Text(str(suppression.get("address", "?"))),
+            Text(str(suppression.get("scope") or "-")),
             Text(str(suppression.get("reason") or "-")),
+            Text(str(suppression.get("detail") or "-")),
             Text(str(suppression.get("source") or "-")),
             Text(_short_utc(suppression.get("suppressed_at"))),
         )
     return table
+
+
+def blocked_email(scopes: Sequence[str]) -> str:
+    """What an address's suppression `scopes` keep from it, by EMS's policy: `all` blocks every
+    email, `campaigns` every campaign email, `list:<name>` that list's campaign email;
+    transactional email only `all` blocks."""
+    if not scopes:
+        return "Not suppressed: EMS sends to it."
+    if ALL in scopes:
+        return "No email at all, transactional included."
+    if CAMPAIGNS in scopes:
+        return "No campaign email; transactional email is still sent."
+    lists = sorted(s.removeprefix(LIST_PREFIX) for s in scopes if s.startswith(LIST_PREFIX))
+    if lists:
+        return (
+            f"No campaign email of the list{'s' if len(lists) > 1 else ''} {', '.join(lists)};"
+            " other campaigns and transactional email are still sent."
+        )
+    return "Nothing EMS knows of (scopes: " + ", ".join(scopes) + ")."
+
+
+def address_suppressions_report(answer: JsonObject) -> RenderableType:
+    """One address's suppressions (GET /suppressions/{address}): what they block, then a row per
+    scope with why, by what, for which campaign and since when."""
+    suppressions = answer.get("suppressions") or []
+    title = Text.assemble(("Suppressions of ", "bold"), (str(answer.get("address", "?")), "bold"))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("Scope", overflow="fold")
+    table.add_column("Reason", no_wrap=True)
+    table.add_column("Detail", overflow="fold")
+    table.add_column("Source", no_wrap=True)
+    table.add_column("Campaign", overflow="fold")
+    table.add_column("Since (UTC)", no_wrap=True)
+    for suppression in suppressions:
+        table.add_row(
+            Text(str(suppression.get("scope") or "-")),
+            Text(str(suppression.get("reason") or "-")),
+            Text(str(suppression.get("detail") or "-")),
+            Text(str(suppression.get("source") or "-")),
+            Text(str(suppression.get("campaign_id") or "-")),
+            Text(_short_utc(suppression.get("suppressed_at"))),
+        )
+    effect = blocked_email([str(s.get("scope")) for s in suppressions])
+    return Group(title, Text(effect), table)
 
 
 # --- transactional email: templates and sends -------------------------------------------------
