@@ -37,7 +37,6 @@ from ems_cli.config import KEY_ENV, URL_ENV
 from ems_cli.render import make_console, metrics_report
 from ems_common.aws import AwsClients
 from ems_common.campaigns import CampaignStatus
-from ems_common.dal.suppressions import SuppressionList
 from ems_common.emails import EmailStatus
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
@@ -74,8 +73,8 @@ TRANSACTIONAL_SUBJECT: Final = "Your receipt for order {{order}}"
 ADDRESS_DOMAIN: Final = "example.org"
 SUPPRESSED_ADDRESS: Final = f"bounced.demo@{ADDRESS_DOMAIN}"
 """The one suppressed address, the same every run (suppressing it again changes nothing)."""
-SUPPRESSION_REASON: Final = "Permanent bounce (suppressed by make demo)"
-SUPPRESSION_SOURCE: Final = "demo"
+SUPPRESSION_SCOPE: Final = "all"
+SUPPRESSION_REASON: Final = "manual"
 
 # The demo follows a campaign while it is in one of these.
 IN_PROGRESS_STATES: Final = frozenset(
@@ -402,24 +401,23 @@ class Demo:
     # 2. the suppression list ------------------------------------------------------------------
 
     def suppress_one_address(self) -> None:
-        """Put SUPPRESSED_ADDRESS on the suppression list, then show it through the API.
-
-        The API has no route to add a suppression (the tracker adds them on hard bounces and
-        complaints), so this writes it with the tracker's own SuppressionList.
-        """
-        SuppressionList(self.aws.client("dynamodb"), self.settings.suppressions_table).add(
-            SUPPRESSED_ADDRESS, reason=SUPPRESSION_REASON, source=SUPPRESSION_SOURCE
+        """Put SUPPRESSED_ADDRESS on the suppression list through the API (POST /suppressions),
+        in scope `all` as a hard bounce would, then show it (GET /suppressions/{address})."""
+        added = self.client.add_suppressions(
+            [SUPPRESSED_ADDRESS], scope=SUPPRESSION_SCOPE, reason=SUPPRESSION_REASON
         )
-        listed = self._suppressions()
-        found = next((s for s in listed if s.get("address") == SUPPRESSED_ADDRESS), None)
-        if found is None:
+        shown = self.client.get_suppressions(SUPPRESSED_ADDRESS)
+        scopes = [s.get("scope") for s in shown.get("suppressions", [])]
+        if SUPPRESSION_SCOPE not in scopes:
             raise DemoError(
-                f"{SUPPRESSED_ADDRESS} was written to {self.settings.suppressions_table} but"
-                " GET /suppressions does not list it"
+                f"POST /suppressions answered {added} but GET /suppressions/{SUPPRESSED_ADDRESS}"
+                f" shows scopes {scopes}"
             )
+        listed = self._suppressions()
         self.say(
-            f"Suppressed {SUPPRESSED_ADDRESS} ({found.get('reason')}); GET /suppressions lists"
-            f" {len(listed)} address(es)"
+            f"Suppressed {SUPPRESSED_ADDRESS} in scope {SUPPRESSION_SCOPE} ({SUPPRESSION_REASON},"
+            f" {'new' if added.get('added') else 'already there'}); GET /suppressions lists"
+            f" {len(listed)} suppression(s)"
         )
 
     def _suppressions(self) -> list[JsonObject]:

@@ -283,7 +283,7 @@ def _segment_body(campaign_id: str, segment: str, *addresses: str) -> str:
 def test_an_unsubscribe_from_a_list_stops_that_lists_email_only() -> None:
     # Given ann unsubscribed from the "news" list while a campaign to it was sending
     rig = _sender()
-    rig.sender.suppressions.add(  # type: ignore[attr-defined]
+    rig.sender.suppressions.add(
         Suppression(address="Ann@example.org", scope=list_scope("news"), reason="unsubscribe")
     )
     # When the rest of that campaign comes through, and another campaign's "vip" list
@@ -298,7 +298,7 @@ def test_an_unsubscribe_from_a_list_stops_that_lists_email_only() -> None:
 
 def test_an_unsubscribe_from_all_campaign_email_spares_transactional_email() -> None:
     rig = _sender(status=None)
-    rig.sender.suppressions.add(  # type: ignore[attr-defined]
+    rig.sender.suppressions.add(
         Suppression(address="a@example.org", scope=CAMPAIGNS, reason="unsubscribe")
     )
     rig.sender.process(_transactional_body(("tx-20261123-aaaaaaaaaaaa-0", "a@example.org")))
@@ -307,7 +307,7 @@ def test_an_unsubscribe_from_all_campaign_email_spares_transactional_email() -> 
 
 def test_a_marketing_transactional_email_is_stopped_by_its_lists_unsubscribe() -> None:
     rig = _sender(status=None)
-    rig.sender.suppressions.add(  # type: ignore[attr-defined]
+    rig.sender.suppressions.add(
         Suppression(address="a@example.org", scope=list_scope("notices"), reason="unsubscribe")
     )
     line = CampaignFileLine.for_recipient(

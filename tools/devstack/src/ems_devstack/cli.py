@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("down", help="stop everything `up` started; leaves no process")
     commands.add_parser("status", help="show what runs")
+    commands.add_parser("is-up", help="exit 0 if the whole local stack is up, 1 if not (scripts)")
     commands.add_parser("env", help="print .ems/local.env (for `set -a; . .ems/local.env`)")
     packaging = commands.add_parser(
         "package", help="build one reproducible Lambda zip per service, from uv.lock"
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             case "status":
                 for name, state in stack.status().items():
                     print(f"{name:15} {state}")
+            case "is-up":
+                return 0 if stack.is_up() else 1
             case "env":
                 if not stack.config.env_file.exists():
                     raise StackError("the stack is not up: run `make up` first")
