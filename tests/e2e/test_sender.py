@@ -260,7 +260,7 @@ def test_a_permanent_error_fails_that_email_and_the_others_go_out(
         return item if item and item["state"]["S"] == "FAILED" else None
 
     record = eventually(failed_record, deadline_s=30, what="the FAILED record")
-    assert "TemplateDoesNotExist" in record["reason"]["S"]
+    assert "NotFoundException: Template no-such-template does not exist" in record["reason"]["S"]
     # And it counts as failed in the campaign's metrics (no SES event will ever report it)
     numbers = CampaignMetrics(dynamodb, settings.campaigns_table).read(campaign_id)
     assert numbers.segments["s"]["failed"] == 1
