@@ -264,10 +264,14 @@ module "emails_table" {
   tags                   = var.tags
 }
 
+# Keyed by address and scope (libs/common/src/ems_common/suppressions.py): pk is the address in
+# lower case, sk the scope ("all", "campaigns" or "list:<name>"), so that one address may be
+# suppressed for one list, for every campaign and for all email, each with its own reason.
 module "suppressions_table" {
   source = "../table"
 
-  name = "${var.name_prefix}-suppressions"
+  name      = "${var.name_prefix}-suppressions"
+  range_key = "sk"
 
   point_in_time_recovery = var.point_in_time_recovery
   dynamodb_local         = var.dynamodb_local
