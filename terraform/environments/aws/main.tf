@@ -46,7 +46,14 @@ module "app" {
 
   api_throttling_rate_limit  = var.api_throttling_rate_limit
   api_throttling_burst_limit = var.api_throttling_burst_limit
-  alarm_emails               = var.alarm_emails
+
+  alarm_emails = var.alarm_emails
+
+  # Unsubscribe links: where they point, the mailto beside them, their own throttling.
+  public_api_url                     = var.public_api_url
+  unsubscribe_mailbox                = var.unsubscribe_mailbox
+  unsubscribe_throttling_rate_limit  = var.unsubscribe_throttling_rate_limit
+  unsubscribe_throttling_burst_limit = var.unsubscribe_throttling_burst_limit
 
   tags = local.tags
 }

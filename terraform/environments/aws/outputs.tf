@@ -8,6 +8,11 @@ output "api_key_secret" {
   value       = module.app.api_key_secret
 }
 
+output "unsubscribe_keys_secret" {
+  description = "Secret holding the unsubscribe links' keys (EMS fills it; docs/deploy.md)."
+  value       = module.app.unsubscribe_keys_secret
+}
+
 output "ses_dns" {
   description = "Records the sender domain's DNS must publish."
   value       = module.app.ses_dns

@@ -8,6 +8,11 @@ output "api_key_secret" {
   value       = aws_secretsmanager_secret.api_key.name
 }
 
+output "unsubscribe_keys_secret" {
+  description = "Secrets Manager secret holding the keys that seal unsubscribe links: EMS fills it; add a key as docs/deploy.md says, never remove one younger than the links."
+  value       = aws_secretsmanager_secret.unsubscribe_keys.name
+}
+
 output "ses_dns" {
   description = "DNS records the sender domain must publish: TXT _amazonses.<domain> = verification_token, and <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com for each DKIM token."
   value       = module.platform.ses_dns
