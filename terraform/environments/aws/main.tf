@@ -29,6 +29,8 @@ module "app" {
   account_id         = var.account_id
   package_dir        = coalesce(var.package_dir, "${path.root}/../../../dist")
 
+  dmarc_report_mailbox = var.dmarc_report_mailbox
+
   send_rate_fraction            = var.send_rate_fraction
   daily_quota_fraction          = var.daily_quota_fraction
   sender_max_concurrency        = var.sender_max_concurrency

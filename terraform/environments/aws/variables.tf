@@ -146,3 +146,9 @@ variable "unsubscribe_mailbox" {
   type        = string
   default     = null
 }
+
+variable "dmarc_report_mailbox" {
+  description = "Address for DMARC aggregate reports (rua) in the DMARC record of dns_records. Null: none asked for."
+  type        = string
+  default     = null
+}

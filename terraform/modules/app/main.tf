@@ -95,7 +95,9 @@ module "platform" {
   default_from_local_part = var.default_from_local_part
   account_id              = local.account_id
   # Mail leaves SES for the recipient's server over TLS only.
-  ses_tls_policy = "Require"
+  ses_tls_policy          = "Require"
+  ses_mail_from_subdomain = var.mail_from_subdomain
+  dmarc_report_mailbox    = var.dmarc_report_mailbox
 
   launcher_target_arn                      = local.launcher_arn
   send_queue_visibility_timeout_seconds    = local.sender_visibility_s

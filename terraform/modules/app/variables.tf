@@ -19,6 +19,18 @@ variable "sender_domain" {
   type        = string
 }
 
+variable "mail_from_subdomain" {
+  description = "SES's custom MAIL FROM domain is <this>.<sender_domain> (its MX and SPF records are in the dns_records output), so that SPF aligns for DMARC. Null: SES's own MAIL FROM domain, where only DKIM aligns."
+  type        = string
+  default     = "bounce"
+}
+
+variable "dmarc_report_mailbox" {
+  description = "Address for DMARC aggregate reports (rua) in the DMARC record of the dns_records output. Null: the record asks for no reports."
+  type        = string
+  default     = null
+}
+
 variable "default_from_local_part" {
   description = "Local part of the default From address (<this>@<sender_domain>)."
   type        = string

@@ -162,6 +162,8 @@ module "ses" {
   sns_topic_arn                  = module.ses_events_topic.arn
   cloudwatch_destination_enabled = var.ses_cloudwatch_destination_enabled
   sns_destination_v2             = var.ses_events_v2
+  mail_from_subdomain            = var.ses_mail_from_subdomain
+  dmarc_report_mailbox           = var.dmarc_report_mailbox
 
   # Metrics split per campaign and per segment; "none" for a message without the tag.
   cloudwatch_dimension_tags = {
