@@ -193,8 +193,13 @@ def test_tables_have_the_keys_and_indexes_the_code_uses(
     aws: AwsClients, settings: InfraSettings
 ) -> None:
     dynamodb = aws.client("dynamodb")
-    with_sort_key = [settings.campaigns_table, settings.emails_table, settings.events_table]
-    hash_only = [settings.suppressions_table, settings.rate_limits_table]
+    with_sort_key = [
+        settings.campaigns_table,
+        settings.emails_table,
+        settings.events_table,
+        settings.suppressions_table,  # address, scope
+    ]
+    hash_only = [settings.rate_limits_table]
     for table in with_sort_key + hash_only:
         description = dynamodb.describe_table(TableName=table)["Table"]
         expected = {"HASH": keys.PARTITION_KEY}

@@ -29,6 +29,8 @@ module "app" {
   account_id         = var.account_id
   package_dir        = coalesce(var.package_dir, "${path.root}/../../../dist")
 
+  dmarc_report_mailbox = var.dmarc_report_mailbox
+
   send_rate_fraction            = var.send_rate_fraction
   daily_quota_fraction          = var.daily_quota_fraction
   sender_max_concurrency        = var.sender_max_concurrency
@@ -46,7 +48,14 @@ module "app" {
 
   api_throttling_rate_limit  = var.api_throttling_rate_limit
   api_throttling_burst_limit = var.api_throttling_burst_limit
-  alarm_emails               = var.alarm_emails
+
+  alarm_emails = var.alarm_emails
+
+  # Unsubscribe links: where they point, the mailto beside them, their own throttling.
+  public_api_url                     = var.public_api_url
+  unsubscribe_mailbox                = var.unsubscribe_mailbox
+  unsubscribe_throttling_rate_limit  = var.unsubscribe_throttling_rate_limit
+  unsubscribe_throttling_burst_limit = var.unsubscribe_throttling_burst_limit
 
   tags = local.tags
 }

@@ -8,6 +8,16 @@ output "api_key_secret" {
   value       = module.app.api_key_secret
 }
 
+output "unsubscribe_keys_secret" {
+  description = "Secret holding the unsubscribe links' keys (EMS fills it; docs/deploy.md)."
+  value       = module.app.unsubscribe_keys_secret
+}
+
+output "dns_records" {
+  description = "Every DNS record the sender domain must publish: {name, type, value, purpose} (docs/deploy.md, Deliverability)."
+  value       = module.app.dns_records
+}
+
 output "ses_dns" {
   description = "Records the sender domain's DNS must publish."
   value       = module.app.ses_dns

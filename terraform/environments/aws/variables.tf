@@ -111,6 +111,18 @@ variable "api_throttling_burst_limit" {
   type        = number
 }
 
+variable "unsubscribe_throttling_rate_limit" {
+  description = "Steady requests per second to the unsubscribe links (no API key), throttled apart from the API."
+  type        = number
+  default     = 20
+}
+
+variable "unsubscribe_throttling_burst_limit" {
+  description = "Unsubscribe links' burst."
+  type        = number
+  default     = 40
+}
+
 variable "alarm_emails" {
   description = "Addresses the alarms notify."
   type        = list(string)
@@ -121,4 +133,22 @@ variable "tags" {
   description = "Extra tags (e.g. CostCenter)."
   type        = map(string)
   default     = {}
+}
+
+variable "public_api_url" {
+  description = "Base URL of the unsubscribe links (a custom domain mapped to the API, say). Null: the API's own URL."
+  type        = string
+  default     = null
+}
+
+variable "unsubscribe_mailbox" {
+  description = "Address offered as a mailto in List-Unsubscribe next to the https link; someone must read it. Null: the link only."
+  type        = string
+  default     = null
+}
+
+variable "dmarc_report_mailbox" {
+  description = "Address for DMARC aggregate reports (rua) in the DMARC record of dns_records. Null: none asked for."
+  type        = string
+  default     = null
 }

@@ -7,3 +7,8 @@ output "region" {
   description = "Region of the local stack (AWS_DEFAULT_REGION for the services)."
   value       = var.region
 }
+
+output "dns_records" {
+  description = "The DNS records the sender domain would need on AWS (LocalStack verifies nothing: for a look at what an AWS deploy prints)."
+  value       = module.platform.dns_records
+}

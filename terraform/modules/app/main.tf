@@ -68,7 +68,8 @@ locals {
       schedule_role     = "${local.arn_head}:iam::${local.account_id}:role/${module.platform.schedule_role_name}"
       launcher_rule     = "${local.arn_head}:events:${local.region}:${local.account_id}:rule/${local.names.launcher_rule_name}"
       # Secrets Manager appends 6 random characters to a secret's name in its ARN.
-      api_key_secret = "${local.arn_head}:secretsmanager:${local.region}:${local.account_id}:secret:${aws_secretsmanager_secret.api_key.name}-??????"
+      api_key_secret          = "${local.arn_head}:secretsmanager:${local.region}:${local.account_id}:secret:${aws_secretsmanager_secret.api_key.name}-??????"
+      unsubscribe_keys_secret = "${local.arn_head}:secretsmanager:${local.region}:${local.account_id}:secret:${aws_secretsmanager_secret.unsubscribe_keys.name}-??????"
     },
   )
 
@@ -94,7 +95,9 @@ module "platform" {
   default_from_local_part = var.default_from_local_part
   account_id              = local.account_id
   # Mail leaves SES for the recipient's server over TLS only.
-  ses_tls_policy = "Require"
+  ses_tls_policy          = "Require"
+  ses_mail_from_subdomain = var.mail_from_subdomain
+  dmarc_report_mailbox    = var.dmarc_report_mailbox
 
   launcher_target_arn                      = local.launcher_arn
   send_queue_visibility_timeout_seconds    = local.sender_visibility_s
@@ -128,6 +131,35 @@ resource "aws_secretsmanager_secret" "api_key" {
   description             = "The key EMS API clients send in X-Api-Key. Set its value with: aws secretsmanager put-secret-value --secret-id ${var.name_prefix}-api-key --secret-string \"$(openssl rand -hex 32)\""
   recovery_window_in_days = var.secret_recovery_window_in_days
   tags                    = local.tags
+}
+
+################################################################################
+# The unsubscribe keys (they seal the unsubscribe links; EMS makes the first one itself)
+################################################################################
+
+resource "aws_secretsmanager_secret" "unsubscribe_keys" {
+  # checkov:skip=CKV_AWS_149: encrypted with Secrets Manager's AWS-managed key; only the API and compile functions' roles may read or write it (their policies name this secret), which a customer-managed key would not narrow further.
+  # checkov:skip=CKV2_AWS_57: no automatic rotation: a key must keep opening the links it sealed for unsubscribe_link_days (over a year), so a new key joins the ring and the old ones stay; docs/deploy.md says how to add one.
+  name                    = "${var.name_prefix}-unsubscribe-keys"
+  description             = "The keys that seal EMS's unsubscribe links, as a JSON ring {\"current\": id, \"keys\": {id: base64}}. Created empty: the first API or compile function that finds it so stores a key. Never remove a key younger than the links (docs/deploy.md)."
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  tags                    = local.tags
+}
+
+locals {
+  # What the API and the compile worker, which make and open unsubscribe links, read besides the
+  # platform's names. The optional settings are set only when given (the code's defaults
+  # otherwise).
+  scheduler_env = merge(
+    local.infra_env,
+    {
+      EMS_API_KEY_SECRET_ID          = aws_secretsmanager_secret.api_key.name
+      EMS_UNSUBSCRIBE_KEYS_SECRET_ID = aws_secretsmanager_secret.unsubscribe_keys.name
+      EMS_RECORD_TTL_DAYS            = tostring(var.record_ttl_days)
+    },
+    var.public_api_url == null ? {} : { EMS_PUBLIC_API_URL = var.public_api_url },
+    var.unsubscribe_mailbox == null ? {} : { EMS_UNSUBSCRIBE_MAILBOX = var.unsubscribe_mailbox },
+  )
 }
 
 ################################################################################
@@ -200,6 +232,13 @@ locals {
       resources = ["*"]
     },
     {
+      # Both make and open unsubscribe links; whichever finds the secret empty stores the first
+      # key (PutSecretValue with a fixed request token, so that concurrent starts agree).
+      sid       = "KeepUnsubscribeKeys"
+      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
+      resources = [local.arns.unsubscribe_keys_secret]
+    },
+    {
       sid       = "CampaignSchedules"
       actions   = ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule"]
       resources = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${local.names.schedule_group_name}/*"]
@@ -235,10 +274,7 @@ module "api" {
   reserved_concurrency = var.api_reserved_concurrency
   log_retention_days   = var.log_retention_days
 
-  environment = merge(local.infra_env, {
-    EMS_API_KEY_SECRET_ID = aws_secretsmanager_secret.api_key.name
-    EMS_RECORD_TTL_DAYS   = tostring(var.record_ttl_days)
-  })
+  environment = local.scheduler_env
 
   policy_statements = concat(local.scheduler_statements, [
     {
@@ -261,7 +297,16 @@ module "http_api" {
   throttling_rate_limit  = var.api_throttling_rate_limit
   throttling_burst_limit = var.api_throttling_burst_limit
   log_retention_days     = var.log_retention_days
-  tags                   = local.tags
+
+  # The unsubscribe links, <api>/u/<token> (UNSUBSCRIBE_PATH in the scheduler's
+  # shared/unsubscribe_links.py; tests/infra fails if the two differ): GET shows the page, POST
+  # unsubscribes (RFC 8058's one-click). Any method, so that everything under the path the app
+  # serves without a key is throttled apart from the keyed API.
+  public_route_keys             = ["ANY /u/{token}"]
+  public_throttling_rate_limit  = var.unsubscribe_throttling_rate_limit
+  public_throttling_burst_limit = var.unsubscribe_throttling_burst_limit
+
+  tags = local.tags
 }
 
 module "compile" {
@@ -278,12 +323,10 @@ module "compile" {
   reserved_concurrency = var.compile_max_concurrency
   log_retention_days   = var.log_retention_days
 
-  environment = merge(local.infra_env, {
-    EMS_API_KEY_SECRET_ID = aws_secretsmanager_secret.api_key.name
-    EMS_RECORD_TTL_DAYS   = tostring(var.record_ttl_days)
-  })
+  environment = local.scheduler_env
 
-  # The secret's ARN only satisfies the shared settings; the worker never reads the key.
+  # The API key secret's name only satisfies the shared settings: the worker never reads the
+  # key (no ReadApiKey statement). It does seal unsubscribe links (KeepUnsubscribeKeys).
   policy_statements = local.scheduler_statements
 
   sqs_trigger = {

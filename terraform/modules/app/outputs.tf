@@ -8,6 +8,16 @@ output "api_key_secret" {
   value       = aws_secretsmanager_secret.api_key.name
 }
 
+output "unsubscribe_keys_secret" {
+  description = "Secrets Manager secret holding the keys that seal unsubscribe links: EMS fills it; add a key as docs/deploy.md says, never remove one younger than the links."
+  value       = aws_secretsmanager_secret.unsubscribe_keys.name
+}
+
+output "dns_records" {
+  description = "Every DNS record the sender domain must publish, as a list of {name, type, value, purpose}: the SES verification TXT, three DKIM CNAMEs, the custom MAIL FROM's MX and SPF TXT, and a DMARC TXT (p=none) (docs/deploy.md, Deliverability)."
+  value       = module.platform.dns_records
+}
+
 output "ses_dns" {
   description = "DNS records the sender domain must publish: TXT _amazonses.<domain> = verification_token, and <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com for each DKIM token."
   value       = module.platform.ses_dns

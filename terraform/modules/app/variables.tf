@@ -19,6 +19,18 @@ variable "sender_domain" {
   type        = string
 }
 
+variable "mail_from_subdomain" {
+  description = "SES's custom MAIL FROM domain is <this>.<sender_domain> (its MX and SPF records are in the dns_records output), so that SPF aligns for DMARC. Null: SES's own MAIL FROM domain, where only DKIM aligns."
+  type        = string
+  default     = "bounce"
+}
+
+variable "dmarc_report_mailbox" {
+  description = "Address for DMARC aggregate reports (rua) in the DMARC record of the dns_records output. Null: the record asks for no reports."
+  type        = string
+  default     = null
+}
+
 variable "default_from_local_part" {
   description = "Local part of the default From address (<this>@<sender_domain>)."
   type        = string
@@ -163,7 +175,7 @@ variable "kms_deletion_window_in_days" {
 }
 
 variable "secret_recovery_window_in_days" {
-  description = "Days a deleted API key secret can be restored (0 deletes it at once)."
+  description = "Days a deleted secret (the API key, the unsubscribe keys) can be restored (0 deletes it at once)."
   type        = number
   default     = 30
 }
@@ -184,6 +196,18 @@ variable "api_throttling_burst_limit" {
   default     = 100
 }
 
+variable "unsubscribe_throttling_rate_limit" {
+  description = "Steady requests per second to the unsubscribe links (/u/<token>, no API key) before 429, counted apart from the API's: clicks, one-click POSTs and mail scanners' GETs."
+  type        = number
+  default     = 20
+}
+
+variable "unsubscribe_throttling_burst_limit" {
+  description = "Requests to the unsubscribe links in a burst before 429."
+  type        = number
+  default     = 40
+}
+
 variable "alarm_emails" {
   description = "Addresses the alarms notify (each confirms its subscription by email)."
   type        = list(string)
@@ -200,4 +224,30 @@ variable "complaint_rate_alarm" {
   description = "Complaint rate that raises the alarm (SES reviews at 0.1 %)."
   type        = number
   default     = 0.001
+}
+
+################################################################################
+# Unsubscribe links
+################################################################################
+
+variable "public_api_url" {
+  description = "Base URL of the unsubscribe links in campaign email (EMS_PUBLIC_API_URL), e.g. a custom domain mapped to the API: https://email.example.com. Null: the URL the request that creates the campaign came to (the execute-api URL, which changes if the API is ever recreated)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.public_api_url == null || can(regex("^https://[^/?#\\s]+(/[^?#\\s]*)?$", coalesce(var.public_api_url, "https://x")))
+    error_message = "public_api_url must be an https URL without query or fragment, such as \"https://email.example.com\"."
+  }
+}
+
+variable "unsubscribe_mailbox" {
+  description = "An address whose mail someone reads, offered in List-Unsubscribe as a mailto next to the https link (EMS_UNSUBSCRIBE_MAILBOX). EMS does not read it. Null: the https link only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.unsubscribe_mailbox == null || can(regex("^[^@\\s<>,]+@[^@\\s<>,]+\\.[^@\\s<>,]+$", coalesce(var.unsubscribe_mailbox, "a@b.c")))
+    error_message = "unsubscribe_mailbox must be one email address, such as \"unsubscribe@mail.example.com\"."
+  }
 }

@@ -1,5 +1,6 @@
 # API Gateway HTTP API in front of the scheduler function: every route goes to the Flask app,
-# which checks the API key (X-Api-Key) itself and answers 401 without it.
+# which checks the API key (X-Api-Key) itself and answers 401 without it, except on the public
+# routes (public_route_keys), which it serves without a key.
 
 resource "aws_apigatewayv2_api" "this" {
   name          = var.name
@@ -25,6 +26,19 @@ resource "aws_apigatewayv2_route" "default" {
   target    = "integrations/${aws_apigatewayv2_integration.function.id}"
 }
 
+# Routes that reach the function without an API key (the app lets exactly their paths through:
+# EMS's one-click unsubscribe links, which mail clients open and POST to with no credential).
+# Each has its own throttling (route_settings below), so a flood on them is answered 429 by API
+# Gateway without using up what the rest of the API may take.
+resource "aws_apigatewayv2_route" "public" {
+  # checkov:skip=CKV_AWS_309: public on purpose: RFC 8058's one-click unsubscribe is a POST from the recipient's mail client and the page a GET from their browser, neither of which can carry a credential. The URL's token is sealed by EMS (AES-GCM), so only links EMS made do anything, and the route is throttled on its own.
+  for_each = toset(var.public_route_keys)
+
+  api_id    = aws_apigatewayv2_api.this.id
+  route_key = each.value
+  target    = "integrations/${aws_apigatewayv2_integration.function.id}"
+}
+
 resource "aws_cloudwatch_log_group" "access" {
   # checkov:skip=CKV_AWS_158: CloudWatch Logs encrypts every log group at rest; access logs carry no body, address or key.
   name              = "/aws/apigateway/${var.name}"
@@ -37,9 +51,20 @@ resource "aws_apigatewayv2_stage" "default" {
   name        = "$default"
   auto_deploy = true
 
+  # Applies to each route without settings of its own: here $default, the keyed API.
   default_route_settings {
     throttling_rate_limit  = var.throttling_rate_limit
     throttling_burst_limit = var.throttling_burst_limit
+  }
+
+  dynamic "route_settings" {
+    for_each = aws_apigatewayv2_route.public
+
+    content {
+      route_key              = route_settings.value.route_key
+      throttling_rate_limit  = var.public_throttling_rate_limit
+      throttling_burst_limit = var.public_throttling_burst_limit
+    }
   }
 
   access_log_settings {

@@ -162,6 +162,8 @@ module "ses" {
   sns_topic_arn                  = module.ses_events_topic.arn
   cloudwatch_destination_enabled = var.ses_cloudwatch_destination_enabled
   sns_destination_v2             = var.ses_events_v2
+  mail_from_subdomain            = var.ses_mail_from_subdomain
+  dmarc_report_mailbox           = var.dmarc_report_mailbox
 
   # Metrics split per campaign and per segment; "none" for a message without the tag.
   cloudwatch_dimension_tags = {
@@ -264,10 +266,14 @@ module "emails_table" {
   tags                   = var.tags
 }
 
+# Keyed by address and scope (libs/common/src/ems_common/suppressions.py): pk is the address in
+# lower case, sk the scope ("all", "campaigns" or "list:<name>"), so that one address may be
+# suppressed for one list, for every campaign and for all email, each with its own reason.
 module "suppressions_table" {
   source = "../table"
 
-  name = "${var.name_prefix}-suppressions"
+  name      = "${var.name_prefix}-suppressions"
+  range_key = "sk"
 
   point_in_time_recovery = var.point_in_time_recovery
   dynamodb_local         = var.dynamodb_local

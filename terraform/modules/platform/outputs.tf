@@ -73,6 +73,11 @@ output "ses_dns" {
   }
 }
 
+output "dns_records" {
+  description = "Every DNS record the sender domain needs, as a list of {name, type, value, purpose}: SES verification, DKIM, the custom MAIL FROM's MX and SPF, DMARC (p=none)."
+  value       = module.ses.dns_records
+}
+
 output "queue_names" {
   description = "Name of every queue, by role: the work queues and their dead-letter queues (for alarms and dashboards)."
   value = {

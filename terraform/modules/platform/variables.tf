@@ -143,3 +143,15 @@ variable "ses_events_v2" {
   type        = bool
   default     = true
 }
+
+variable "ses_mail_from_subdomain" {
+  description = "Subdomain of the sender domain used as SES's custom MAIL FROM domain (<this>.<sender_domain>), so that SPF aligns for DMARC. Null: SES's own MAIL FROM domain."
+  type        = string
+  default     = "bounce"
+}
+
+variable "dmarc_report_mailbox" {
+  description = "Address the DMARC record in dns_records asks aggregate reports to be sent to (rua). Null: no reports asked for."
+  type        = string
+  default     = null
+}

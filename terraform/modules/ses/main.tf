@@ -6,6 +6,68 @@ resource "aws_ses_domain_dkim" "this" {
   domain = aws_ses_domain_identity.this.domain
 }
 
+data "aws_region" "current" {}
+
+locals {
+  mail_from_domain = var.mail_from_subdomain == null ? null : "${var.mail_from_subdomain}.${var.domain}"
+  # SES's Easy DKIM always makes three tokens. Counted rather than iterated, so that the plan
+  # already lists every record with its name pattern, type and purpose (the tokens themselves are
+  # known only after apply).
+  dkim_token_count = 3
+  dmarc_value = join("; ", concat(
+    ["v=DMARC1", "p=none"],
+    var.dmarc_report_mailbox == null ? [] : ["rua=mailto:${var.dmarc_report_mailbox}"],
+  ))
+
+  # Every record the sender domain's DNS needs, as a DNS provider asks for them (an MX value is
+  # "<priority> <host>"; TXT values unquoted).
+  dns_records = concat(
+    [{
+      name    = "_amazonses.${var.domain}"
+      type    = "TXT"
+      value   = aws_ses_domain_identity.this.verification_token
+      purpose = "SES domain verification: proves to SES that the domain is yours"
+    }],
+    [for i in range(local.dkim_token_count) : {
+      name    = "${aws_ses_domain_dkim.this.dkim_tokens[i]}._domainkey.${var.domain}"
+      type    = "CNAME"
+      value   = "${aws_ses_domain_dkim.this.dkim_tokens[i]}.dkim.amazonses.com"
+      purpose = "DKIM key ${i + 1} of ${local.dkim_token_count}: SES signs every message for the domain, which aligns DKIM for DMARC"
+    }],
+    local.mail_from_domain == null ? [] : [
+      {
+        name    = local.mail_from_domain
+        type    = "MX"
+        value   = "10 feedback-smtp.${data.aws_region.current.name}.amazonses.com"
+        purpose = "Custom MAIL FROM: bounces and complaints return to SES through the domain's own subdomain"
+      },
+      {
+        name    = local.mail_from_domain
+        type    = "TXT"
+        value   = "v=spf1 include:amazonses.com ~all"
+        purpose = "SPF of the MAIL FROM domain: SES may send for it, so SPF passes and aligns with the From domain for DMARC"
+      },
+    ],
+    [{
+      name    = "_dmarc.${var.domain}"
+      type    = "TXT"
+      value   = local.dmarc_value
+      purpose = "DMARC policy: p=none only reports (rua) and changes no delivery; move to quarantine, then reject, once the reports show only your own mail"
+    }],
+  )
+}
+
+# The envelope sender (Return-Path) on the domain's own subdomain rather than amazonses.com, so
+# that SPF passes for a domain aligned with the From address. Should its MX record be missing,
+# SES falls back to its own MAIL FROM domain (UseDefaultValue) rather than refusing to send.
+resource "aws_ses_domain_mail_from" "this" {
+  count = local.mail_from_domain == null ? 0 : 1
+
+  domain                 = aws_ses_domain_identity.this.domain
+  mail_from_domain       = local.mail_from_domain
+  behavior_on_mx_failure = "UseDefaultValue"
+}
+
 resource "aws_ses_configuration_set" "this" {
   name                       = var.configuration_set_name
   reputation_metrics_enabled = true

@@ -27,3 +27,13 @@ output "dkim_tokens" {
   description = "DKIM tokens: publish <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com for each."
   value       = aws_ses_domain_dkim.this.dkim_tokens
 }
+
+output "mail_from_domain" {
+  description = "The custom MAIL FROM domain (null: SES's own)."
+  value       = local.mail_from_domain
+}
+
+output "dns_records" {
+  description = "Every DNS record the sending domain needs, as a list of {name, type, value, purpose}: the _amazonses verification TXT, the three DKIM CNAMEs, the custom MAIL FROM's MX (\"10 feedback-smtp.<region>.amazonses.com\") and SPF TXT, and a DMARC TXT (p=none) at _dmarc.<domain>."
+  value       = local.dns_records
+}

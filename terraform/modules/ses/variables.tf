@@ -72,3 +72,25 @@ variable "sns_event_types_v2" {
   type        = list(string)
   default     = ["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"]
 }
+
+variable "mail_from_subdomain" {
+  description = "Subdomain of the custom MAIL FROM domain (<this>.<domain>), whose MX and SPF records dns_records lists: SPF then aligns with the From domain for DMARC. Null: SES's own MAIL FROM domain (amazonses.com), where only DKIM aligns."
+  type        = string
+  default     = "bounce"
+
+  validation {
+    condition     = var.mail_from_subdomain == null || can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", coalesce(var.mail_from_subdomain, "x")))
+    error_message = "mail_from_subdomain must be one DNS label (lowercase letters, digits, hyphens), such as \"bounce\", or null."
+  }
+}
+
+variable "dmarc_report_mailbox" {
+  description = "Address DMARC aggregate reports go to (rua=mailto:<this> in the DMARC record of dns_records). Null: a DMARC record without reports."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dmarc_report_mailbox == null || can(regex("^[^@\\s;,]+@[^@\\s;,]+\\.[^@\\s;,]+$", coalesce(var.dmarc_report_mailbox, "a@b.c")))
+    error_message = "dmarc_report_mailbox must be one email address, such as \"dmarc-reports@example.com\" (without mailto:)."
+  }
+}
