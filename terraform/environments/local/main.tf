@@ -9,18 +9,19 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
-    cloudwatch = var.localstack_endpoint
-    dynamodb   = var.dynamodb_endpoint
-    events     = var.localstack_endpoint
-    iam        = var.localstack_endpoint
-    kms        = var.localstack_endpoint
-    logs       = var.localstack_endpoint
-    s3         = var.localstack_endpoint
-    scheduler  = var.localstack_endpoint
-    ses        = var.localstack_endpoint
-    sns        = var.localstack_endpoint
-    sqs        = var.localstack_endpoint
-    sts        = var.localstack_endpoint
+    cloudwatch     = var.localstack_endpoint
+    dynamodb       = var.dynamodb_endpoint
+    events         = var.localstack_endpoint
+    iam            = var.localstack_endpoint
+    kms            = var.localstack_endpoint
+    logs           = var.localstack_endpoint
+    s3             = var.localstack_endpoint
+    scheduler      = var.localstack_endpoint
+    secretsmanager = var.localstack_endpoint
+    ses            = var.localstack_endpoint
+    sns            = var.localstack_endpoint
+    sqs            = var.localstack_endpoint
+    sts            = var.localstack_endpoint
   }
 }
 
@@ -54,4 +55,15 @@ module "platform" {
     Environment = "local"
     ManagedBy   = "terraform"
   }
+}
+
+# The keys that seal unsubscribe links, as on AWS (modules/app): created empty; the API or
+# compile worker that first finds it empty makes the first key, so the local stack runs the same
+# code path.
+resource "aws_secretsmanager_secret" "unsubscribe_keys" {
+  # checkov:skip=CKV_AWS_149: the local stack's throwaway secret (LocalStack); AWS's is in modules/app.
+  # checkov:skip=CKV2_AWS_57: no rotation: a rotated key would break every link sent in the last year (docs/deploy.md).
+  name                    = "${var.name_prefix}-unsubscribe-keys"
+  description             = "EMS's unsubscribe link keys (local stack)"
+  recovery_window_in_days = 0
 }

@@ -12,3 +12,8 @@ output "dns_records" {
   description = "The DNS records the sender domain would need on AWS (LocalStack verifies nothing: for a look at what an AWS deploy prints)."
   value       = module.platform.dns_records
 }
+
+output "unsubscribe_keys_secret_id" {
+  description = "The secret EMS keeps its unsubscribe link keys in (EMS_UNSUBSCRIBE_KEYS_SECRET_ID of the scheduler)."
+  value       = aws_secretsmanager_secret.unsubscribe_keys.name
+}

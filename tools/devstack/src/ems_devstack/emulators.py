@@ -28,7 +28,18 @@ from ems_devstack.config import (
 from ems_devstack.processes import ManagedProcess, StackError, port_is_open, run, wait_until
 
 # The LocalStack services EMS uses; health must report each as available or running.
-LOCALSTACK_SERVICES = ("s3", "sqs", "sns", "ses", "events", "scheduler", "iam", "sts", "kms")
+LOCALSTACK_SERVICES = (
+    "s3",
+    "sqs",
+    "sns",
+    "ses",
+    "events",
+    "scheduler",
+    "iam",
+    "sts",
+    "kms",
+    "secretsmanager",
+)
 # Served by the provider in tools/localstack-sesv2, which only a LocalStack installed by
 # `ems-stack install` has (one in Docker does not).
 SESV2_SERVICE = "sesv2"

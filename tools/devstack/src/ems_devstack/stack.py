@@ -19,6 +19,9 @@ from ems_devstack.processes import StackError
 from ems_devstack.services import ServiceRunner, api_key
 from ems_devstack.terraform import Terraform
 
+# Outputs of the local root that become scheduler settings besides service_settings.
+SCHEDULER_OUTPUTS = ("unsubscribe_keys_secret_id",)
+
 
 def render_env_file(
     config: StackConfig,
@@ -26,6 +29,7 @@ def render_env_file(
     *,
     api_key: str,
     region: str = REGION,
+    extra: Mapping[str, str] | None = None,
 ) -> str:
     """The `.ems/local.env` text: AWS endpoints, the API, every Terraform setting as EMS_<KEY>."""
     lines = [
@@ -38,6 +42,7 @@ def render_env_file(
         f"AWS_ENDPOINT_URL_DYNAMODB={config.dynamodb_url}",
         f"{ENV_PREFIX}API_URL={config.api_url}",
         f"{ENV_PREFIX}API_KEY={api_key}",
+        *(f"{ENV_PREFIX}{key.upper()}={value}" for key, value in sorted((extra or {}).items())),
     ]
     for key, value in sorted(service_settings.items()):
         if not isinstance(value, str) or "\n" in value:
@@ -108,6 +113,8 @@ class LocalStackStack:
                 settings,
                 api_key=api_key(self.config),
                 region=str(outputs.get("region", REGION)),
+                # The scheduler's own settings the local root makes (not platform names).
+                extra={key: str(outputs[key]) for key in SCHEDULER_OUTPUTS if key in outputs},
             )
             self.config.env_file.write_text(text)
             env = parse_env_file(text)
