@@ -186,5 +186,6 @@ def test_every_metric_can_be_moved_by_some_event_or_by_the_sender() -> None:
     moved: set[Metric] = set()
     for name in [p.stem for p in EVENTS.glob("ses_*.json")]:
         moved |= set(apply_event({}, _event(name)).metrics)
-    moved |= {Metric.FAILED, Metric.SUPPRESSED}  # counted by the sender
+    moved |= {Metric.FAILED, Metric.SUPPRESSED, Metric.AMBIGUOUS}  # counted by the sender
+    moved |= {Metric.UNCONFIRMED}  # counted by the reconciler
     assert moved | {Metric.UNSUBSCRIBED, Metric.BOUNCED_SOFT} == set(Metric)

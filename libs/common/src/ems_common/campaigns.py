@@ -1,8 +1,10 @@
 """The campaign as EMS stores it, and the states it moves through.
 
-`VERIFYING -> SCHEDULED -> LAUNCHING -> SENDING -> COMPLETED`, with `CANCELLED`, `FAILED`
+`VERIFYING -> SCHEDULED -> LAUNCHING -> SENDING -> COMPLETED`, with `PAUSED` (an operator, the
+reputation brake, or SES refusing the sender; resumed by an operator), `CANCELLED`, `FAILED`
 (something broke on our side) and `REJECTED` (the candidate itself was wrong) on the way.
-The scheduler, launcher and tracker all move campaigns through these states, so they live here.
+The scheduler, launcher, sender and tracker all move campaigns through these states, so they
+live here; docs/sending.md draws them, with who makes each move.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class CampaignStatus(StrEnum):
     SCHEDULED = "SCHEDULED"
     LAUNCHING = "LAUNCHING"
     SENDING = "SENDING"
+    PAUSED = "PAUSED"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
     FAILED = "FAILED"
@@ -44,8 +47,11 @@ CANCELLABLE: Final = frozenset(
         CampaignStatus.SCHEDULED,
         CampaignStatus.LAUNCHING,
         CampaignStatus.SENDING,
+        CampaignStatus.PAUSED,
     }
 )
+# Sending is under way: these can be paused.
+PAUSABLE: Final = frozenset({CampaignStatus.LAUNCHING, CampaignStatus.SENDING})
 # A client may create again under the same id once a candidate was refused or broke.
 REPLACEABLE: Final = frozenset({CampaignStatus.REJECTED, CampaignStatus.FAILED})
 
@@ -113,6 +119,23 @@ class LaunchCheckpoint(BaseModel):
     next_line: int = 0
 
 
+class PausedBy(StrEnum):
+    """Who paused a campaign."""
+
+    OPERATOR = "operator"  # POST /campaigns/{id}/pause
+    BRAKE = "brake"  # the campaign's own bounce or complaint rate crossed its limit
+    SES = "ses"  # SES refused the sender or the configuration set (not a passing reason)
+
+
+class Pause(BaseModel):
+    """Why a campaign is PAUSED, and what it resumes to."""
+
+    by: PausedBy
+    reason: str = Field(description="What happened, and what to do before resuming")
+    paused_at: datetime
+    resume_to: Literal["LAUNCHING", "SENDING"] = "SENDING"
+
+
 class Campaign(BaseModel):
     """A campaign record (one DynamoDB item)."""
 
@@ -147,8 +170,20 @@ class Campaign(BaseModel):
         default=None, description="How far the launcher got, and who holds the launch"
     )
     cancelled_at: datetime | None = None
+    pause: Pause | None = Field(default=None, description="Why it is PAUSED (None otherwise)")
     completed_at: datetime | None = Field(
         default=None, description="When every email reached a final sending state"
+    )
+    settled: str | None = Field(
+        default=None,
+        description=(
+            "Why it was completed without every email's final outcome (the reconciler's note);"
+            " events that come later still count, but no longer as finished"
+        ),
+    )
+    watched: tuple[int, datetime] | None = Field(
+        default=None,
+        description="The reconciler's last look at a SENDING campaign: emails finished, and when",
     )
 
     @field_validator(

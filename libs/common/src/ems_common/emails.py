@@ -29,9 +29,15 @@ class EmailState(StrEnum):
     SENT = "SENT"  # SES accepted it (ses_message_id is set)
     FAILED = "FAILED"  # SES refused it for good (reason is set)
     SUPPRESSED = "SUPPRESSED"  # the address is on the suppression list
+    # SES's answer was lost after the request left (a read timeout): sent or not is unknown
+    # until its events come. Never sent again: a second email is worse than a late answer.
+    AMBIGUOUS = "AMBIGUOUS"
 
 
-FINAL_STATES: Final = frozenset({EmailState.SENT, EmailState.FAILED, EmailState.SUPPRESSED})
+# The sender is done with these: a later claim skips them.
+FINAL_STATES: Final = frozenset(
+    {EmailState.SENT, EmailState.FAILED, EmailState.SUPPRESSED, EmailState.AMBIGUOUS}
+)
 
 
 class EmailStatus(StrEnum):
@@ -51,6 +57,7 @@ class EmailStatus(StrEnum):
     RENDERING_FAILED = "RENDERING_FAILED"
     FAILED = "FAILED"
     SUPPRESSED = "SUPPRESSED"
+    AMBIGUOUS = "AMBIGUOUS"  # SES's answer was lost; its events will tell
 
 
 HARD_BOUNCE: Final = "Permanent"
@@ -132,6 +139,7 @@ _SENDER_STATES: Final = {
     EmailState.SUPPRESSED: EmailStatus.SUPPRESSED,
     EmailState.SENT: EmailStatus.SENT,
     EmailState.CLAIMED: EmailStatus.SENDING,
+    EmailState.AMBIGUOUS: EmailStatus.AMBIGUOUS,
 }
 
 

@@ -26,6 +26,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 CAMPAIGN_ID_KEY: Final = "campaign_id"
+METRICS_NAMESPACE: Final = "EMS"
+"""The CloudWatch namespace of EMS's own metrics (Powertools' embedded metric format)."""
+PAUSED_METRIC: Final = "CampaignsPaused"
+"""A campaign paused itself (dimension `by`: brake, ses): the alarms module watches it."""
 # The EMS packages whose module loggers log through the service's structured logger.
 _EMS_PACKAGES: Final = frozenset(
     {"ems_common", "ems_scheduler", "ems_launcher", "ems_sender", "ems_tracker"}

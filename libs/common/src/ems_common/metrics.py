@@ -27,3 +27,9 @@ class Metric(StrEnum):
     FAILED = "failed"  # refused by SES for good at the send call (the sender counts it)
     SUPPRESSED = "suppressed"  # skipped, on the suppression list (the sender counts it)
     FINISHED = "finished"  # emails that reached a final sending state
+    # SES's answer to the send call was lost (a read timeout after the request left): sent or
+    # not is unknown until its events come. Never sent again (the sender counts it).
+    AMBIGUOUS = "ambiguous"
+    # Emails the reconciler settled without a final outcome: no delivery or bounce report came
+    # in time, or they are held on a dead-letter queue (counted in finished too).
+    UNCONFIRMED = "unconfirmed"

@@ -20,11 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from ems_common import keys
 from ems_common.campaigns import Campaign, CampaignStatus, LaunchCheckpoint, utc_iso, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.send_queue import SendQueue
-from ems_launcher.dal.campaign_files import CampaignFileReader, CorruptPartError
+from ems_launcher.dal.campaign_files import (
+    CampaignFileMissingError,
+    CampaignFileReader,
+    CorruptPartError,
+)
 from ems_launcher.logic.packing import batch_calls, pack_messages
 from ems_launcher.settings import LauncherSettings
 
@@ -41,6 +46,7 @@ class LaunchResult(StrEnum):
     STOPPED = "stopped"  # cancelled, or taken over, while launching
     FAILED = "failed"
     SENT_TO_QUEUE = "sent_to_queue"
+    ERROR = "error"  # broke on EMS's side this time: logged, retried by the next sweep
 
 
 @dataclass
@@ -72,7 +78,13 @@ class Launcher:
         for campaign in [*stuck, *due]:
             if time_left() <= self.settings.stop_margin_seconds:
                 break
-            results[campaign.campaign_id] = self.launch(campaign.campaign_id, time_left)
+            # One campaign that breaks must not stop the sweep for the others.
+            try:
+                results[campaign.campaign_id] = self.launch(campaign.campaign_id, time_left)
+            except Exception:
+                logger.exception("campaign %s: the launch broke; the next sweep retries it",
+                                 campaign.campaign_id)  # fmt: skip
+                results[campaign.campaign_id] = LaunchResult.ERROR
         return results
 
     def launch(
@@ -120,6 +132,9 @@ class Launcher:
                     "launched_at": utc_iso(now),
                     "emails_enqueued": 0,
                 },
+                # Only at the date it was read with: a reschedule that got in between wins
+                # (the claim fails, and the campaign launches at its new date).
+                where={keys.CAMPAIGN_SCHEDULED_AT: utc_iso(campaign.scheduled_at)},
             )
         except StatusConflictError:
             return LaunchResult.NOT_OURS
@@ -201,6 +216,9 @@ class Launcher:
                         )
                         return LaunchResult.STOPPED
         except CorruptPartError as error:
+            self._fail(campaign_id, str(error))
+            return LaunchResult.FAILED
+        except CampaignFileMissingError as error:
             self._fail(campaign_id, str(error))
             return LaunchResult.FAILED
         try:

@@ -31,3 +31,23 @@ class LauncherSettings(InfraSettings):
     stop_margin_seconds: int = Field(
         default=30, ge=0, description="Stop this long before the invocation's timeout"
     )
+    settle_after_seconds: int = Field(
+        default=6 * 3600,
+        ge=1,
+        description=(
+            "A SENDING campaign whose finished count has not moved for this long is completed,"
+            " its unfinished emails counted unconfirmed (no delivery or bounce report came, or"
+            " they are held on a dead-letter queue)"
+        ),
+    )
+    verification_deadline_seconds: int = Field(
+        default=3 * 3600,
+        ge=1,
+        description=(
+            "A campaign still VERIFYING this long after it was accepted is marked FAILED: the"
+            " compile worker's retries (5 x its queue's visibility timeout) are over by then"
+        ),
+    )
+    reconcile_limit: int = Field(
+        default=100, ge=1, description="SENDING campaigns one reconciliation looks at"
+    )

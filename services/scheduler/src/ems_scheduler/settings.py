@@ -27,6 +27,13 @@ class SchedulerSettings(InfraSettings, RecordSettings):
         default_factory=list,
         description="Buckets templates and candidates may come from (default: the assets bucket)",
     )
+    allowed_configuration_sets: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Configuration sets besides EMS's own a campaign may name (their events must reach"
+            " the tracker's topic too, or the email is never tracked)"
+        ),
+    )
     part_lines: int = Field(default=50_000, ge=1, description="Campaign-file lines per part")
     max_request_bytes: int = Field(default=MAX_INLINE_REQUEST_BYTES, ge=1024)
     rejections_shown: int = Field(default=100, ge=0, description="Rejections listed per campaign")
@@ -71,6 +78,11 @@ class SchedulerSettings(InfraSettings, RecordSettings):
             )
             raise ValueError(msg)
         return self
+
+    def configuration_sets(self) -> frozenset[str]:
+        """The configuration sets a campaign or an email may name: EMS's own, whose events it
+        tracks, and any other the deployment allows."""
+        return frozenset({self.configuration_set_name, *self.allowed_configuration_sets})
 
     def template_buckets(self) -> frozenset[str]:
         """Where templates and candidates may be read from."""

@@ -108,6 +108,8 @@ def transactional_service(
         default_from=settings.default_from,
         configuration_set=settings.configuration_set_name,
         template_buckets=settings.template_buckets(),
+        sender_domain=settings.sender_domain,
+        configuration_sets=settings.configuration_sets(),
     )
     return TransactionalService(defaults, adapters)
 

@@ -1,15 +1,23 @@
 """Sending one queue message's emails: once each, within the limiter, errors by kind.
 
-For each email of a batch: claim its record (skip it if it is done; come back later if another
-worker holds it), skip it if suppressed, wait for the limiter, call SES, record the outcome.
+For each email of a batch: look at its campaign (cancelled: drop the rest; paused: hold the
+rest), claim its record (skip it if it is done; come back later if another worker holds it),
+skip it if suppressed, wait for the limiter, call SES, record the outcome.
 
-- Throttled by SES, or out of daily quota: the unsent rest goes back on the queue as a new
-  message, delayed (a fresh receive count: throttling never ends in the DLQ).
-- Refused for good (MessageRejected, InvalidParameterValue, TemplateDoesNotExist, ...): the
-  email is recorded FAILED with SES's reason and the batch goes on.
-- Failed this time (5xx, timeout): if this attempt sent something, the unsent rest goes back
-  on the queue as a new message after a backoff (progress earns a fresh receive count);
-  if it sent nothing, the message is left to SQS, retried after its visibility timeout
+- Held (the campaign is PAUSED, SES has the account under review, SES paused sending, the
+  invocation is near its end): the unsent rest goes back on the queue as a new message,
+  delayed. A fresh receive count each time: held email never ends in the DLQ, and never fails.
+- Throttled by SES, or out of daily quota: the same, after a short delay.
+- SES refuses the sender itself (its identity, MAIL FROM domain, EMS's permission): every
+  email of it would fail alike, so the campaign is PAUSED with SES's reason and its email held
+  (a transactional email is held, and the error logged), instead of failing every recipient.
+- Refused for good (MessageRejected, NotFoundException, BadRequestException): the email is
+  recorded FAILED with SES's reason and the batch goes on.
+- The answer was lost after the request left (a read timeout): SES may have sent it. It is
+  recorded AMBIGUOUS and counted, never sent again; its SES events, or the reconciler, settle it.
+- Failed this time (5xx, connection refused): if this attempt sent something, the unsent rest
+  goes back on the queue as a new message after a backoff (progress earns a fresh receive
+  count); if it sent nothing, the message is left to SQS, retried after its visibility timeout
   (done emails are skipped then) and moved to the DLQ after maxReceiveCount: an SES outage
   or an email SES keeps failing ends there, an occasional 5xx never does.
 - A message that is not a send batch: onto the DLQ at once, with the reason.
@@ -18,6 +26,7 @@ worker holds it), skip it if suppressed, wait for the limiter, call SES, record 
   its own id (the ``emailId`` tag, ``CampaignFileLine.record_scope``).
 """
 
+import contextlib
 import logging
 import time
 import uuid
@@ -29,8 +38,8 @@ from typing import Final, Protocol
 
 from pydantic import ValidationError
 
-from ems_common.campaigns import CampaignStatus
-from ems_common.dal.campaigns import CampaignRepository
+from ems_common.campaigns import PAUSABLE, CampaignStatus, Pause, PausedBy, utc_now
+from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
@@ -39,14 +48,24 @@ from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.suppressions import most_telling
 from ems_common.transactional import is_transactional_scope
+from ems_sender.dal.account import AccountStanding
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import ClaimOutcome, EmailRecords
-from ems_sender.dal.ses import PermanentSendError, SesSender, ThrottledError, TransientSendError
+from ems_sender.dal.ses import (
+    AmbiguousSendError,
+    PermanentSendError,
+    SenderRefusedError,
+    SendingPausedError,
+    SesSender,
+    ThrottledError,
+    TransientSendError,
+)
 from ems_sender.limiter.model import Lane
 
 logger = logging.getLogger(__name__)
 
-_CAMPAIGN_CACHE_SECONDS = 5.0
+# A pause or a cancel stops a campaign's sending within about this (each email looks).
+_CAMPAIGN_CACHE_SECONDS = 1.0
 _THROTTLE_BACKOFF_SECONDS = 2.0
 _TRANSIENT_BACKOFF_SECONDS = 5.0
 
@@ -96,6 +115,33 @@ class SendCounts:
         self.counts[what] += n
 
 
+class _Step(StrEnum):
+    """What one email's send means for the rest of its batch."""
+
+    SENT = "sent"  # go on (and SES took something)
+    NEXT = "next"  # go on
+    REQUEUED = "requeued"  # the rest is back on the queue: delete this message
+    RETRY = "retry"  # leave the message to SQS
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why the rest of a batch waits, and for how long."""
+
+    why: str
+    delay_s: float
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long the sender holds and stops."""
+
+    paused_hold_s: float = 30.0  # a PAUSED campaign's email comes back this often
+    ses_paused_retry_s: float = 60.0  # SES paused sending: ask again this often
+    refused_hold_s: float = 300.0  # a transactional email whose sender SES refuses
+    stop_margin_s: float = 45.0  # claim nothing new this close to the invocation's end
+
+
 @dataclass
 class Sender:
     """Sends the emails of send-queue messages."""
@@ -111,19 +157,23 @@ class Sender:
     lane: Lane
     requeue_busy_after_s: float = 60.0
     metrics: CampaignMetrics | None = None  # to complete a campaign whose last email failed
+    account: AccountStanding | None = None  # SES's standing: campaign email waits while bad
+    timing: Timing = field(default_factory=Timing)
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:12]}")
     stats: SendCounts = field(default_factory=SendCounts)
     clock: Callable[[], float] = time.monotonic
     _campaign_cache: dict[str, tuple[float, CampaignStatus | None]] = field(default_factory=dict)
     _finished: bool = field(default=False, init=False)
+    # Campaigns this sender paused because SES refused their sender (the handler reports them).
+    paused: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         """What this sender did so far, by outcome, and how often SES throttled it: counts only,
         never an address."""
         return {**self.stats.counts, "ses_throttled": self.ses.counters.throttled}
 
-    def process(self, body: str) -> Outcome:
-        """Handle one message body."""
+    def process(self, body: str, time_left: Callable[[], float] = lambda: float("inf")) -> Outcome:
+        """Handle one message body; `time_left` is the invocation's seconds to go."""
         try:
             batch = SendBatch.from_body(body)
         except ValidationError as error:
@@ -134,13 +184,12 @@ class Sender:
             self.stats.add("dead_lettered")
             logger.warning("message dead-lettered: %s", reason)
             return Outcome.DONE
-        if is_transactional_scope(batch.campaign_id):
-            return self._send_batch(batch)  # no campaign to be cancelled
-        status = self._campaign_status(batch.campaign_id)
-        if status is None or status is CampaignStatus.CANCELLED:
-            self.stats.add("dropped", len(batch.emails))
-            return Outcome.DONE
-        return self._send_batch(batch)
+        self._finished = False
+        outcome = self._send_emails(batch, time_left)
+        # Its last emails may be failed or suppressed ones: no SES event will complete it then.
+        if self._finished and self.metrics is not None:
+            complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
+        return outcome
 
     def _campaign_status(self, campaign_id: str) -> CampaignStatus | None:
         cached = self._campaign_cache.get(campaign_id)
@@ -151,15 +200,22 @@ class Sender:
         self._campaign_cache[campaign_id] = (self.clock(), status)
         return status
 
-    def _send_batch(self, batch: SendBatch) -> Outcome:
-        self._finished = False
-        outcome = self._send_emails(batch)
-        # Its last emails may be failed or suppressed ones: no SES event will complete it then.
-        if self._finished and self.metrics is not None:
-            complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
-        return outcome
+    def _hold(self, batch: SendBatch) -> Hold | bool | None:
+        """Whether the batch's campaign lets its next email go now: None (go), a Hold, or
+        False (the campaign is cancelled or gone: drop the rest)."""
+        if is_transactional_scope(batch.campaign_id):
+            return None  # no campaign; the account's standing holds bulk mail only
+        status = self._campaign_status(batch.campaign_id)
+        if status is None or status is CampaignStatus.CANCELLED:
+            return False
+        if status is CampaignStatus.PAUSED:
+            return Hold("the campaign is paused", self.timing.paused_hold_s)
+        standing = self.account.current() if self.account is not None else None
+        if standing is not None and not standing.campaigns_may_send:
+            return Hold(f"SES account standing {standing}", self.timing.ses_paused_retry_s)
+        return None
 
-    def _send_emails(self, batch: SendBatch) -> Outcome:
+    def _send_emails(self, batch: SendBatch, time_left: Callable[[], float]) -> Outcome:
         # Checked at send time, so that an unsubscribe made while a campaign sends stops the
         # address's remaining emails of that list (the compiler checked at verification).
         lists = {id(email): list_of(batch, email) for email in batch.emails}
@@ -169,51 +225,122 @@ class Sender:
         busy: list[CampaignFileLine] = []
         progressed = False
         for index, email in enumerate(batch.emails):
+            rest = batch.emails[index:] + busy
+            hold = self._hold(batch)
+            if hold is False:
+                self.stats.add("dropped", len(batch.emails) - index)
+                return Outcome.DONE  # with the emails another worker held: gone as well
+            if isinstance(hold, Hold):
+                self.stats.add("held", len(rest))
+                self._later(batch, rest, hold.delay_s, hold.why)
+                return Outcome.DONE
+            if time_left() <= self.timing.stop_margin_s:
+                self._later(batch, rest, 0, "the invocation is near its end")
+                return Outcome.DONE
             key = EmailKey(email.record_scope, email.to_address)
-            segment = email.segment_id
             if not self._claim(key, email, busy):
                 continue
             found = most_telling(blocked.get((email.to_address, lists[id(email)]), []))
             if found is not None:
                 reason = f"{found.reason} ({found.scope})"
-                self._record_final(key, EmailState.SUPPRESSED, segment=segment, reason=reason)
+                self._record_final(
+                    key, EmailState.SUPPRESSED, segment=email.segment_id, reason=reason
+                )
                 self.stats.add("suppressed")
                 continue
-            retry_after = self.gate.wait_for_send(self.lane)
-            if retry_after is not None:
-                self.records.release(key, owner=self.owner)
-                self._later(batch, batch.emails[index:] + busy, retry_after, "paused")
-                return Outcome.DONE
-            try:
-                message_id = self.ses.send(email)
-            except ThrottledError:
-                self.records.release(key, owner=self.owner)
-                self.stats.add("throttled")
-                self._later(
-                    batch, batch.emails[index:] + busy, _THROTTLE_BACKOFF_SECONDS, "throttled"
-                )
-                return Outcome.DONE
-            except PermanentSendError as error:
-                self._record_final(key, EmailState.FAILED, segment=segment, reason=str(error))
-                self.stats.add("failed")
-                continue
-            except TransientSendError:
-                self.records.release(key, owner=self.owner)
-                self.stats.add("transient_errors")
-                if progressed:
-                    logger.warning("SES failed transiently; the rest is requeued", exc_info=True)
-                    self._later(
-                        batch, batch.emails[index:] + busy, _TRANSIENT_BACKOFF_SECONDS, "5xx"
-                    )
-                    return Outcome.DONE
-                logger.warning("SES failed transiently; the message will be retried", exc_info=True)
-                return Outcome.RETRY
-            self.records.complete(key, EmailState.SENT, segment=segment, ses_message_id=message_id)
-            self.stats.add("sent")
-            progressed = True
+            step = self._send_one(batch, email, key, rest, progressed=progressed)
+            if step is _Step.SENT:
+                progressed = True
+            elif step is not _Step.NEXT:
+                return Outcome.RETRY if step is _Step.RETRY else Outcome.DONE
         if busy:
             self._later(batch, busy, self.requeue_busy_after_s, "held by another worker")
         return Outcome.DONE
+
+    def _send_one(  # noqa: PLR0911 - one return per kind of SES answer
+        self,
+        batch: SendBatch,
+        email: CampaignFileLine,
+        key: EmailKey,
+        rest: list[CampaignFileLine],
+        *,
+        progressed: bool,
+    ) -> _Step:
+        """Wait for the limiter and call SES for one claimed email; what the batch does next."""
+        segment = email.segment_id
+        retry_after = self.gate.wait_for_send(self.lane)
+        if retry_after is not None:
+            self.records.release(key, owner=self.owner)
+            self._later(batch, rest, retry_after, "paused")
+            return _Step.REQUEUED
+        try:
+            message_id = self.ses.send(email)
+        except ThrottledError:
+            self.records.release(key, owner=self.owner)
+            self.stats.add("throttled")
+            self._later(batch, rest, _THROTTLE_BACKOFF_SECONDS, "throttled")
+            return _Step.REQUEUED
+        except SendingPausedError as error:
+            self.records.release(key, owner=self.owner)
+            self.stats.add("held_ses_paused", len(rest))
+            logger.warning("SES paused sending (%s): holding the rest", error)
+            self._later(batch, rest, self.timing.ses_paused_retry_s, "SES paused sending")
+            return _Step.REQUEUED
+        except SenderRefusedError as error:
+            self.records.release(key, owner=self.owner)
+            self.stats.add("held_sender_refused", len(rest))
+            self._sender_refused(batch, rest, str(error))
+            return _Step.REQUEUED
+        except PermanentSendError as error:
+            self._record_final(key, EmailState.FAILED, segment=segment, reason=str(error))
+            self.stats.add("failed")
+            return _Step.NEXT
+        except AmbiguousSendError as error:
+            # Maybe sent: never again. Its SES events, or the reconciler, settle it.
+            reason = f"SES's answer was lost: {error}"
+            self.records.complete(key, EmailState.AMBIGUOUS, segment=segment, reason=reason)
+            self.stats.add("ambiguous")
+            return _Step.SENT
+        except TransientSendError:
+            self.records.release(key, owner=self.owner)
+            self.stats.add("transient_errors")
+            if progressed:
+                logger.warning("SES failed transiently; the rest is requeued", exc_info=True)
+                self._later(batch, rest, _TRANSIENT_BACKOFF_SECONDS, "5xx")
+                return _Step.REQUEUED
+            logger.warning("SES failed transiently; the message will be retried", exc_info=True)
+            return _Step.RETRY
+        self.records.complete(key, EmailState.SENT, segment=segment, ses_message_id=message_id)
+        self.stats.add("sent")
+        return _Step.SENT
+
+    def _sender_refused(self, batch: SendBatch, rest: list[CampaignFileLine], error: str) -> None:
+        """SES refuses the sender: pause the campaign with SES's reason, hold its email."""
+        if is_transactional_scope(batch.campaign_id):
+            logger.error("SES refuses a transactional sender (%s): holding its email", error)
+            self._later(batch, rest, self.timing.refused_hold_s, "SES refuses the sender")
+            return
+        pause = Pause(
+            by=PausedBy.SES,
+            reason=(
+                f"SES refused the campaign's sender: {error}. Verify the From address's domain"
+                " (and its MAIL FROM), or EMS's permission to send from it, then resume"
+            ),
+            paused_at=utc_now(),
+        )
+        # Paused (or cancelled) meanwhile: the hold below applies all the same.
+        with contextlib.suppress(StatusConflictError):
+            self.campaigns.transition(
+                batch.campaign_id,
+                expected=PAUSABLE,
+                to=CampaignStatus.PAUSED,
+                action="pause (SES refused the sender)",
+                changes={"pause": pause.model_dump(mode="json")},
+            )
+            self.paused.append(batch.campaign_id)
+        self._campaign_cache.pop(batch.campaign_id, None)
+        logger.warning("campaign %s PAUSED: %s", batch.campaign_id, error)
+        self._later(batch, rest, self.timing.paused_hold_s, "SES refused the sender")
 
     def _claim(self, key: EmailKey, email: CampaignFileLine, busy: list[CampaignFileLine]) -> bool:
         """Claim the email; False if it is done already or held by another worker (`busy`)."""

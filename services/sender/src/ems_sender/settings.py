@@ -17,3 +17,26 @@ class SenderSettings(InfraSettings, RecordSettings, LimiterSettings):
     requeue_busy_after_seconds: int = Field(
         default=60, ge=0, le=900, description="Delay for emails another worker holds"
     )
+    paused_hold_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=900,
+        description="How often a paused campaign's held email comes back to look (SQS delay)",
+    )
+    ses_paused_retry_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=900,
+        description="How often email SES paused, or the account's standing holds, is tried again",
+    )
+    stop_margin_seconds: int = Field(
+        default=45,
+        ge=0,
+        description=(
+            "Claim no new email this close to the invocation's timeout: the limiter's wait"
+            " (at most 10 s) and an SES call (at most its read timeout) must fit"
+        ),
+    )
+    account_check_seconds: int = Field(
+        default=60, ge=1, description="How often SES's standing of the account is read"
+    )

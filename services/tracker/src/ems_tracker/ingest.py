@@ -15,10 +15,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ems_common.dal.campaigns import CampaignRepository
+from ems_common.campaigns import PAUSABLE, CampaignStatus, Pause, PausedBy, utc_now
+from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.dead_letters import dead_letter
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.metrics import Metric
+from ems_common.transactional import is_transactional_scope
+from ems_tracker.brake import BrakeLimits, brake_reason
 from ems_tracker.changes import apply_event
 from ems_tracker.dal.emails import Applied, EmailEvents, event_name
 from ems_tracker.ses_events import MalformedEventError, parse_ses_event
@@ -27,6 +31,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 logger = logging.getLogger(__name__)
+
+
+_SETTLED_CACHE_SECONDS = 60.0
 
 
 class ConflictError(RuntimeError):
@@ -45,7 +52,11 @@ class Tracker:
     # To complete a campaign once the events of a batch finished its last emails.
     campaigns: CampaignRepository | None = None
     metrics: CampaignMetrics | None = None
+    limits: BrakeLimits = field(default_factory=BrakeLimits)
     stats: Counter[str] = field(default_factory=Counter)
+    # Campaigns whose bounces or complaints moved in the batch under way (the brake looks).
+    reputation_moved: set[str] = field(default_factory=set)
+    _settled: dict[str, tuple[float, bool]] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -69,6 +80,9 @@ class Tracker:
                 return None
             ref, record = found
             change = apply_event(record, event)
+            if change.metrics[Metric.FINISHED] and self._is_settled(ref.scope):
+                # The reconciler counted this email finished (unconfirmed) already.
+                del change.metrics[Metric.FINISHED]
             for suppression in change.suppress:
                 self.suppressions.add(
                     suppression.model_copy(
@@ -78,6 +92,8 @@ class Tracker:
             outcome = self.events.apply(ref, record, change, event=event, body=body, now=now)
             if outcome is Applied.APPLIED:
                 self.stats[kind] += 1
+                if change.metrics[Metric.BOUNCED_HARD] or change.metrics[Metric.COMPLAINED]:
+                    self.reputation_moved.add(ref.scope)
                 self.stats["suppressed_addresses"] += len(change.suppress)
                 return ref.scope if change.finishes else None
             if outcome is Applied.DUPLICATE:
@@ -100,3 +116,43 @@ class Tracker:
         for campaign_id in completed:
             logger.info("campaign %s COMPLETED: every email reached a final state", campaign_id)
         return completed
+
+    def _is_settled(self, scope: str) -> bool:
+        """Whether the campaign was completed by the reconciler (looked up once a minute)."""
+        if self.campaigns is None or is_transactional_scope(scope):
+            return False
+        cached = self._settled.get(scope)
+        if cached is not None and self.clock() - cached[0] < _SETTLED_CACHE_SECONDS:
+            return cached[1]
+        campaign = self.campaigns.get(scope)
+        settled = campaign is not None and campaign.settled is not None
+        self._settled[scope] = (self.clock(), settled)
+        return settled
+
+    def brake(self) -> list[str]:
+        """Pause each campaign of the batch whose bounce or complaint rate crossed its limit
+        (`ems_tracker.brake`); returns the ones this call paused."""
+        moved, self.reputation_moved = self.reputation_moved, set()
+        if self.campaigns is None or self.metrics is None:
+            return []
+        paused = []
+        for campaign_id in sorted(moved):
+            if is_transactional_scope(campaign_id):
+                continue
+            reason = brake_reason(self.metrics.read(campaign_id).total, self.limits)
+            if reason is None:
+                continue
+            pause = Pause(by=PausedBy.BRAKE, reason=reason, paused_at=utc_now())
+            try:
+                self.campaigns.transition(
+                    campaign_id,
+                    expected=PAUSABLE,
+                    to=CampaignStatus.PAUSED,
+                    action="brake",
+                    changes={"pause": pause.model_dump(mode="json")},
+                )
+            except StatusConflictError:
+                continue  # paused, cancelled or completed already
+            logger.warning("campaign %s PAUSED by the brake: %s", campaign_id, reason)
+            paused.append(campaign_id)
+        return paused

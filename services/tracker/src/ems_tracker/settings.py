@@ -16,3 +16,18 @@ class TrackerSettings(InfraSettings):
         ge=1,
         description="Attempts at one event when other workers update the same email meanwhile",
     )
+    brake_hard_bounce_rate: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="A campaign pauses itself at this hard-bounce rate (SES reviews at 5 %)",
+    )
+    brake_complaint_rate: float = Field(
+        default=0.001,
+        gt=0,
+        le=1,
+        description="A campaign pauses itself at this complaint rate (SES reviews at 0.1 %)",
+    )
+    brake_min_sent: int = Field(
+        default=500, ge=1, description="Emails a campaign sends before its rates can pause it"
+    )

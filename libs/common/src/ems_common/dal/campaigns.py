@@ -33,6 +33,11 @@ CAMPAIGN_SK: Final = "CAMPAIGN"
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
 
+# The changes that go with leaving VERIFYING for anything but SCHEDULED (which sets the date):
+# the index time a VERIFYING campaign carries (see _to_item) must not read as a date after it.
+LEAVING_VERIFYING: Final[Mapping[str, None]] = {keys.CAMPAIGN_SCHEDULED_AT: None}
+
+
 class CampaignExistsError(Exception):
     """A campaign with that id is already stored."""
 
@@ -67,11 +72,13 @@ class StatusConflictError(Exception):
 
 def _to_item(campaign: Campaign) -> dict[str, Any]:
     values = campaign.model_dump(mode="json")
-    # The index's range key: one text form, so that string order is time order. Absent (and
-    # so out of the index) while the date is unknown.
-    values[keys.CAMPAIGN_SCHEDULED_AT] = (
-        utc_iso(campaign.scheduled_at) if campaign.scheduled_at else None
+    # The index's range key: one text form, so that string order is time order. While the date
+    # is unknown (VERIFYING) it holds the time verification began, so that the reconciler finds
+    # a verification that never ended by the same query (`due`); the model shows no date then.
+    at = campaign.scheduled_at or (
+        campaign.created_at if campaign.status is CampaignStatus.VERIFYING else None
     )
+    values[keys.CAMPAIGN_SCHEDULED_AT] = utc_iso(at) if at else None
     return to_item({keys.PARTITION_KEY: campaign.campaign_id, keys.SORT_KEY: CAMPAIGN_SK, **values})
 
 
@@ -79,6 +86,8 @@ def _from_item(item: Mapping[str, Any]) -> Campaign:
     values = from_item(item)
     values.pop(keys.PARTITION_KEY, None)
     values.pop(keys.SORT_KEY, None)
+    if values.get(keys.CAMPAIGN_STATUS) == CampaignStatus.VERIFYING.value:
+        values[keys.CAMPAIGN_SCHEDULED_AT] = None  # its index time, not a date (see _to_item)
     return Campaign.model_validate(values)
 
 
@@ -163,16 +172,16 @@ class CampaignRepository:
             current = self.require(campaign.campaign_id)
             raise StatusConflictError(current, expected, action) from error
 
-    def transition(
+    def transition_step(
         self,
         campaign_id: str,
         *,
         expected: Iterable[CampaignStatus],
         to: CampaignStatus,
-        action: str,
         changes: Mapping[str, Any] | None = None,
-    ) -> Campaign:
-        """Move the campaign to `to` only if it is in `expected`; set `changes` with it."""
+        where: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The UpdateItem request of `transition` (also a TransactWriteItems `Update`)."""
         expected = sorted(expected)
         placeholders = [f":e{i}" for i in range(len(expected))]
         updates = {
@@ -183,19 +192,40 @@ class CampaignRepository:
         expression, names, values = update_expression(updates)
         names["#status"] = keys.CAMPAIGN_STATUS
         values.update(to_item(dict(zip(placeholders, expected, strict=True))))
+        condition = (
+            f"attribute_exists({keys.PARTITION_KEY}) AND #status IN ({', '.join(placeholders)})"
+        )
+        for index, (name, value) in enumerate((where or {}).items()):
+            names[f"#w{index}"] = name
+            values.update(to_item({f":w{index}": value}))
+            condition += f" AND #w{index} = :w{index}"
+        return {
+            "TableName": self._table,
+            "Key": self._key(campaign_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+
+    def transition(
+        self,
+        campaign_id: str,
+        *,
+        expected: Iterable[CampaignStatus],
+        to: CampaignStatus,
+        action: str,
+        changes: Mapping[str, Any] | None = None,
+        where: Mapping[str, Any] | None = None,
+    ) -> Campaign:
+        """Move the campaign to `to` only if it is in `expected` (and each attribute of `where`
+        still has the value given: a date read before, say); set `changes` with it."""
+        expected = sorted(expected)
+        request = self.transition_step(
+            campaign_id, expected=expected, to=to, changes=changes, where=where
+        )
         try:
-            response = self._db.update_item(
-                TableName=self._table,
-                Key=self._key(campaign_id),
-                UpdateExpression=expression,
-                ConditionExpression=(
-                    f"attribute_exists({keys.PARTITION_KEY}) AND "
-                    f"#status IN ({', '.join(placeholders)})"
-                ),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
+            response = self._db.update_item(**request, ReturnValues="ALL_NEW")
         except ClientError as error:
             if error.response["Error"]["Code"] != _CONDITION_FAILED:
                 raise

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore.exceptions import ClientError
+
 from ems_common import keys
-from ems_common.campaigns import CampaignStatus, utc_iso, utc_now
+from ems_common.campaigns import Campaign, CampaignStatus, utc_iso, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.items import from_item, to_item, update_expression
 from ems_common.metrics import Metric
@@ -41,6 +43,10 @@ def metrics_key(scope: str, segment: str | None) -> dict[str, Any]:
             keys.SORT_KEY: f"{METRICS_SK_PREFIX}{item_segment or NO_SEGMENT}",
         }
     )
+
+
+class TransactionCancelledError(RuntimeError):
+    """A condition of the transaction did not hold: nothing of it was written."""
 
 
 @dataclass
@@ -75,6 +81,15 @@ class CampaignMetrics:
                 "ExpressionAttributeValues": values,
             }
         }
+
+    def transact(self, steps: list[Any]) -> None:
+        """Write `steps` in one transaction (TransactionCancelledError if a condition fails)."""
+        try:
+            self._db.transact_write_items(TransactItems=steps)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise TransactionCancelledError(str(error)) from error
+            raise
 
     def read(self, campaign_id: str) -> CampaignNumbers:
         """Every segment's counters and their sum (one strongly consistent query).
@@ -131,3 +146,45 @@ def complete_if_finished(
     except StatusConflictError:
         return False  # another worker completed it (or it was cancelled) meanwhile
     return True
+
+
+def settle_unfinished(
+    campaigns: CampaignRepository,
+    metrics: CampaignMetrics,
+    campaign: Campaign,
+    numbers: CampaignNumbers,
+    note: str,
+) -> int:
+    """Complete a SENDING campaign whose last emails will not finish: count each segment's
+    unfinished emails `unconfirmed` (and finished), and move the campaign to COMPLETED with
+    `note`, all in one transaction (a second reconciler's attempt changes nothing). Returns how
+    many emails were settled (0 if another worker completed it meanwhile)."""
+    steps: list[Any] = []
+    settled = 0
+    for segment in campaign.segments:
+        done = numbers.segments.get(segment.list_name, Counter())[Metric.FINISHED.value]
+        left = max(0, segment.accepted - done)
+        if left:
+            settled += left
+            step = metrics.add_step(
+                campaign.campaign_id,
+                segment.list_name,
+                {Metric.UNCONFIRMED: left, Metric.FINISHED: left},
+            )
+            if step is not None:
+                steps.append(step)
+    steps.append(
+        {
+            "Update": campaigns.transition_step(
+                campaign.campaign_id,
+                expected=[CampaignStatus.SENDING],
+                to=CampaignStatus.COMPLETED,
+                changes={"completed_at": utc_iso(utc_now()), "settled": note},
+            )
+        }
+    )
+    try:
+        metrics.transact(steps)
+    except TransactionCancelledError:
+        return 0
+    return settled

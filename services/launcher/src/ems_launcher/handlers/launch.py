@@ -1,6 +1,7 @@
 """The launcher's one handler, for both triggers.
 
-- The every-minute EventBridge rule (a scheduled event): sweep every due campaign.
+- The every-minute EventBridge rule (a scheduled event): sweep every due campaign, then
+  reconcile the campaigns under way (`ems_launcher.reconciler`: nothing stays stuck).
 - A campaign's one-time Scheduler schedule (input `{"campaign_id": ...}`): that campaign.
 - Locally, `python -m ems_devstack.runtime tick` calls it with a scheduled event.
 """
@@ -15,6 +16,7 @@ from ems_common.dal.send_queue import SendQueue
 from ems_common.lambda_handlers import service_logger
 from ems_launcher.dal.campaign_files import CampaignFileReader
 from ems_launcher.launcher import Launcher
+from ems_launcher.reconciler import Reconciler
 from ems_launcher.settings import LauncherSettings
 
 
@@ -32,10 +34,29 @@ def build_launcher(settings: LauncherSettings, clients: AwsClients | None = None
     )
 
 
+def build_reconciler(settings: LauncherSettings, clients: AwsClients | None = None) -> Reconciler:
+    """The reconciler wired to AWS (or the local stack)."""
+    clients = clients or AwsClients()
+    dynamodb = clients.client("dynamodb")
+    return Reconciler(
+        settings=settings,
+        campaigns=CampaignRepository(
+            dynamodb, settings.campaigns_table, settings.campaigns_status_index
+        ),
+        metrics=CampaignMetrics(dynamodb, settings.campaigns_table),
+    )
+
+
 @functools.cache
 def warm_launcher() -> Launcher:
     """The launcher, built on the first invocation and kept while the environment is warm."""
     return build_launcher(LauncherSettings())
+
+
+@functools.cache
+def warm_reconciler() -> Reconciler:
+    """The reconciler, built on the first invocation and kept while the environment is warm."""
+    return build_reconciler(LauncherSettings())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -55,4 +76,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     results = launcher.sweep(time_left)
     if results:
         logger.info("sweep: %s", results)
+    reconciled = warm_reconciler().run(time_left)
+    if reconciled:
+        logger.info("reconciled: %s", reconciled)
+    results.update(reconciled)
     return {"campaigns": {key: str(value) for key, value in results.items()}}

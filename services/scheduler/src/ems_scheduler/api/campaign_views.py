@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from ems_common.campaigns import (
     Campaign,
     CampaignStatus,
+    Pause,
     Progress,
     RecipientCounts,
     Rejection,
@@ -34,6 +35,13 @@ class CampaignView(BaseModel):
     progress: Progress | None = None
     problems: list[ProblemView] = Field(description="Why the candidate was rejected")
     error: str | None = Field(default=None, description="Why the campaign failed")
+    pause: Pause | None = Field(
+        default=None, description="Why it is PAUSED: by whom, what happened, what to do"
+    )
+    settled: str | None = Field(
+        default=None,
+        description="Why it completed without every email's final outcome, if it did",
+    )
     emails_enqueued: int = 0
     candidate_s3_uri: str | None = None
 
@@ -54,6 +62,8 @@ class CampaignView(BaseModel):
             progress=campaign.progress,
             problems=[ProblemView.model_validate(p) for p in campaign.problems],
             error=campaign.error,
+            pause=campaign.pause,
+            settled=campaign.settled,
             emails_enqueued=campaign.emails_enqueued,
             candidate_s3_uri=campaign.candidate_s3_uri,
         )

@@ -90,6 +90,17 @@ def campaigns_api(service: CampaignService) -> APIBlueprint:
         campaign = service.reschedule(path.campaign_id, body.date)
         return CampaignView.of(campaign).model_dump(mode="json")
 
+    @api.post("/<campaign_id>/pause", responses={200: CampaignView, **_ERRORS})
+    def pause(path: CampaignPath) -> dict[str, Any]:
+        """Pause a launching or sending campaign: no more of its email goes out (its queued
+        emails are held, not dropped) until it is resumed. 409 in any other state."""
+        return CampaignView.of(service.pause(path.campaign_id)).model_dump(mode="json")
+
+    @api.post("/<campaign_id>/resume", responses={200: CampaignView, **_ERRORS})
+    def resume(path: CampaignPath) -> dict[str, Any]:
+        """Resume a paused campaign where it stopped: each held email is sent once."""
+        return CampaignView.of(service.resume(path.campaign_id)).model_dump(mode="json")
+
     @api.post("/<campaign_id>/cancel", responses={200: CampaignView, **_ERRORS})
     def cancel(path: CampaignPath) -> dict[str, Any]:
         """Cancel before or during sending: nothing more is enqueued or sent."""

@@ -74,6 +74,15 @@ class MetricCounts(BaseModel):
     failed: int = Field(description="Refused by SES for good at the send call")
     suppressed: int = Field(description="Not sent: the address was on the suppression list")
     finished: int = Field(description="Emails that reached a final sending state")
+    ambiguous: int = Field(
+        description="SES's answer to the send was lost: sent or not, its events will tell"
+    )
+    unconfirmed: int = Field(
+        description=(
+            "Settled without a final outcome: no delivery or bounce report came in time, or"
+            " held on a dead-letter queue (counted in finished)"
+        )
+    )
     rates: RatesView
 
     @staticmethod
@@ -102,6 +111,8 @@ class MetricCounts(BaseModel):
             "failed": n(Metric.FAILED),
             "suppressed": n(Metric.SUPPRESSED),
             "finished": n(Metric.FINISHED),
+            "ambiguous": n(Metric.AMBIGUOUS),
+            "unconfirmed": n(Metric.UNCONFIRMED),
             "rates": RatesView.model_validate(rates(dict(counts), total)),
         }
 

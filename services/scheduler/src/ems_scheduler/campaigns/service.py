@@ -19,9 +19,12 @@ import orjson
 from ems_common.campaigns import (
     CANCELLABLE,
     NOT_LAUNCHED,
+    PAUSABLE,
     REPLACEABLE,
     Campaign,
     CampaignStatus,
+    Pause,
+    PausedBy,
     Progress,
     RecipientCounts,
     Rejection,
@@ -30,6 +33,7 @@ from ems_common.campaigns import (
     utc_now,
 )
 from ems_common.dal.campaigns import (
+    LEAVING_VERIFYING,
     CampaignExistsError,
     CampaignRepository,
     StatusConflictError,
@@ -140,6 +144,8 @@ class CampaignService:
             part_lines=settings.part_lines,
             rejections_shown=settings.rejections_shown,
             max_days_ahead=settings.max_days_ahead,
+            sender_domain=settings.sender_domain,
+            configuration_sets=settings.configuration_sets(),
         )
 
     # --- create -----------------------------------------------------------------------------
@@ -382,6 +388,7 @@ class CampaignService:
                         " DLQ. POST the same request again to retry."
                     ),
                     "progress": None,
+                    **LEAVING_VERIFYING,
                 },
             )
         except StatusConflictError:
@@ -394,7 +401,7 @@ class CampaignService:
                 expected={CampaignStatus.VERIFYING},
                 to=CampaignStatus.REJECTED,
                 action="reject",
-                changes={"problems": list(problems), "progress": None},
+                changes={"problems": list(problems), "progress": None, **LEAVING_VERIFYING},
             )
         except StatusConflictError as conflict:
             return conflict.campaign
@@ -446,15 +453,61 @@ class CampaignService:
         current = self._campaigns.require(campaign_id)
         if current.status is CampaignStatus.CANCELLED:
             return current
+        verifying = current.status is CampaignStatus.VERIFYING
         campaign = self._campaigns.transition(
             campaign_id,
-            expected=CANCELLABLE,
+            # From the status read: a campaign that moved on meanwhile is a 409, not a surprise.
+            expected={current.status} & CANCELLABLE or CANCELLABLE,
             to=CampaignStatus.CANCELLED,
             action="cancel",
-            changes={"cancelled_at": utc_iso(self._clock())},
+            changes={
+                "cancelled_at": utc_iso(self._clock()),
+                "pause": None,
+                **(LEAVING_VERIFYING if verifying else {}),
+            },
         )
         self._schedules.delete(campaign_id)
         return campaign
+
+    def pause(self, campaign_id: str) -> Campaign:
+        """Pause a launching or sending campaign: nothing more is sent (its queued emails are
+        held) until it is resumed. Pausing a paused campaign changes nothing."""
+        current = self._campaigns.require(campaign_id)
+        if current.status is CampaignStatus.PAUSED:
+            return current
+        if current.status not in PAUSABLE:
+            raise StatusConflictError(current, PAUSABLE, "pause")
+        now = self._clock()
+        pause = Pause(
+            by=PausedBy.OPERATOR,
+            reason="paused by an operator: POST /campaigns/{id}/resume to go on",
+            paused_at=now,
+            resume_to="LAUNCHING" if current.status is CampaignStatus.LAUNCHING else "SENDING",
+        )
+        return self._campaigns.transition(
+            campaign_id,
+            expected={current.status},
+            to=CampaignStatus.PAUSED,
+            action="pause",
+            changes={"pause": pause.model_dump(mode="json")},
+        )
+
+    def resume(self, campaign_id: str) -> Campaign:
+        """Resume a PAUSED campaign where it stopped (its held emails go out again, each once);
+        resuming a campaign that is not paused changes nothing if it is sending."""
+        current = self._campaigns.require(campaign_id)
+        if current.status in PAUSABLE:
+            return current
+        if current.status is not CampaignStatus.PAUSED or current.pause is None:
+            raise StatusConflictError(current, {CampaignStatus.PAUSED}, "resume")
+        return self._campaigns.transition(
+            campaign_id,
+            expected={CampaignStatus.PAUSED},
+            to=CampaignStatus(current.pause.resume_to),
+            action="resume",
+            # The reconciler's watch starts again: a pause is no time without progress.
+            changes={"pause": None, "watched": None},
+        )
 
     def delete(self, campaign_id: str) -> None:
         """Delete a campaign that never launched: record first (so nothing launches it), then

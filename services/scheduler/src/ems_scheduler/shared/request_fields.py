@@ -93,3 +93,31 @@ FromAddress = Annotated[str, AfterValidator(_check_from_address)]
 
 ConfigurationSetName = Annotated[str, AfterValidator(_check_configuration_set)]
 """An SES configuration set name."""
+
+
+def sender_domain_problem(from_address: str, sender_domain: str) -> str | None:
+    """Why SES would refuse `from_address` for this deployment, or None.
+
+    EMS sends from one SES identity, the sender domain, and its role may send only From that
+    domain: any other From is refused by SES at the first email (AccessDenied), so it is
+    refused here, at create, instead.
+    """
+    address = from_address.rsplit("<", 1)[-1].rstrip(">").strip()
+    domain = address.rpartition("@")[2].lower()
+    if domain == sender_domain.lower():
+        return None
+    return (
+        f"{address!r} is not on the sender domain {sender_domain}: EMS sends only from"
+        f" addresses @{sender_domain} (its verified SES identity); use one, or leave the field"
+        " out for the default"
+    )
+
+
+def configuration_set_problem(name: str, allowed: frozenset[str]) -> str | None:
+    """Why `name` is no configuration set EMS may send through, or None."""
+    if name in allowed:
+        return None
+    return (
+        f"{name!r} is not a configuration set of this deployment (EMS tracks its email only"
+        f" through {', '.join(sorted(allowed))}): use one of them, or leave the field out"
+    )

@@ -34,7 +34,11 @@ from ems_common.transactional import (
 from ems_scheduler.shared.handlebars import TemplateFields, TemplateSyntaxError, template_fields
 from ems_scheduler.shared.recipients import AddressChecker, RejectionReason
 from ems_scheduler.shared.request_digest import request_digest
-from ems_scheduler.shared.request_fields import split_s3_uri
+from ems_scheduler.shared.request_fields import (
+    configuration_set_problem,
+    sender_domain_problem,
+    split_s3_uri,
+)
 from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
 from ems_scheduler.shared.template_source import TemplateNotFoundError
 from ems_scheduler.shared.unsubscribe_links import (
@@ -161,6 +165,8 @@ class TransactionalDefaults:
     default_from: str
     configuration_set: str
     template_buckets: frozenset[str]
+    sender_domain: str | None = None  # the only domain a From may be on; None: any (tests)
+    configuration_sets: frozenset[str] | None = None  # sets a request may name; None: any
 
 
 @dataclass(frozen=True)
@@ -370,6 +376,7 @@ class TransactionalService:
             prior = self._a.requests.recall(idempotency_key)
             if prior is not None:
                 return self._replay(prior, digest, body, idempotency_key, public_url)
+        self._check_setup(body)
         template = self._template_for_send(body.template)
         answer, lines = self._plan(body, template, new_request_id(self._clock()), public_url)
         if not answer.emails:
@@ -413,6 +420,24 @@ class TransactionalService:
             self._a.requests.mark_queued(idempotency_key)
             logger.info("request %s: queued again on a retry", prior.answer.request_id)
         return SendOutcome(prior.answer, prior.status, replayed=True)
+
+    def _check_setup(self, body: BulkBody) -> None:
+        """The request's sender and configuration set are the deployment's, or a 400 by path:
+        SES would refuse every one of its emails otherwise."""
+        problems: list[Problem] = []
+        if body.from_address is not None and self._defaults.sender_domain is not None:
+            problem = sender_domain_problem(body.from_address, self._defaults.sender_domain)
+            if problem is not None:
+                problems.append({"path": "$.from", "message": problem})
+        if body.configuration_set is not None and self._defaults.configuration_sets is not None:
+            allowed = self._defaults.configuration_sets | {self._defaults.configuration_set}
+            problem = configuration_set_problem(body.configuration_set, allowed)
+            if problem is not None:
+                problems.append({"path": "$.configuration_set", "message": problem})
+        if problems:
+            raise RequestProblemError(
+                "invalid", "the request has problems: see `problems`", problems
+            )
 
     def _template_for_send(self, name: str) -> TemplateRecord:
         record = self._a.templates.get(name)

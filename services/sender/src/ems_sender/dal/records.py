@@ -43,8 +43,13 @@ if TYPE_CHECKING:
 
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
-# Outcomes no SES event will ever report: the sender counts them in the campaign's metrics.
-_COUNTED: Final = {EmailState.FAILED: Metric.FAILED, EmailState.SUPPRESSED: Metric.SUPPRESSED}
+# Outcomes the sender counts in the campaign's metrics: no SES event will report the first two
+# (they finish the email); an ambiguous one waits for its events to finish it.
+_COUNTED: Final = {
+    EmailState.FAILED: (Metric.FAILED, True),
+    EmailState.SUPPRESSED: (Metric.SUPPRESSED, True),
+    EmailState.AMBIGUOUS: (Metric.AMBIGUOUS, False),
+}
 
 
 class ClaimOutcome(StrEnum):
@@ -157,8 +162,9 @@ class EmailRecords:
     ) -> bool:
         """Record the outcome (SENT with its SES message id, FAILED with a reason, ...).
 
-        FAILED and SUPPRESSED also count in the campaign's metrics, in the same transaction;
-        True when that made the email's final state known (the campaign may be complete).
+        FAILED, SUPPRESSED and AMBIGUOUS also count in the campaign's metrics, in the same
+        transaction; True when that made the email's final state known (the campaign may be
+        complete).
         """
         now = int(time.time())
         changes: dict[str, Any] = {
@@ -171,8 +177,9 @@ class EmailRecords:
             changes[SES_MESSAGE_ID] = ses_message_id
         if reason is not None:
             changes[REASON] = reason
-        metric = _COUNTED.get(state) if self._metrics is not None else None
-        if metric is not None:
+        counted = _COUNTED.get(state) if self._metrics is not None else None
+        finishes = counted is not None and counted[1]
+        if finishes:
             changes[FINISHED_AT] = changes[COMPLETED_AT]
         expression, names, values = update_expression(changes)
         update: dict[str, Any] = {
@@ -182,15 +189,24 @@ class EmailRecords:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
-        if metric is None or self._metrics is None:
+        if counted is None or self._metrics is None:
             self._db.update_item(**update)
             return False
-        # Counted with the record, once: the first completion sets finished_at.
-        update["ConditionExpression"] = "attribute_not_exists(#finished)"
-        names["#finished"] = FINISHED_AT
+        metric = counted[0]
+        if finishes:
+            # Counted with the record, once: the first completion sets finished_at.
+            update["ConditionExpression"] = "attribute_not_exists(#finished)"
+            names["#finished"] = FINISHED_AT
+            deltas = {metric: 1, Metric.FINISHED: 1}
+        else:
+            # Counted once: only the claim it came from can become it.
+            update["ConditionExpression"] = "#prior = :claimed"
+            names["#prior"] = STATE
+            values.update(to_item({":claimed": EmailState.CLAIMED.value}))
+            deltas = {metric: 1}
         steps: list[Any] = [
             {"Update": update},
-            self._metrics.add_step(key.scope, segment, {metric: 1, Metric.FINISHED: 1}),
+            self._metrics.add_step(key.scope, segment, deltas),
         ]
         try:
             self._db.transact_write_items(TransactItems=steps)
@@ -198,4 +214,4 @@ class EmailRecords:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             return False  # completed before (a redelivery): counted then
-        return True
+        return finishes

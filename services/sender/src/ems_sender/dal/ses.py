@@ -9,7 +9,12 @@ hook counts every throttling answer SES gives.
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ReadTimeoutError,
+)
 
 from ems_common.formats.campaign_file import CampaignFileLine
 
@@ -21,17 +26,24 @@ if TYPE_CHECKING:
 THROTTLING_CODES: Final = frozenset(
     {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
 )
-# SES refuses these for good: sending again would fail again (SES v2 SendEmail's errors).
+# SES refuses this one email for good: sending it again would fail again.
 PERMANENT_CODES: Final = frozenset(
     {
-        "MessageRejected",  # e.g. an unverified sender, or a recipient SES will not mail
-        "MailFromDomainNotVerifiedException",
+        "MessageRejected",  # e.g. a recipient SES will not mail (in the sandbox: unverified)
         "NotFoundException",  # the template or configuration set does not exist
         "BadRequestException",  # a parameter SES refuses (an address, the template data ...)
-        "AccountSuspendedException",
-        "SendingPausedException",
     }
 )
+# SES has paused sending, for the account or the configuration set (SES's review, or an
+# operator): every email would get the same answer. Hold and retry; nothing failed.
+PAUSED_CODES: Final = frozenset({"SendingPausedException"})
+# SES refuses the sender itself: its identity, its MAIL FROM domain, EMS's permission. Every
+# email of the same From would get the same answer: not an email's failure, a setup one.
+SENDER_REFUSED_CODES: Final = frozenset(
+    {"AccessDeniedException", "AccessDenied", "MailFromDomainNotVerifiedException"}
+)
+# SES may have taken the email before the answer was lost: sent or not is unknown.
+_AMBIGUOUS: Final = (ReadTimeoutError, ConnectionClosedError)
 
 
 class ThrottledError(Exception):
@@ -44,6 +56,32 @@ class PermanentSendError(Exception):
 
 class TransientSendError(Exception):
     """SES or the network failed this time (5xx, timeout): retry with backoff."""
+
+
+class SendingPausedError(Exception):
+    """SES paused sending (the account, or the configuration set): hold, retry later."""
+
+
+class SenderRefusedError(Exception):
+    """SES refused the sender (unverified identity, MAIL FROM, permission): fix the setup."""
+
+
+class AmbiguousSendError(Exception):
+    """The request left, the answer was lost: SES may have accepted the email."""
+
+
+def _refuses_the_sender(code: str, message: str, line: CampaignFileLine) -> bool:
+    """SES's "not verified" MessageRejected names the identities that failed: the sender's
+    (a setup problem) or, in the sandbox, the recipient's (this email's)."""
+    if code in SENDER_REFUSED_CODES:
+        return True
+    if code != "MessageRejected" or "not verified" not in message.lower():
+        return False
+    text = message.lower()
+    if line.to_address.lower() in text:
+        return False  # the sandbox refused this recipient
+    sender = line.from_email_address.rsplit("<", 1)[-1].rstrip(">").strip().lower()
+    return sender in text or sender.rpartition("@")[2] in text
 
 
 @dataclass
@@ -80,9 +118,15 @@ class SesSender:
             message = str(error.response.get("Error", {}).get("Message", ""))
             if code in THROTTLING_CODES:
                 raise ThrottledError(message or code) from error
+            if code in PAUSED_CODES:
+                raise SendingPausedError(f"{code}: {message}") from error
+            if _refuses_the_sender(code, message, line):
+                raise SenderRefusedError(f"{code}: {message}") from error
             if code in PERMANENT_CODES:
                 raise PermanentSendError(f"{code}: {message}") from error
             raise TransientSendError(f"{code}: {message}") from error
+        except _AMBIGUOUS as error:
+            raise AmbiguousSendError(f"{type(error).__name__}: {error}") from error
         except BotoCoreError as error:
             raise TransientSendError(f"{type(error).__name__}: {error}") from error
         return response["MessageId"]

@@ -9,6 +9,7 @@ import functools
 from typing import Any
 
 import orjson
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -16,13 +17,20 @@ from ems_common.aws import AwsClients, client_config
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
-from ems_common.lambda_handlers import RetryLater, process_sqs_batch, service_logger
+from ems_common.lambda_handlers import (
+    METRICS_NAMESPACE,
+    PAUSED_METRIC,
+    RetryLater,
+    process_sqs_batch,
+    service_logger,
+)
+from ems_sender.dal.account import AccountStanding
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import EmailRecords
 from ems_sender.dal.ses import SesSender
 from ems_sender.gate import build_gate
 from ems_sender.limiter import Lane
-from ems_sender.sending import Outcome, Sender
+from ems_sender.sending import Outcome, Sender, Timing
 from ems_sender.settings import SenderSettings
 
 
@@ -58,6 +66,19 @@ def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | Non
         lane=lane,
         requeue_busy_after_s=settings.requeue_busy_after_seconds,
         metrics=metrics,
+        # Campaign email waits while SES has the account under review; transactional does not.
+        account=(
+            AccountStanding(
+                lambda: ses_clients.client("sesv2"), cache_seconds=settings.account_check_seconds
+            )
+            if lane is Lane.CAMPAIGN
+            else None
+        ),
+        timing=Timing(
+            paused_hold_s=settings.paused_hold_seconds,
+            ses_paused_retry_s=settings.ses_paused_retry_seconds,
+            stop_margin_s=settings.stop_margin_seconds,
+        ),
     )
 
 
@@ -75,11 +96,22 @@ def _handle(lane: Lane, event: dict[str, Any], context: Any) -> PartialItemFailu
     sender = warm_sender(lane)
     logger = service_logger("ems-sender")
 
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 if context else float("inf")
+
     def send(message: SQSRecord) -> None:
-        if sender.process(message.body) is Outcome.RETRY:
+        if sender.process(message.body, time_left) is Outcome.RETRY:
             raise RetryLater
 
     response = process_sqs_batch(event, context, send, logger=logger, campaign_id_of=_campaign_id)
+    while sender.paused:
+        campaign_id = sender.paused.pop()
+        # A metric the alarms watch (EMS / CampaignsPaused): the sender's setup needs a look.
+        with single_metric(
+            name=PAUSED_METRIC, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
+        ) as metric:
+            metric.add_dimension("by", "ses")
+        logger.warning("campaign %s paused: SES refused its sender", campaign_id)
     logger.info("%s lane so far: %s", lane, sender.summary())
     return response
 

@@ -9,6 +9,7 @@ import functools
 from typing import Any
 
 import orjson
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -17,7 +18,13 @@ from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.formats.tags import CAMPAIGN_ID_TAG
-from ems_common.lambda_handlers import process_sqs_batch, service_logger
+from ems_common.lambda_handlers import (
+    METRICS_NAMESPACE,
+    PAUSED_METRIC,
+    process_sqs_batch,
+    service_logger,
+)
+from ems_tracker.brake import BrakeLimits
 from ems_tracker.dal.emails import EmailEvents
 from ems_tracker.ingest import Tracker
 from ems_tracker.settings import TrackerSettings
@@ -45,6 +52,11 @@ def build_tracker(settings: TrackerSettings, clients: AwsClients | None = None) 
             dynamodb, settings.campaigns_table, settings.campaigns_status_index
         ),
         metrics=metrics,
+        limits=BrakeLimits(
+            hard_bounce_rate=settings.brake_hard_bounce_rate,
+            complaint_rate=settings.brake_complaint_rate,
+            min_sent=settings.brake_min_sent,
+        ),
     )
 
 
@@ -71,6 +83,13 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
 
     response = process_sqs_batch(event, context, track, logger=logger, campaign_id_of=_campaign_id)
     tracker.complete_finished(finished)
+    for campaign_id in tracker.brake():
+        # A metric the alarms watch (EMS / CampaignsPaused): someone must look at the list.
+        with single_metric(
+            name=PAUSED_METRIC, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
+        ) as metric:
+            metric.add_dimension("by", "brake")
+        logger.warning("campaign %s paused by the reputation brake", campaign_id)
     # Counts by event type only: never an address.
     logger.info("tracker so far: %s", dict(tracker.stats))
     return response

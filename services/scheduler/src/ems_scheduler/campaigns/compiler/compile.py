@@ -66,7 +66,11 @@ from ems_scheduler.shared.recipients import (
     SeenAddresses,
     fast_sendable_address,
 )
-from ems_scheduler.shared.request_fields import split_s3_uri
+from ems_scheduler.shared.request_fields import (
+    configuration_set_problem,
+    sender_domain_problem,
+    split_s3_uri,
+)
 from ems_scheduler.shared.ses_template_store import SES_TEMPLATE_MAX_BYTES
 from ems_scheduler.shared.template_source import TemplateNotFoundError, TemplateSource
 from ems_scheduler.shared.unsubscribe_links import (
@@ -106,6 +110,10 @@ class CompileSettings:
     """FromEmailAddress when neither segment nor campaign names one."""
     default_configuration_set: str
     """ConfigurationSetName when neither segment nor campaign names one."""
+    sender_domain: str | None = None
+    """The only domain a From may be on (the SES identity); None: any (tests)."""
+    configuration_sets: frozenset[str] | None = None
+    """The configuration sets a campaign may name (the default is always one); None: any."""
     part_lines: int = 50_000
     """Campaign-file lines per part (about 300 bytes each)."""
     parts_in_flight: int = 2
@@ -506,20 +514,59 @@ def _plan_segments(
                         f"bytes: SES templates hold at most {SES_TEMPLATE_MAX_BYTES:,} bytes",
                     }
                 )
+        from_address = header.from_address_for(segment) or settings.default_from
+        configuration_set = (
+            header.configuration_set_for(segment) or settings.default_configuration_set
+        )
+        problems.extend(
+            _setup_problems(header, segment, index, from_address, configuration_set, settings)
+        )
         plans.append(
             _SegmentPlan(
                 list_name=segment.list_name,
                 template=made[key],
-                from_address=header.from_address_for(segment) or settings.default_from,
-                configuration_set=(
-                    header.configuration_set_for(segment) or settings.default_configuration_set
-                ),
+                from_address=from_address,
+                configuration_set=configuration_set,
                 # EMS fills {{unsubscribe_url}} itself: no recipient needs to bring it.
                 required=fields.required - {UNSUBSCRIBE_URL_FIELD},
                 uses_link=UNSUBSCRIBE_URL_FIELD in fields.required | fields.conditional,
             )
         )
     return plans
+
+
+def _setup_problems(  # noqa: PLR0917 - one private call site
+    header: CampaignHeader,
+    segment: Any,
+    index: int,
+    from_address: str,
+    configuration_set: str,
+    settings: CompileSettings,
+) -> list[Problem]:
+    """The segment's sender and configuration set, checked against the deployment's (where
+    they come from: the segment, else the campaign)."""
+    problems: list[Problem] = []
+    if settings.sender_domain is not None:
+        problem = sender_domain_problem(from_address, settings.sender_domain)
+        if problem is not None:
+            path = f"$.segments[{index}].from" if segment.from_address else "$.from"
+            problems.append({"path": path, "message": problem})
+    allowed = settings.configuration_sets
+    problem = (
+        None
+        if allowed is None
+        else configuration_set_problem(
+            configuration_set, allowed | {settings.default_configuration_set}
+        )
+    )
+    if problem is not None:
+        path = (
+            f"$.segments[{index}].configuration_set"
+            if segment.configuration_set
+            else "$.configuration_set"
+        )
+        problems.append({"path": path, "message": problem})
+    return problems
 
 
 # --- compiling the recipients ------------------------------------------------------------------
