@@ -51,6 +51,16 @@ class AlreadyExistsError(Sesv2Error):
     sender_fault = True
 
 
+class SendingPausedError(Sesv2Error):
+    """Sending is paused for the account, or for the configuration set (the model's
+    SendingPausedException: "The message can't be sent because the account's ability to send
+    email is currently paused")."""
+
+    code = "SendingPausedException"
+    status_code = 400
+    sender_fault = True
+
+
 class InternalServiceError(Sesv2Error):
     """The emulator built an answer its own model rejects: a bug here, not in the caller."""
 

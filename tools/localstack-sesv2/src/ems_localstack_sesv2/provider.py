@@ -51,6 +51,7 @@ from ems_localstack_sesv2.errors import (
     InternalServiceError,
     MessageRejectedError,
     NotFoundError,
+    SendingPausedError,
     Sesv2Error,
 )
 from ems_localstack_sesv2.events import publish_send_events
@@ -245,10 +246,59 @@ class Sesv2Provider(ServiceLifecycleHook):
 
     # -- sending -------------------------------------------------------------------------------
 
+    # Whether sending is paused, per (account, region): the account's own switch and each
+    # configuration set's (PutAccountSendingAttributes, PutConfigurationSetSendingOptions).
+    _paused_accounts: set[tuple[str, str]]
+    _paused_sets: set[tuple[str, str, str]]
+
+    def __init__(self) -> None:
+        self._paused_accounts = set()
+        self._paused_sets = set()
+
+    def _refuse_if_paused(self, context: RequestContext, configuration_set: str | None) -> None:
+        """SES answers SendingPausedException while the account's or the set's sending is off."""
+        where = (context.account_id, context.region)
+        if where in self._paused_accounts:
+            raise SendingPausedError("Sending is paused for this account.")
+        if configuration_set and (*where, configuration_set) in self._paused_sets:
+            raise SendingPausedError(
+                f"Sending is paused for the configuration set {configuration_set}."
+            )
+
+    @handler("PutAccountSendingAttributes", expand=False)
+    def put_account_sending_attributes(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Switch the account's sending off or on (API_PutAccountSendingAttributes)."""
+        request = _checked_request(context, request)
+        where = (context.account_id, context.region)
+        if request.get("SendingEnabled", True):
+            self._paused_accounts.discard(where)
+        else:
+            self._paused_accounts.add(where)
+        return _checked_response(context, {})
+
+    @handler("PutConfigurationSetSendingOptions", expand=False)
+    def put_configuration_set_sending_options(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Switch one configuration set's sending off or on
+        (API_PutConfigurationSetSendingOptions)."""
+        request = _checked_request(context, request)
+        name = request["ConfigurationSetName"]
+        _require_configuration_set(ses_backend(context), name)
+        key = (context.account_id, context.region, name)
+        if request.get("SendingEnabled", True):
+            self._paused_sets.discard(key)
+        else:
+            self._paused_sets.add(key)
+        return _checked_response(context, {})
+
     @handler("SendEmail", expand=False)
     def send_email(self, context: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         """SendEmail with Simple, Raw or Template content (API_SendEmail)."""
         request = _checked_request(context, request)
+        self._refuse_if_paused(context, request.get("ConfigurationSetName"))
         backend = ses_backend(context)
         email_content = request["Content"]
         kinds = [kind for kind in ("Simple", "Raw", "Template") if kind in email_content]
@@ -310,6 +360,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_BulkEmailEntryResult.html).
         """
         request = _checked_request(context, request)
+        self._refuse_if_paused(context, request.get("ConfigurationSetName"))
         backend = ses_backend(context)
         template = (request.get("DefaultContent") or {}).get("Template")
         if template is None:
@@ -629,7 +680,7 @@ class Sesv2Provider(ServiceLifecycleHook):
                 "MaxSendRate": _float_env(MAX_SEND_RATE_ENV, quota.max_send_rate),
                 "SentLast24Hours": float(quota.sent_last24_hours),
             },
-            "SendingEnabled": True,
+            "SendingEnabled": (context.account_id, context.region) not in self._paused_accounts,
             "ProductionAccessEnabled": True,
             "EnforcementStatus": "HEALTHY",
             "DedicatedIpAutoWarmupEnabled": False,
