@@ -172,8 +172,15 @@ def test_bounce_complaint_open_and_click_update_status_metrics_and_suppressions(
         page = body.get("next_page")
         if not page:
             break
-    assert "hard bounce" in suppressed[bouncer["address"]]["reason"]
-    assert suppressed[complainer["address"]]["reason"] == "complaint"
+    # A hard bounce stops every email; a complaint stops campaign email (receipts still go)
+    bounced = suppressed[bouncer["address"]]
+    assert (bounced["scope"], bounced["reason"], bounced["detail"]) == (
+        "all",
+        "hard_bounce",
+        "General",
+    )
+    complained = suppressed[complainer["address"]]
+    assert (complained["scope"], complained["reason"]) == ("campaigns", "complaint")
     assert reader["address"] not in suppressed
 
     # ... so a later campaign that includes the bounced address leaves it out, saying why
