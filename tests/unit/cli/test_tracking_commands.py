@@ -22,7 +22,7 @@ from ems_cli.session import Session
 from ems_common.campaigns import Campaign, CampaignStatus, RecipientCounts, SegmentSummary
 from ems_common.dal.metrics import CampaignNumbers
 from ems_common.suppressions import Suppression, SuppressionReason
-from ems_scheduler.api.tracking import CampaignMetricsView
+from ems_scheduler.api.tracking import CampaignMetricsView, TimelineMinuteView, TimelineView
 from ems_scheduler.tracking.reads import RecordedEvent
 from tests.unit.cli.fakes import (
     CLEAN_ENV,
@@ -158,6 +158,44 @@ def test_metrics_json_is_the_api_answer(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == body
+
+
+def test_timeline_shows_a_row_per_minute_and_the_sums(tmp_path: Path) -> None:
+    # Given two minutes of events, made by the API's own view
+    body = TimelineView(
+        campaign_id="summer",
+        status=CampaignStatus.SENDING,
+        launched_at=NOW,
+        minutes=[
+            TimelineMinuteView(
+                minute=NOW, sent=40, delivered=30, opened=2, clicked=0, bounced=1, complained=0
+            ),
+            TimelineMinuteView(
+                minute=NOW.replace(minute=4),
+                sent=9,
+                delivered=15,
+                opened=5,
+                clicked=1,
+                bounced=0,
+                complained=1,
+            ),
+        ],
+        truncated=False,
+    ).model_dump(mode="json")
+    api = FakeApi().on("GET /campaigns/summer/timeline", httpx.Response(200, json=body))
+
+    # When
+    result = run_ems(["campaign", "timeline", "summer"], api, cwd=tmp_path)
+
+    # Then
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Campaign summer  SENDING  launched 2030-01-01 09:00" in out
+    assert _row(out, "2030-01-01 09:00") == ["40", "30", "2", "0", "1", "0"]
+    assert _row(out, "2030-01-01 09:04") == ["9", "15", "5", "1", "0", "1"]
+    assert _row(out, "Total") == ["49", "45", "7", "1", "1", "1"]
+    as_json = run_ems(["campaign", "timeline", "summer", "--json"], api, cwd=tmp_path)
+    assert json.loads(as_json.stdout) == body
 
 
 def test_metrics_of_an_unknown_campaign_prints_the_api_message(tmp_path: Path) -> None:

@@ -2,13 +2,16 @@
 the DynamoDB side is faked here and exercised for real in tests/e2e/test_tracker.py)."""
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ems_common.dal.emails import EmailKey
+from ems_common.timeline import minute_key
 from ems_tracker.changes import Change
 from ems_tracker.dal.emails import Applied
 from ems_tracker.ingest import ConflictError, Tracker
@@ -162,3 +165,48 @@ def test_a_transactional_email_is_found_by_its_email_id_tag() -> None:
     ((ref, _),) = events.applied
     assert ref.scope == "tx-20261123-0123456789ab-4"
     assert finished == "tx-20261123-0123456789ab-4"
+
+
+class FakeTimeline:
+    """Records each addition to a campaign's timeline; fails when told to."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.added: list[tuple[str, Any, dict[str, int]]] = []
+        self.fail = fail
+
+    def add(self, campaign_id: str, minute: Any, metrics: Any, **_: Any) -> None:
+        if self.fail:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "x")
+        self.added.append((campaign_id, minute, {str(m): n for m, n in metrics.items() if n}))
+
+
+def test_an_applied_event_adds_its_counters_to_the_campaigns_timeline_at_its_minute() -> None:
+    events = FakeEmailEvents({_message_id("ses_delivery"): {"state": "SENT"}})
+    tracker, _, _ = _tracker(events)
+    timeline = FakeTimeline()
+    tracker.timeline = timeline  # type: ignore[assignment]
+
+    tracker.process(_body("ses_delivery"))
+
+    ((campaign_id, minute, counts),) = timeline.added
+    delivered_at = json.loads(_body("ses_delivery"))["delivery"]["timestamp"]
+    assert campaign_id == "summer-sale-2025"
+    assert minute_key(minute) == minute_key(datetime.fromisoformat(delivered_at))
+    assert counts == {"delivered": 1, "finished": 1}
+
+
+def test_a_duplicate_adds_nothing_to_the_timeline_and_a_failed_write_keeps_the_event() -> None:
+    known = {_message_id("ses_open"): {"state": "SENT"}}
+    duplicate = FakeEmailEvents(known, [Applied.DUPLICATE])
+    tracker, _, _ = _tracker(duplicate)
+    timeline = FakeTimeline()
+    tracker.timeline = timeline  # type: ignore[assignment]
+    tracker.process(_body("ses_open"))
+    assert timeline.added == []
+
+    applied = FakeEmailEvents(known)
+    failing, _, _ = _tracker(applied)
+    failing.timeline = FakeTimeline(fail=True)  # type: ignore[assignment]
+    failing.process(_body("ses_open"))
+    assert len(applied.applied) == 1
+    assert failing.stats["timeline_not_added"] == 1

@@ -11,15 +11,19 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ems_common.campaigns import PAUSABLE, CampaignStatus, Pause, PausedBy, utc_now
 from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
 from ems_common.dal.dead_letters import dead_letter
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.dal.timeline import CampaignTimeline
 from ems_common.metrics import Metric
 from ems_common.transactional import is_transactional_scope
 from ems_tracker.brake import BrakeLimits, brake_reason
@@ -53,6 +57,8 @@ class Tracker:
     campaigns: CampaignRepository | None = None
     metrics: CampaignMetrics | None = None
     limits: BrakeLimits = field(default_factory=BrakeLimits)
+    # Per-minute counts of each campaign, for its chart (`ems_common.timeline`).
+    timeline: CampaignTimeline | None = None
     stats: Counter[str] = field(default_factory=Counter)
     # Campaigns whose bounces or complaints moved in the batch under way (the brake looks).
     reputation_moved: set[str] = field(default_factory=set)
@@ -92,6 +98,7 @@ class Tracker:
             outcome = self.events.apply(ref, record, change, event=event, body=body, now=now)
             if outcome is Applied.APPLIED:
                 self.stats[kind] += 1
+                self.add_to_timeline(ref.scope, event.occurred_at, change.metrics)
                 if change.metrics[Metric.BOUNCED_HARD] or change.metrics[Metric.COMPLAINED]:
                     self.reputation_moved.add(ref.scope)
                 self.stats["suppressed_addresses"] += len(change.suppress)
@@ -102,6 +109,24 @@ class Tracker:
             self.stats["conflicts"] += 1
             self.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter
         raise ConflictError(f"{kind} event of {event.message_id}: still conflicting")
+
+    def add_to_timeline(
+        self, campaign_id: str, minute: datetime, metrics: Mapping[Metric, int]
+    ) -> None:
+        """Add a change of `campaign_id`'s counters to its timeline's bucket of `minute`.
+
+        Called where the campaign counters move (today once per applied event; it takes any
+        sum of deltas of one minute, so a batch can call it once per campaign and minute). The
+        timeline only draws a chart: a failed write is logged and counted, never retried, and
+        the event stays applied (the counters, which are the numbers, are already written).
+        """
+        if self.timeline is None or is_transactional_scope(campaign_id):
+            return
+        try:
+            self.timeline.add(campaign_id, minute, metrics, now=self.clock())
+        except (ClientError, BotoCoreError) as error:
+            self.stats["timeline_not_added"] += 1
+            logger.warning("campaign %s: timeline not added to: %s", campaign_id, error)
 
     def complete_finished(self, campaign_ids: Iterable[str]) -> list[str]:
         """Mark COMPLETED each campaign (of those whose emails events just finished) whose every

@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -19,6 +19,8 @@ from ems_common.campaigns import Campaign, CampaignStatus, RecipientCounts, Segm
 from ems_common.dal.campaigns import CampaignNotFoundError
 from ems_common.dal.items import to_item
 from ems_common.dal.metrics import CampaignNumbers
+from ems_common.dal.timeline import TimelineMinute
+from ems_common.timeline import Series
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.tracking.reads import (
@@ -131,6 +133,13 @@ class FakeTracking:
             ],
             older_left_out=False,
         )
+        self.minutes = {
+            "c1": [
+                TimelineMinute(NOW, {Series.SENT: 50, Series.DELIVERED: 40}),
+                TimelineMinute(NOW + timedelta(minutes=3), {Series.SENT: 29, Series.OPENED: 2}),
+            ]
+        }
+        self.timeline_since: datetime | None = None
 
     def metrics(self, campaign_id: str) -> CampaignNumbers:
         return self.numbers.get(campaign_id, CampaignNumbers())
@@ -140,6 +149,12 @@ class FakeTracking:
 
     def events(self, campaign_id: str, address: str, *, limit: int = 100) -> EventHistory:
         return self.history
+
+    def timeline(
+        self, campaign_id: str, *, since: datetime | None
+    ) -> tuple[list[TimelineMinute], bool]:
+        self.timeline_since = since
+        return self.minutes.get(campaign_id, []), False
 
 
 @pytest.fixture
@@ -162,6 +177,7 @@ def client(tracking: FakeTracking, settings: SchedulerSettings) -> Iterator[Flas
 
 ROUTES = [
     ("get", "/campaigns/c1/metrics"),
+    ("get", "/campaigns/c1/timeline"),
     ("get", f"/campaigns/c1/recipients/{ANN}"),
 ]
 
@@ -273,6 +289,48 @@ def test_a_malformed_campaign_id_or_address_is_a_400(client: FlaskClient, path: 
 
     assert response.status_code == 400
     assert response.json["error"] == "bad_request"  # type: ignore[index]
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+def test_timeline_lists_each_minute_with_events_since_the_launch(
+    tracking: FakeTracking, settings: SchedulerSettings
+) -> None:
+    # Given a campaign launched a minute before its first events
+    launched = NOW - timedelta(minutes=1)
+    service = FakeService()
+    service.campaigns["c1"].launched_at = launched
+    app = create_app(settings, service, tracking=tracking)  # type: ignore[arg-type]
+
+    # When
+    body = app.test_client().get("/campaigns/c1/timeline", headers=AUTH).json
+
+    assert body is not None
+    assert tracking.timeline_since == launched
+    assert body["campaign_id"] == "c1"
+    assert body["launched_at"] == "2029-12-31T23:59:00Z"
+    assert body["truncated"] is False
+    assert body["minutes"] == [
+        {
+            "minute": "2030-01-01T00:00:00Z",
+            "sent": 50,
+            "delivered": 40,
+            "opened": 0,
+            "clicked": 0,
+            "bounced": 0,
+            "complained": 0,
+        },
+        {
+            "minute": "2030-01-01T00:03:00Z",
+            "sent": 29,
+            "delivered": 0,
+            "opened": 2,
+            "clicked": 0,
+            "bounced": 0,
+            "complained": 0,
+        },
+    ]
 
 
 # --- one recipient ---------------------------------------------------------------------------
@@ -476,3 +534,35 @@ def test_page_tokens_round_trip_and_refuse_junk() -> None:
     assert decode_page_token(None) is None
     with pytest.raises(ValueError, match="page token"):
         decode_page_token("%%%")
+
+
+def test_adapter_reads_the_timeline_from_the_launch_minute_oldest_first(
+    dynamodb: tuple[Any, Stubber],
+) -> None:
+    client, stubber = dynamodb
+    stubber.add_response(
+        "query",
+        {
+            "Items": [
+                to_item({"pk": "timeline#c1", "sk": "2030-01-01T00:00Z", "sent": 3, "opened": 1}),
+                to_item({"pk": "timeline#c1", "sk": "2030-01-01T00:07Z", "bounced": 2}),
+            ]
+        },
+        {
+            "TableName": "events",
+            "KeyConditionExpression": "#pk = :pk AND #sk >= :since",
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+            "ExpressionAttributeValues": to_item(
+                {":pk": "timeline#c1", ":since": "2030-01-01T00:00Z"}
+            ),
+            "ScanIndexForward": True,
+        },
+    )
+
+    minutes, truncated = _reads(client).timeline("c1", since=NOW + timedelta(seconds=42))
+
+    assert truncated is False
+    assert [(m.minute, m.counts[Series.SENT], m.counts[Series.BOUNCED]) for m in minutes] == [
+        (NOW, 3, 0),
+        (NOW + timedelta(minutes=7), 0, 2),
+    ]

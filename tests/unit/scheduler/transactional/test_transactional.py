@@ -155,6 +155,9 @@ class FakeReads:
     def events(self, campaign_id: str, address: str, *, limit: int = 100) -> EventHistory:
         return EventHistory(events=[], older_left_out=False)
 
+    def timeline(self, campaign_id: str, *, since: Any) -> tuple[list[Any], bool]:
+        return [], False
+
 
 class World:
     def __init__(self) -> None:

@@ -1,5 +1,5 @@
 """`ems campaign ...`: create, list, describe, reschedule, cancel and delete campaigns; follow
-their numbers (`metrics`) and look at one recipient's email (`recipient`)."""
+their numbers (`metrics`, `timeline`) and look at one recipient's email (`recipient`)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from ems_cli.render import (
     print_json,
     progress_text,
     recipient_summary,
+    timeline_table,
 )
 from ems_cli.session import (
     EXIT_USAGE,
@@ -486,6 +487,21 @@ def _watch_metrics(
             session.sleep(interval_s)
             current = client.campaign_metrics(campaign_id)
         live.update(metrics_report(current), refresh=True)
+
+
+@app.command()
+def timeline(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = False) -> None:
+    """Show how many emails were sent, delivered, opened, clicked, bounced and complained
+    about in each minute since the campaign launched (minutes without events are left out).
+
+    Example:
+
+        ems campaign timeline summer-2025
+    """
+    session = session_of(ctx)
+    with reporting_errors(session), session.client() as client:
+        answer = client.campaign_timeline(campaign_id)
+    print_answer(answer, timeline_table, as_json=as_json)
 
 
 @app.command()

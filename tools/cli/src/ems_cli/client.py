@@ -209,6 +209,10 @@ class EmsClient:
         """GET /campaigns/{id}/metrics: its numbers and rates, in total and per segment."""
         return _object(self._request("GET", f"{_campaign_path(campaign_id)}/metrics"))
 
+    def campaign_timeline(self, campaign_id: str) -> JsonObject:
+        """GET /campaigns/{id}/timeline: its events per minute since the launch."""
+        return _object(self._request("GET", f"{_campaign_path(campaign_id)}/timeline"))
+
     def get_recipient(self, campaign_id: str, address: str) -> JsonObject:
         """GET /campaigns/{id}/recipients/{address}: that email's status, fields and events."""
         path = f"{_campaign_path(campaign_id)}/recipients/{quote(address, safe='@')}"

@@ -230,6 +230,30 @@ def campaigns_table(campaigns: list[JsonObject]) -> Table:
     return table
 
 
+TIMELINE_SERIES: Final = ("sent", "delivered", "opened", "clicked", "bounced", "complained")
+
+
+def timeline_table(timeline: JsonObject) -> RenderableType:
+    """A row per minute that had events (UTC), a column per series, and their sums."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, show_footer=True)
+    minutes = [m for m in timeline.get("minutes") or [] if isinstance(m, dict)]
+    table.add_column("Minute (UTC)", "Total", no_wrap=True)
+    for name in TIMELINE_SERIES:
+        total = sum(int(m.get(name) or 0) for m in minutes)
+        table.add_column(name.capitalize(), _n(total), justify="right", no_wrap=True)
+    for minute in minutes:
+        counts = (_n(minute.get(name) or 0) for name in TIMELINE_SERIES)
+        table.add_row(_short_utc(minute.get("minute")), *counts)
+    heading = Text(f"Campaign {timeline.get('campaign_id', '?')}  ")
+    heading.append_text(status_text(timeline.get("status")))
+    heading.append(f"  launched {_short_utc(timeline.get('launched_at'))}")
+    if not minutes:
+        return Group(heading, Text("No events yet.", style="dim"))
+    if timeline.get("truncated"):
+        return Group(heading, table, Text("Later minutes were left out.", style="dim"))
+    return Group(heading, table)
+
+
 def _percent(progress: object) -> str:
     if not isinstance(progress, dict):
         return ""

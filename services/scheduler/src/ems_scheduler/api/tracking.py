@@ -1,4 +1,5 @@
-"""Tracking routes: a campaign's numbers, one recipient's email and its events.
+"""Tracking routes: a campaign's numbers, its per-minute timeline, one recipient's email and its
+events.
 
 Thin like the campaign routes: they read through the tracking adapters and shape the answer
 with the views below. Addresses are personal data: they appear in answers to the caller who
@@ -16,8 +17,10 @@ from pydantic import BaseModel, Field
 
 from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.metrics import CampaignNumbers
+from ems_common.dal.timeline import MAX_MINUTES, TimelineMinute
 from ems_common.emails import EmailRecord, EmailStatus
 from ems_common.metrics import Metric
+from ems_common.timeline import TIMELINE_TTL_DAYS, Series
 from ems_scheduler.api.campaign_views import CampaignPath
 from ems_scheduler.api.errors import ApiError, ErrorView
 from ems_scheduler.campaigns.service import CampaignService
@@ -153,6 +156,41 @@ class CampaignMetricsView(MetricCounts):
         )
 
 
+class TimelineMinuteView(BaseModel):
+    """One minute's counts (UTC)."""
+
+    minute: datetime = Field(description="The minute's start, UTC")
+    sent: int
+    delivered: int
+    opened: int = Field(description="Emails first opened in this minute")
+    clicked: int = Field(description="Emails first clicked in this minute")
+    bounced: int = Field(description="Hard and soft bounces")
+    complained: int
+
+    @classmethod
+    def of(cls, minute: TimelineMinute) -> TimelineMinuteView:
+        """The view of a minute item."""
+        return cls(minute=minute.minute, **{s.value: minute.counts.get(s, 0) for s in Series})
+
+
+class TimelineView(BaseModel):
+    """A campaign's events per minute since its launch (the console's chart)."""
+
+    campaign_id: str
+    status: CampaignStatus
+    launched_at: datetime | None = Field(description="When it launched; null before")
+    minutes: list[TimelineMinuteView] = Field(
+        description=(
+            "Each minute since the launch that had events, oldest first; minutes without any"
+            f" are left out. Kept {TIMELINE_TTL_DAYS} days. Added up, each series equals the"
+            " campaign metric of that name."
+        )
+    )
+    truncated: bool = Field(
+        description=f"Whether minutes after the first {MAX_MINUTES:,} were left out"
+    )
+
+
 class RecipientEventView(BaseModel):
     """One raw SES event of the email."""
 
@@ -261,7 +299,7 @@ class RecipientPath(CampaignPath):
 
 
 def tracking_api(service: CampaignService, reads: TrackingReads) -> APIBlueprint:
-    """The /campaigns/{id}/metrics and /campaigns/{id}/recipients/{address} routes."""
+    """The /campaigns/{id}/metrics, /timeline and /recipients/{address} routes."""
     api = APIBlueprint(
         "tracking",
         __name__,
@@ -280,6 +318,20 @@ def tracking_api(service: CampaignService, reads: TrackingReads) -> APIBlueprint
         campaign = service.get(path.campaign_id)
         numbers = reads.metrics(campaign.campaign_id)
         return CampaignMetricsView.of(campaign, numbers).model_dump(mode="json")
+
+    @api.get("/<campaign_id>/timeline", responses={200: TimelineView, **_ERRORS})
+    def timeline(path: CampaignPath) -> dict[str, Any]:
+        """How many of the campaign's emails were sent, delivered, opened, clicked, bounced and
+        complained about in each minute since its launch (from the tracker's per-minute counts)."""
+        campaign = service.get(path.campaign_id)
+        minutes, truncated = reads.timeline(campaign.campaign_id, since=campaign.launched_at)
+        return TimelineView(
+            campaign_id=campaign.campaign_id,
+            status=campaign.status,
+            launched_at=campaign.launched_at,
+            minutes=[TimelineMinuteView.of(minute) for minute in minutes],
+            truncated=truncated,
+        ).model_dump(mode="json")
 
     @api.get("/<campaign_id>/recipients/<path:address>", responses={200: RecipientView, **_ERRORS})
     def recipient(path: RecipientPath) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""What the tracker wrote, read back for the API: campaign metrics, one email, its raw events.
+"""What the tracker wrote, read back for the API: campaign metrics, one email, its raw events,
+a campaign's per-minute timeline.
 
 The tracker (and the sender) write the emails, events and metrics items; the API only reads
 them, and lifts suppressions. The DynamoDB client is built on first use (`ems_scheduler.wiring`
@@ -11,12 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ems_common import keys
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignMetrics, CampaignNumbers
+from ems_common.dal.timeline import CampaignTimeline, TimelineMinute
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -57,6 +60,13 @@ class TrackingReads(Protocol):
 
     def events(self, campaign_id: str, address: str, *, limit: int = MAX_EVENTS) -> EventHistory:
         """The email's newest `limit` raw events, oldest first."""
+        ...
+
+    def timeline(
+        self, campaign_id: str, *, since: datetime | None
+    ) -> tuple[list[TimelineMinute], bool]:
+        """The campaign's minutes with events from `since` on, oldest first, and whether later
+        ones were left out (`ems_common.dal.timeline`)."""
         ...
 
 
@@ -110,6 +120,12 @@ class DynamoTrackingReads:
             events=list(reversed(newest_first[:limit])),
             older_left_out=len(newest_first) > limit,
         )
+
+    def timeline(
+        self, campaign_id: str, *, since: datetime | None
+    ) -> tuple[list[TimelineMinute], bool]:
+        """The campaign's minute items (they live in the events table, beside raw events)."""
+        return CampaignTimeline(self._db(), self._events).read(campaign_id, since=since)
 
 
 def _recorded(item: dict[str, Any]) -> RecordedEvent:

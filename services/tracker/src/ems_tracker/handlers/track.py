@@ -17,6 +17,7 @@ from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.dal.timeline import CampaignTimeline
 from ems_common.formats.tags import CAMPAIGN_ID_TAG
 from ems_common.lambda_handlers import (
     METRICS_NAMESPACE,
@@ -52,6 +53,7 @@ def build_tracker(settings: TrackerSettings, clients: AwsClients | None = None) 
             dynamodb, settings.campaigns_table, settings.campaigns_status_index
         ),
         metrics=metrics,
+        timeline=CampaignTimeline(dynamodb, settings.events_table),
         limits=BrakeLimits(
             hard_bounce_rate=settings.brake_hard_bounce_rate,
             complaint_rate=settings.brake_complaint_rate,
