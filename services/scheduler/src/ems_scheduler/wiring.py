@@ -19,7 +19,7 @@ from ems_common.dal.suppressions import SuppressionList
 from ems_scheduler.api.app import create_app as create_api_app
 from ems_scheduler.api_key import read_api_key
 from ems_scheduler.campaigns.compile_jobs import CompileJobs
-from ems_scheduler.campaigns.files import CampaignFiles, S3Objects, S3PartSink
+from ems_scheduler.campaigns.files import CampaignFiles, CandidateUploads, S3Objects, S3PartSink
 from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.campaigns.service import CampaignAdapters, CampaignService
 from ems_scheduler.dead_letters.queues import DeadLetterQueues, SqsDeadLetters, queue_pairs
@@ -77,6 +77,7 @@ def campaign_service(
             unsubscribe_links=lambda public_url: unsubscribe_links(
                 settings, settings.public_api_url or public_url, aws()
             ),
+            uploads=CandidateUploads(s3, settings.assets_bucket),
         )
 
     return CampaignService(settings, adapters)
@@ -207,6 +208,7 @@ def create_app(
     Tests give fakes for the services they look at and leave the others to this (no client is
     made until one is used).
     """
+    aws = _lazy(clients)
     return create_api_app(
         settings,
         campaigns=campaigns or campaign_service(settings, clients),
@@ -215,6 +217,7 @@ def create_app(
         suppressions=suppressions or suppressions_service(settings, clients),
         unsubscribe=unsubscribe or unsubscribe_service(settings, clients),
         dead_letters=dead_letters or dead_letter_queues(settings, clients),
+        keyring=lambda: _unsubscribe_keys(settings, aws()),
     )
 
 

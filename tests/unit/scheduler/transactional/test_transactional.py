@@ -5,6 +5,7 @@ The service and the routes are the code under test; only the AWS adapters are fa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +82,11 @@ class FakeSes:
 
     def delete(self, name: str) -> None:
         self.templates.pop(name, None)
+
+    def render(self, name: str, data: str) -> str:
+        self.rendered = (name, json.loads(data))
+        subject, html, _ = self.templates[name]
+        return f"Subject: {subject}\n\n{html}"
 
 
 class FakeObjects:
@@ -235,6 +241,15 @@ def test_a_template_is_stored_in_ses_with_its_fields(
     )
     listed = client.get("/templates", headers=AUTH).json or {}
     assert [t["name"] for t in listed["templates"]] == ["receipt"]
+
+
+def test_a_preview_is_what_ses_renders_of_the_stored_template_with_the_data(
+    world: World, receipt: dict[str, Any]
+) -> None:
+    mime = world.service.preview_template("receipt", {"fname": "Ann", "order": "A-1"})
+
+    assert world.ses.rendered == ("ems-tx-receipt", {"fname": "Ann", "order": "A-1"})
+    assert mime.startswith(f"Subject: {RECEIPT['subject']}")
 
 
 def test_a_second_post_of_the_name_is_a_conflict_and_put_replaces(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, jsonify
@@ -22,8 +23,11 @@ from ems_scheduler.api.transactional import (
 )
 from ems_scheduler.api.unsubscribe import unsubscribe_api
 from ems_scheduler.campaigns.service import CampaignService
+from ems_scheduler.console.blueprint import ConsoleServices, console_blueprint, console_gate
+from ems_scheduler.console.session import ConsoleKeys, ConsoleSessionInterface
 from ems_scheduler.dead_letters.queues import DeadLetterQueues
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys
 from ems_scheduler.suppressions.service import SuppressionsService
 from ems_scheduler.tracking.reads import TrackingReads
 from ems_scheduler.transactional.service import TransactionalService
@@ -47,10 +51,12 @@ def create_app(
     suppressions: SuppressionsService,
     unsubscribe: UnsubscribeService,
     dead_letters: DeadLetterQueues,
+    keyring: Callable[[], UnsubscribeKeys],
 ) -> OpenAPI:
-    """The API app for these settings, over these services.
+    """The API app for these settings, over these services, with its console at /console.
 
-    `ems_scheduler.wiring` builds them (wired to AWS); tests give fakes.
+    `ems_scheduler.wiring` builds them (wired to AWS); tests give fakes. `keyring` gives EMS's
+    keys (read on first use), from which the console derives its session keys.
     """
     app = OpenAPI(
         "ems_scheduler",
@@ -64,6 +70,8 @@ def create_app(
                 " transactional email, single or bulk, with idempotency keys; the public"
                 " unsubscribe links (RFC 8058 one-click) of every campaign email."
                 f" Every route but /health and /u/{{token}} needs the `{API_KEY_HEADER}` header."
+                " The web console (/console, HTML, not described here) signs in with the same"
+                " key."
             ),
         ),
         security_schemes={"api_key": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}},
@@ -77,7 +85,9 @@ def create_app(
     if settings.api_key is None:
         msg = "create_app needs the API key itself: read api_key_secret_id first (wiring.py)"
         raise ValueError(msg)
-    require_api_key(app, settings.api_key)
+    console_keys = ConsoleKeys(keyring)
+    app.session_interface = ConsoleSessionInterface(console_keys)
+    require_api_key(app, settings.api_key, console_gate(console_keys, settings.api_key))
     register_campaign_errors(app)
     app.register_api(campaigns_api(campaigns))
     app.register_api(dlq_api(dead_letters))
@@ -88,6 +98,19 @@ def create_app(
     register_transactional_errors(app)
     app.register_api(templates_api(transactional, tracking))
     app.register_api(emails_api(transactional, tracking))
+    app.register_blueprint(
+        console_blueprint(
+            ConsoleServices(
+                campaigns=campaigns,
+                tracking=tracking,
+                suppressions=suppressions,
+                transactional=transactional,
+                dead_letters=dead_letters,
+            ),
+            console_keys,
+            settings.api_key,
+        )
+    )
 
     @app.get("/health", responses={200: HealthView})
     def health() -> dict[str, Any]:

@@ -115,3 +115,53 @@ class S3PartSink:
         self._files.put(
             self._files.part_key(self._campaign_id, index), data, "application/x-ndjson"
         )
+
+
+CANDIDATE_UPLOAD_PREFIX: Final = "candidates/"
+CANDIDATE_UPLOAD_MAX_BYTES: Final = 1024**3
+"""The largest candidate a browser may upload (a million recipients take about 150 MB)."""
+UPLOAD_FORM_SECONDS: Final = 3600
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    """A presigned S3 POST: where a browser sends the file, the form's fields, and the object's
+    URI once it is there."""
+
+    url: str
+    fields: dict[str, str]
+    s3_uri: str
+
+
+class CandidateUploads:
+    """Presigned uploads of candidates to the assets bucket, straight from a browser.
+
+    A large candidate never passes through the API (whose requests stop at 6 MB): the browser
+    posts it to S3 with a form this signs for one key, one size range and one hour.
+    """
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._s3 = client
+        self._bucket = bucket
+
+    def form(self, key: str, *, redirect: str) -> UploadForm:
+        """A form that puts one JSON file at `candidates/<key>`, then sends the browser to
+        `redirect` (S3 adds bucket, key and etag to it)."""
+        object_key = f"{CANDIDATE_UPLOAD_PREFIX}{key}"
+        fields = {"success_action_redirect": redirect, "Content-Type": "application/json"}
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=object_key,
+            Fields=fields,
+            Conditions=[
+                {"success_action_redirect": redirect},
+                {"Content-Type": "application/json"},
+                ["content-length-range", 1, CANDIDATE_UPLOAD_MAX_BYTES],
+            ],
+            ExpiresIn=UPLOAD_FORM_SECONDS,
+        )
+        return UploadForm(
+            url=str(post["url"]),
+            fields={str(k): str(v) for k, v in post["fields"].items()},
+            s3_uri=f"s3://{self._bucket}/{object_key}",
+        )

@@ -9,6 +9,7 @@ import functools
 import io
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,7 +56,14 @@ from ems_scheduler.campaigns.compiler.compile import (
     new_campaign_id,
 )
 from ems_scheduler.campaigns.compiler.reader import CandidateChangedError
-from ems_scheduler.campaigns.files import CampaignFiles, ObjectChangedError, S3Objects, S3PartSink
+from ems_scheduler.campaigns.files import (
+    CampaignFiles,
+    CandidateUploads,
+    ObjectChangedError,
+    S3Objects,
+    S3PartSink,
+    UploadForm,
+)
 from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.request_digest import request_digest
@@ -96,6 +104,8 @@ class CampaignAdapters:
     part_sink: Callable[[str], S3PartSink]
     # Each recipient's unsubscribe link, pointing at the given public URL of the API.
     unsubscribe_links: Callable[[str], UnsubscribeLinks]
+    # Presigned browser uploads of large candidates (the console).
+    uploads: CandidateUploads | None = None
 
 
 class _Collaborator[T]:
@@ -305,6 +315,15 @@ class CampaignService:
         manifest_key = self._files.manifest_key(compiled.campaign_id)
         self._files.put(manifest_key, compiled.manifest.to_json(), "application/json")
         return manifest_key
+
+    def upload_form(self, *, redirect: str) -> UploadForm:
+        """A presigned form for a browser to upload a candidate to the assets bucket; create
+        the campaign with its `s3_uri` as candidateS3Uri once it is there."""
+        uploads = self._adapters().uploads
+        if uploads is None:
+            msg = "this deployment takes no browser uploads: give candidateS3Uri instead"
+            raise RuntimeError(msg)
+        return uploads.form(f"{uuid.uuid4().hex}.json", redirect=redirect)
 
     # --- the background verification of candidates in S3 -------------------------------------
 

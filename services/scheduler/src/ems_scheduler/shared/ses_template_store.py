@@ -19,6 +19,10 @@ Read as 500,000 bytes (UTF-8) for subject, HTML and text together: the stricter 
 """
 
 
+class TemplateRenderError(ValueError):
+    """SES could not render the template with the data given (a missing field, bad JSON)."""
+
+
 class SesTemplates:
     """Creates, replaces and deletes SES templates."""
 
@@ -46,6 +50,22 @@ class SesTemplates:
             template.get("HtmlPart", ""),
             template.get("TextPart"),
         )
+
+    def render(self, name: str, data: str) -> str:
+        """The MIME message SES makes of the template with `data` (JSON): SES's own rendering,
+        the one every email gets (TestRenderTemplate). TemplateRenderError says what is wrong."""
+        try:
+            return self._ses.test_render_template(TemplateName=name, TemplateData=data)[
+                "RenderedTemplate"
+            ]
+        except (
+            self._ses.exceptions.MissingRenderingAttributeException,
+            self._ses.exceptions.InvalidRenderingParameterException,
+            self._ses.exceptions.TemplateDoesNotExistException,
+        ) as error:
+            raise TemplateRenderError(
+                str(error.response.get("Error", {}).get("Message"))
+            ) from error
 
     def delete(self, name: str) -> None:
         """Delete the template; a missing one is fine."""

@@ -9,6 +9,7 @@ transactional queue, which the sender drains first (docs/transactional.md).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ class SesTemplateStore(Protocol):
     def put(self, name: str, *, subject: str, html: str, text: str | None = None) -> None: ...
     def get(self, name: str) -> tuple[str, str, str | None] | None: ...
     def delete(self, name: str) -> None: ...
+    def render(self, name: str, data: str) -> str: ...
 
 
 class TemplateObjects(Protocol):
@@ -243,6 +245,11 @@ class TransactionalService:
             raise TemplateNotFound(name)  # deleted from SES behind EMS's back
         _, html, text = content
         return record, html, text
+
+    def preview_template(self, name: str, data: Mapping[str, Any]) -> str:
+        """The MIME message SES renders of the template with `data` (TemplateRenderError)."""
+        record = self.require_template(name)
+        return self._a.ses_templates.render(record.ses_template_name, json.dumps(dict(data)))
 
     def require_template(self, name: str) -> TemplateRecord:
         """The record, or TemplateNotFound."""

@@ -1,0 +1,452 @@
+"""The console's pages with Flask's test client, around fakes of the API's services."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+
+import pytest
+from flask.testing import FlaskClient
+
+from ems_common.campaigns import CampaignStatus
+from ems_common.suppressions import Suppression, SuppressionReason
+from tests.unit.scheduler.conftest import API_KEY
+from tests.unit.scheduler.console.conftest import World, csrf_of, sign_in
+
+
+def _text(response: object) -> str:
+    return unescape(response.get_data(as_text=True))  # type: ignore[attr-defined]
+
+
+def _cell(page: str, segment: str, metric: str) -> str:
+    found = re.search(rf'data-segment="{segment}" data-metric="{metric}">([^<]*)', page)
+    assert found, f"no cell {segment}/{metric}"
+    return found.group(1).strip()
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console",
+        "/console/campaigns",
+        "/console/campaigns/spring",
+        "/console/campaigns/spring/live",
+        "/console/campaigns/spring/rejections.csv",
+        "/console/suppressions",
+        "/console/templates/receipt",
+        "/console/dlq/send",
+        "/console/new",
+    ],
+)
+def test_every_console_page_sends_a_stranger_to_sign_in(anonymous: FlaskClient, path: str) -> None:
+    response = anonymous.get(path)
+
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/console/sign-in")
+
+
+def test_an_api_key_header_opens_no_console_page(anonymous: FlaskClient) -> None:
+    response = anonymous.get("/console/campaigns", headers={"X-Api-Key": API_KEY})
+
+    assert response.status_code == 303  # the console takes its session, never the header
+
+
+def test_htmx_is_told_where_to_sign_in(anonymous: FlaskClient) -> None:
+    response = anonymous.get("/console/campaigns/spring/live", headers={"HX-Request": "true"})
+
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/console/sign-in")
+
+
+def test_signing_in_with_the_key_starts_a_strict_httponly_session(
+    anonymous: FlaskClient,
+) -> None:
+    response = sign_in(anonymous)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/console/campaigns"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("ems_console=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    assert "Path=/console" in cookie
+    assert "Expires=" in cookie
+    assert "Secure" not in cookie  # the test client is localhost: plain http works there
+    assert anonymous.get("/console/campaigns").status_code == 200
+
+
+def test_the_cookie_is_secure_away_from_localhost(anonymous: FlaskClient) -> None:
+    page = anonymous.get("/console/sign-in", base_url="https://ems.example.com")
+    response = anonymous.post(
+        "/console/sign-in",
+        data={"api_key": API_KEY, "csrf_token": csrf_of(page.get_data(as_text=True))},
+        base_url="https://ems.example.com",
+        headers={"Referer": "https://ems.example.com/console/sign-in"},
+    )
+
+    assert response.status_code == 303
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_a_wrong_key_is_refused_and_says_so(anonymous: FlaskClient) -> None:
+    response = sign_in(anonymous, "not-the-key")
+
+    assert response.status_code == 401
+    assert "That is not the API key" in _text(response)
+    assert anonymous.get("/console/campaigns").status_code == 303
+
+
+def test_sign_in_goes_back_to_the_page_asked_for_and_nowhere_else(
+    anonymous: FlaskClient,
+) -> None:
+    asked = anonymous.get("/console/campaigns/spring").headers["Location"]
+    page = anonymous.get(asked).get_data(as_text=True)
+    response = anonymous.post(
+        "/console/sign-in",
+        data={"api_key": API_KEY, "csrf_token": csrf_of(page), "next": "/console/campaigns/spring"},
+    )
+    assert response.headers["Location"] == "/console/campaigns/spring"
+
+    # (each sign-in starts a fresh session, and a fresh CSRF token)
+    page = anonymous.get("/console/campaigns").get_data(as_text=True)
+    elsewhere = anonymous.post(
+        "/console/sign-in",
+        data={"api_key": API_KEY, "csrf_token": csrf_of(page), "next": "https://evil.example/"},
+    )
+    assert elsewhere.headers["Location"] == "/console/campaigns"
+
+
+def test_a_form_without_its_csrf_token_is_refused(anonymous: FlaskClient) -> None:
+    assert anonymous.post("/console/sign-in", data={"api_key": API_KEY}).status_code == 400
+    assert anonymous.get("/console/campaigns").status_code == 303
+
+
+def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(
+    console: FlaskClient, world: World
+) -> None:
+    response = console.post("/console/campaigns/spring/pause", data={})
+
+    assert response.status_code == 400
+    assert "The CSRF token is missing" in _text(response)
+    assert world.campaigns.campaigns["spring"].status is CampaignStatus.SENDING
+
+
+def test_sign_out_ends_the_session(console: FlaskClient) -> None:
+    page = console.get("/console/campaigns").get_data(as_text=True)
+
+    response = console.post("/console/sign-out", data={"csrf_token": csrf_of(page)})
+
+    assert response.status_code == 303
+    assert console.get("/console/campaigns").status_code == 303
+
+
+def test_static_files_are_public_and_nothing_else_is(anonymous: FlaskClient) -> None:
+    assert anonymous.get("/console/static/console.css").status_code == 200
+    assert anonymous.get("/console/static/htmx-2.0.11.min.js").status_code == 200
+    assert anonymous.get("/console/static/../blueprint.py").status_code in {303, 404}
+    assert anonymous.get("/console/staticx/console.css").status_code == 303
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+def test_the_campaign_list_shows_numbers_newest_first_and_filters(console: FlaskClient) -> None:
+    page = _text(console.get("/console/campaigns"))
+
+    order = re.findall(r'<tr data-campaign="([^"]+)"', page)
+    assert order == ["later", "spring", "winter"]
+    spring = page[page.index('data-campaign="spring"') :]
+    assert '<td class="n" data-metric="sent">79</td>' in spring
+    assert '<td class="n" data-metric="delivered">70</td>' in spring
+    assert '<td class="n" data-metric="bounce_rate">6.33%</td>' in spring
+    assert '<td class="n" data-metric="complaint_rate">1.27%</td>' in spring
+
+    filtered = _text(console.get("/console/campaigns?status=COMPLETED"))
+    assert re.findall(r'<tr data-campaign="([^"]+)"', filtered) == ["winter"]
+
+
+def test_a_campaign_page_shows_the_apis_numbers_per_segment_and_refreshes_while_sending(
+    console: FlaskClient,
+) -> None:
+    response = console.get("/console/campaigns/spring")
+    page = _text(response)
+
+    assert response.status_code == 200
+    assert 'id="campaign-status">SENDING' in page
+    assert 'hx-trigger="every 5s"' in page
+    assert _cell(page, "total", "sent") == "79"
+    assert _cell(page, "gold", "sent") == "78"
+    assert _cell(page, "silver", "sent") == "1"
+    assert _cell(page, "total", "bounced") == "5"
+    assert _cell(page, "gold", "opened") == "35"
+    # the chart's data: every minute from the first to the last, quiet ones at 0
+    assert '"sent":[50,0,29]' in page
+    assert "Content-Security-Policy" in response.headers
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_finished_campaign_does_not_refresh(console: FlaskClient) -> None:
+    page = _text(console.get("/console/campaigns/winter"))
+
+    assert "hx-trigger" not in page
+    assert "No events yet" in page
+
+
+def test_the_live_part_alone_is_served_for_htmx(console: FlaskClient) -> None:
+    page = _text(console.get("/console/campaigns/spring/live"))
+
+    assert '<section id="live"' in page
+    assert "<html" not in page
+
+
+def test_an_unknown_or_malformed_campaign_is_a_404_page(console: FlaskClient) -> None:
+    assert console.get("/console/campaigns/nope").status_code == 404
+    assert console.get("/console/campaigns/" + "x" * 300).status_code == 404
+    assert console.get("/console/campaigns/spring/launch").status_code == 404
+
+
+def test_rejected_recipients_download_as_csv(console: FlaskClient) -> None:
+    response = console.get("/console/campaigns/spring/rejections.csv")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert response.get_data(as_text=True).splitlines() == [
+        "segment,to_address,reason",
+        "gold,not-an-address,invalid_address",
+        "silver,ann@example.com,duplicate",
+    ]
+
+
+def test_pause_and_resume_go_through_a_confirmation(console: FlaskClient, world: World) -> None:
+    page = _text(console.get("/console/campaigns/spring"))
+    assert 'href="/console/campaigns/spring/pause"' in page
+    assert 'id="action-resume"' not in page
+
+    confirm = _text(console.get("/console/campaigns/spring/pause"))
+    assert "Pause campaign spring?" in confirm
+    assert world.campaigns.campaigns["spring"].status is CampaignStatus.SENDING
+
+    done = console.post("/console/campaigns/spring/pause", data={"csrf_token": csrf_of(confirm)})
+    assert done.status_code == 303
+    after = _text(console.get(done.headers["Location"]))
+    assert 'id="campaign-status">PAUSED' in after
+    assert "Paused by operator" in after
+    assert 'id="action-resume"' in after
+
+    confirm = _text(console.get("/console/campaigns/spring/resume"))
+    console.post("/console/campaigns/spring/resume", data={"csrf_token": csrf_of(confirm)})
+    assert world.campaigns.campaigns["spring"].status is CampaignStatus.SENDING
+
+
+def test_a_refused_change_says_why(console: FlaskClient) -> None:
+    confirm = _text(console.get("/console/campaigns/winter/pause"))
+    assert "cannot be paused" in confirm
+
+    done = console.post("/console/campaigns/winter/pause", data={"csrf_token": csrf_of(confirm)})
+    page = _text(console.get(done.headers["Location"]))
+    assert "Not done: campaign winter is COMPLETED: pause needs" in page
+
+
+def test_reschedule_sends_the_new_date(console: FlaskClient, world: World) -> None:
+    confirm = _text(console.get("/console/campaigns/later/reschedule"))
+    assert '<label for="date">' in confirm
+
+    console.post(
+        "/console/campaigns/later/reschedule",
+        data={"csrf_token": csrf_of(confirm), "date": "2031-01-01T09:00:00+00:00"},
+    )
+    assert world.campaigns.rescheduled == ["2031-01-01T09:00:00+00:00"]
+
+
+def test_a_recipient_shows_its_email_and_its_suppressions(
+    console: FlaskClient, world: World
+) -> None:
+    world.tracking.records[("spring", "bob@example.com")] = {
+        "state": "SENT",
+        "segment_id": "gold",
+        "sent_at": "2030-01-01T09:00:02+00:00",
+        "delivered_at": "2030-01-01T09:00:04+00:00",
+    }
+    world.suppression_table.add(
+        Suppression(
+            address="bob@example.com", scope="campaigns", reason=SuppressionReason.COMPLAINT
+        )
+    )
+
+    page = _text(console.get("/console/campaigns/spring/recipient?address=Bob@Example.com"))
+
+    assert 'id="recipient-status">DELIVERED' in page
+    assert "2030-01-01 09:00:04 UTC" in page
+    assert "<td>campaigns</td><td>complaint</td>" in page
+
+    console.post(
+        "/console/suppressions/remove",
+        data={
+            "csrf_token": csrf_of(page),
+            "address": "bob@example.com",
+            "scope": "campaigns",
+            "next": "/console/campaigns/spring/recipient?address=bob@example.com",
+        },
+    )
+    assert world.suppression_table.of("bob@example.com") == []
+
+
+# --- suppressions ---------------------------------------------------------------------------
+
+
+def test_suppressions_are_added_searched_and_listed_by_scope(
+    console: FlaskClient, world: World
+) -> None:
+    page = _text(console.get("/console/suppressions"))
+
+    response = console.post(
+        "/console/suppressions",
+        data={
+            "csrf_token": csrf_of(page),
+            "addresses": "ann@example.com\nBen@Example.com\n",
+            "scope": "list",
+            "list_name": "vip",
+            "reason": "manual",
+            "detail": "asked by phone",
+        },
+    )
+
+    assert response.status_code == 303
+    listed = _text(console.get(response.headers["Location"]))
+    assert "Suppressed in list:vip: 2 added, 0 already there." in listed
+    assert '<th scope="row">ben@example.com</th><td>list:vip</td>' in listed
+    found = _text(console.get("/console/suppressions?address=ann@example.com"))
+    assert "asked by phone" in found
+    assert "ben@example.com" not in found
+
+
+def test_bad_addresses_are_named_by_line_and_none_is_added(
+    console: FlaskClient, world: World
+) -> None:
+    page = _text(console.get("/console/suppressions"))
+
+    response = console.post(
+        "/console/suppressions",
+        data={"csrf_token": csrf_of(page), "addresses": "ok@example.com\nnope", "scope": "all"},
+    )
+
+    listed = _text(console.get(response.headers["Location"]))
+    assert "line 2:" in listed
+    assert world.suppression_table.items == {}
+
+
+def test_a_csv_import_takes_its_columns_and_the_forms_defaults(
+    console: FlaskClient, world: World
+) -> None:
+    page = _text(console.get("/console/suppressions"))
+    csv_text = "address,scope,reason\nann@example.com,,\nben@example.com,campaigns,complaint\n"
+
+    response = console.post(
+        "/console/suppressions/import",
+        data={
+            "csrf_token": csrf_of(page),
+            "scope": "all",
+            "reason": "manual",
+            "file": (io.BytesIO(csv_text.encode()), "list.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+
+    listed = _text(console.get(response.headers["Location"]))
+    assert "Imported 2 addresses: 2 added, 0 already suppressed." in listed
+    assert {
+        (s.address, s.scope, s.reason.value) for s in world.suppression_table.items.values()
+    } == {
+        ("ann@example.com", "all", "manual"),
+        ("ben@example.com", "campaigns", "complaint"),
+    }
+
+
+# --- templates, dead letters, new campaigns ----------------------------------------------------
+
+
+def test_a_template_preview_is_rendered_with_sample_data(console: FlaskClient) -> None:
+    page = _text(console.get("/console/templates/receipt"))
+    assert 'Subject: <strong id="preview-subject">Your receipt Sample order</strong>' in page
+
+    mine = console.post(
+        "/console/templates/receipt",
+        data={"csrf_token": csrf_of(page), "data": '{"order": "A-17"}'},
+    )
+    assert "Your receipt A-17" in _text(mine)
+    assert 'sandbox srcdoc="' in mine.get_data(as_text=True)
+
+    bad = console.post(
+        "/console/templates/receipt", data={"csrf_token": csrf_of(page), "data": "[1]"}
+    )
+    assert "must be a JSON object" in _text(bad)
+    assert console.get("/console/templates/nope").status_code == 404
+
+
+def test_dead_letters_are_counted_peeked_and_redriven(console: FlaskClient, world: World) -> None:
+    assert '<a href="/console/dlq/send">send</a></th><td class="n">1</td>' in _text(
+        console.get("/console/dlq")
+    )
+    page = _text(console.get("/console/dlq/send"))
+    assert "SES refused: AccessDenied" in page
+
+    response = console.post("/console/dlq/send/redrive", data={"csrf_token": csrf_of(page)})
+
+    assert world.dead_letters.redriven == ["send"]
+    assert "Redrive started" in _text(console.get(response.headers["Location"]))
+    assert console.get("/console/dlq/nope").status_code == 404
+
+
+def test_a_new_campaign_is_created_from_an_upload_or_a_presigned_one(
+    console: FlaskClient, world: World
+) -> None:
+    response = console.get("/console/new")
+    page = _text(response)
+    assert 'action="https://assets.s3.amazonaws.com/"' in page
+    assert "/console/static/uploaded.html" in page
+    assert (
+        "form-action 'self' https://assets.s3.amazonaws.com"
+        in response.headers["Content-Security-Policy"]
+    )
+
+    small = console.post(
+        "/console/new",
+        data={"csrf_token": csrf_of(page), "candidate": (io.BytesIO(b'{"x": 1}'), "c.json")},
+        content_type="multipart/form-data",
+    )
+    large = console.post(
+        "/console/new",
+        data={
+            "csrf_token": csrf_of(page),
+            "s3_uri": "s3://assets/candidates/x.json",
+            "campaign_id": "big",
+        },
+    )
+
+    assert small.headers["Location"] == "/console/campaigns/later"
+    assert large.status_code == 303
+    assert world.campaigns.created == [
+        b'{"x": 1}',
+        b'{"candidateS3Uri":"s3://assets/candidates/x.json","campaign_id":"big"}',
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", ["/console/suppressions", "/console/campaigns/spring", "/console/new"]
+)
+def test_pages_are_made_for_small_screens_and_keyboards(console: FlaskClient, path: str) -> None:
+    page = _text(console.get(path))
+
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert 'class="skip" href="#main"' in page
+    # every control has a label
+    for control in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
+        if 'type="hidden"' in control:
+            continue
+        control_id = re.search(r'id="([^"]+)"', control)
+        assert control_id, control
+        assert f'for="{control_id.group(1)}"' in page, control
