@@ -14,7 +14,7 @@ RUN := $(UV) run --locked --no-sync
 TF_ROOTS := $(wildcard terraform/environments/*) $(wildcard terraform/modules/*)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help venv install up down status demo chaos test unit e2e lint check bench fmt clean package infra
+.PHONY: help venv install browser up down status demo chaos test unit e2e lint check bench fmt clean package infra
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,16 @@ venv: $(UV) ## Install the workspace only (from uv.lock): enough to package and 
 
 install: venv ## Install the workspace, LocalStack and DynamoDB Local
 	$(RUN) ems-stack install
+
+# Playwright's own browser download is not reachable everywhere: the console's browser tests
+# drive the distribution's Chromium instead (tests/e2e/test_console.py finds it).
+CHROMIUM ?= /usr/bin/chromium
+browser: ## Debian's Chromium for the console's browser tests (apt-get, as root or with sudo)
+	@if [ -x "$(CHROMIUM)" ]; then echo "[make] $(CHROMIUM) is there"; else \
+		echo "[make] installing Debian's chromium (apt-get)"; \
+		sudo_=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo_ apt-get install -y -qq chromium; \
+	fi
 
 up: install ## Start the local stack, apply Terraform, write .ems/local.env (returns when ready)
 	$(RUN) ems-stack up
@@ -65,7 +75,7 @@ infra: venv package ## terraform fmt/validate of every root, offline plans of de
 unit: install ## Unit tests (no emulator, no Terraform)
 	$(RUN) pytest -m "not e2e and not infra"
 
-e2e: install ## Whole-stack tests against LocalStack + DynamoDB Local (starts the stack if down)
+e2e: install browser ## Whole-stack tests against LocalStack + DynamoDB Local (starts the stack if down)
 	$(RUN) pytest -m e2e
 
 package: venv ## Build one Lambda zip per service into dist/ (reproducible, from uv.lock)
@@ -77,7 +87,7 @@ bench: install ## Measure every goal (1M-recipient compile, enqueue) into docs/b
 chaos: install ## Fault suite: a campaign sent while services are killed and faulted (CHAOS_ARGS="--small", "--seed N")
 	$(RUN) python -m chaos $(CHAOS_ARGS)
 
-test: lint check infra ## Everything: lint, checkov, Terraform checks, unit, plan and whole-stack tests, the small fault suite
+test: lint check infra browser ## Everything: lint, checkov, Terraform checks, unit, plan and whole-stack tests, the small fault suite
 	@# One stack for the tests and the fault suite (started once, about 2 min saved); stopped
 	@# at the end unless it was up before, whatever the outcome.
 	@was_up=no; $(RUN) ems-stack is-up && was_up=yes; status=0; \

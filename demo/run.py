@@ -621,6 +621,11 @@ def _reasons(rejections: Sequence[JsonObject]) -> str:
 # --- the entry point ---------------------------------------------------------------------------
 
 
+def console_url(api_url: str, campaign_id: str) -> str:
+    """The console's page of a campaign (the API serves the console under /console)."""
+    return f"{api_url.rstrip('/')}/console/campaigns/{campaign_id}"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The demo's options."""
     parser = argparse.ArgumentParser(
@@ -694,6 +699,14 @@ def run(args: argparse.Namespace, out: Console) -> None:
     if status != CampaignStatus.COMPLETED:
         raise DemoError(f"campaign {campaign_id} ended {status}, not COMPLETED")
     out.print(f"\nDone in {duration_text(time.monotonic() - started)}.", markup=False)
+    # Last, so that it is what the terminal shows: the page of the campaign just sent.
+    env_file = demo._relative(config.env_file)
+    out.print(
+        f"Console: {console_url(env[URL_ENV], campaign_id)}  (sign in with {KEY_ENV} from"
+        f" {env_file})",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

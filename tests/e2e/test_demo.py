@@ -6,6 +6,7 @@ It must exit 0, every sendable recipient must get exactly one email (read at Loc
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -51,6 +52,9 @@ def test_the_demo_sends_each_sendable_recipient_one_email_and_says_so(
     assert time.monotonic() - started < DEADLINE_S, output
     headline = f"Campaign {campaign_id}  COMPLETED"
     assert headline in output
+    # ending with the console's page of the campaign
+    last = output.strip().splitlines()[-1]
+    assert last.startswith(f"Console: {os.environ['EMS_API_URL']}/console/campaigns/{campaign_id}")
 
     # And every sendable recipient got exactly one email of this campaign
     plan = plan_campaign(

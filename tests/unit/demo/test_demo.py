@@ -21,6 +21,7 @@ from demo.run import (
     Demo,
     DemoError,
     Throughput,
+    console_url,
     duration_text,
     parse_args,
     plan_campaign,
@@ -277,3 +278,10 @@ def test_a_campaign_without_progress_for_a_minute_fails_naming_the_logs(tmp_path
     assert clock.now_s == STALL_S
     assert ".ems/logs/sender-campaign-1.log" in str(error.value)
     assert ".ems/logs/tracker.log" in str(error.value)
+
+
+def test_the_console_url_is_the_campaigns_page_under_the_api() -> None:
+    assert (
+        console_url("http://127.0.0.1:8080/", "demo-1")
+        == "http://127.0.0.1:8080/console/campaigns/demo-1"
+    )

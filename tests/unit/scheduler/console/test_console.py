@@ -184,7 +184,7 @@ def test_a_campaign_page_shows_the_apis_numbers_per_segment_and_refreshes_while_
     assert _cell(page, "total", "bounced") == "5"
     assert _cell(page, "gold", "opened") == "35"
     # the chart's data: every minute from the first to the last, quiet ones at 0
-    assert '"sent":[50,0,29]' in page
+    assert '"sent":[50,0,29,0]' in page
     assert "Content-Security-Policy" in response.headers
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 

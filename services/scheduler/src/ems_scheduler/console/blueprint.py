@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ems_common.campaigns import CANCELLABLE, PAUSABLE, Campaign, CampaignStatus
+from ems_common.campaigns import CANCELLABLE, PAUSABLE, Campaign, CampaignStatus, utc_now
 from ems_common.dal.campaigns import (
     CampaignNotFoundError,
     InvalidPageTokenError,
@@ -336,7 +336,9 @@ def console_blueprint(  # noqa: PLR0915 - one nested function per route
             # The table's columns: the total, then each segment, as the API lists them.
             "columns": [("total", metrics), *((s.segment_id, s) for s in metrics.segments)],
             "minutes": minutes,
-            "chart": pages.chart_data(minutes),
+            "chart": pages.chart_data(
+                minutes, since=campaign.launched_at, until=utc_now() if live else None
+            ),
             "timeline_truncated": truncated,
             "live": live,
             "refresh_seconds": pages.REFRESH_SECONDS,

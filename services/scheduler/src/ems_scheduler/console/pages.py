@@ -20,7 +20,7 @@ from typing import Final
 from ems_common.campaigns import CampaignStatus, Rejection
 from ems_common.dal.timeline import TimelineMinute
 from ems_common.suppressions import SuppressionReason, scope_problem
-from ems_common.timeline import Series
+from ems_common.timeline import Series, minute_of
 
 # While a campaign is in one of these, its page refreshes itself (htmx; a meta refresh without
 # JavaScript): verification progress, sending, numbers moving.
@@ -60,20 +60,30 @@ class ChartData:
         return json.dumps({"minutes": self.minutes, "series": self.series}, separators=(",", ":"))
 
 
-def chart_data(minutes: Sequence[TimelineMinute], until: datetime | None = None) -> ChartData:
-    """Every minute from the first with events to the last (or `until`), zeros where none
-    happened, so that the chart's lines fall to 0 instead of skipping quiet minutes."""
+def chart_data(
+    minutes: Sequence[TimelineMinute],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ChartData:
+    """Every minute from the launch (`since`; else the minute before the first with events)
+    to the minute after the last (or to `until`, now while it sends), zeros where nothing
+    happened: the lines fall to 0 in quiet minutes, and a campaign sent within one minute is
+    still a peak, not a lone point."""
     if not minutes:
         return ChartData([], {s.value: [] for s in Series})
     by_minute = {m.minute: m.counts for m in minutes}
-    first, last = minutes[0].minute, minutes[-1].minute
+    step = timedelta(minutes=1)
+    first = minutes[0].minute - step
+    if since is not None:
+        first = min(first + step, minute_of(since))
+    last = minutes[-1].minute + step
     if until is not None:
-        last = max(last, until.replace(second=0, microsecond=0))
-    count = int((last - first).total_seconds() // 60) + 1
+        last = max(last, minute_of(until))
+    count = int((last - first) / step) + 1
     if count > CHART_MINUTES:
-        first = last - timedelta(minutes=CHART_MINUTES - 1)
-        count = CHART_MINUTES
-    starts = [first + timedelta(minutes=n) for n in range(count)]
+        first, count = last - step * (CHART_MINUTES - 1), CHART_MINUTES
+    starts = [first + step * n for n in range(count)]
     return ChartData(
         minutes=[int(start.timestamp()) for start in starts],
         series={s.value: [by_minute.get(start, {}).get(s, 0) for start in starts] for s in Series},
@@ -134,7 +144,8 @@ def read_import(text: str) -> list[ImportRow]:
         msg = "line 1: a CSV needs an `address` column (or give one address per line)"
         raise ImportFileError(msg)
     rows = []
-    for number, raw in enumerate(reader, start=2):
+    for raw in reader:
+        number = reader.line_num  # the file's line (blank lines are skipped, yet counted)
         row = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         if not row.get("address"):
             continue
