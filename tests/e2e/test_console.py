@@ -9,6 +9,7 @@ posted without its CSRF token refused. The campaign page's screenshot is the REA
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -310,3 +311,44 @@ def test_a_form_posted_without_its_csrf_token_is_refused(
         assert "refused" in response.text()
     response = signed_in.request.post(f"{console_url}/suppressions", form={"addresses": "a@b.org"})
     assert response.status == 400
+
+
+def test_a_candidate_uploaded_to_s3_is_verified_and_its_rejections_shown(
+    signed_in: Page, api: httpx.Client, template_uri: str, console_url: str, tmp_path: Path
+) -> None:
+    # Given a candidate file with one sendable and one invalid recipient
+    candidate = tmp_path / "candidate.json"
+    candidate.write_text(
+        json.dumps(
+            {
+                "date": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "templateS3Uri": template_uri,
+                "segments": [
+                    {
+                        "list_name": "all",
+                        "recipients": [
+                            {"to_address": "ann@example.org", "name": "A", "code": "1"},
+                            {"to_address": "not-an-address", "name": "B", "code": "2"},
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    page = signed_in
+
+    # When it is uploaded through the presigned form (straight to S3), which then verifies it
+    page.goto(f"{console_url}/new")
+    page.get_by_label("1. Candidate (JSON, up to 1 GB)").set_input_files(str(candidate))
+    page.get_by_role("button", name="Upload to S3").click()
+
+    # Then its page follows the verification to SCHEDULED and lists the rejected recipient
+    page.wait_for_url(re.compile(r"/console/campaigns/[^/]+$"))
+    expect(page.locator("#campaign-status")).to_have_text("SCHEDULED", timeout=60_000)
+    page.reload()
+    expect(page.locator("#rejected-by-reason")).to_contain_text("invalid_address")
+    campaign_id = page.url.rsplit("/", 1)[-1]
+    campaign = api.get(f"/campaigns/{campaign_id}").json()
+    assert campaign["candidate_s3_uri"].startswith("s3://")
+    assert campaign["recipients"] == {"accepted": 1, "rejected": 1}
+    assert api.delete(f"/campaigns/{campaign_id}").status_code == 204

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from ems_scheduler.campaigns.files import CANDIDATE_UPLOAD_PREFIX
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.unsubscribe_links import UNSUBSCRIBE_PATH
 from tests.infra.planfile import Plan, Resource, Statement, statements_of_document
@@ -144,3 +145,24 @@ def test_unsubscribe_routes_are_throttled_apart_from_the_api(plan: Plan) -> None
         assert rate > 0, f"{plan.name}: {key!r} is not rate-limited ({rate})"
         assert burst >= rate, f"{plan.name}: {key!r} burst {burst} < rate {rate}"
     assert default.get("throttling_rate_limit"), f"{plan.name}: the API itself is not throttled"
+
+
+def test_only_the_api_may_sign_candidate_uploads_and_only_under_their_prefix(plan: Plan) -> None:
+    # The console's presigned POST is authorised by the API's role: it must be allowed to put
+    # exactly where the code signs for (CANDIDATE_UPLOAD_PREFIX), and nowhere else.
+    puts = {
+        str(function.values.get("function_name")): [
+            resource
+            for statement in role_statements(plan, function)
+            if "s3:PutObject" in statement.actions
+            for resource in statement.resources
+            if ":s3:::" in resource and "-assets" in resource
+        ]
+        for function in link_makers(plan)
+    }
+    api = [name for name in puts if name.endswith("-api")]
+    assert len(api) == 1, f"{plan.name}: no API function among {sorted(puts)}"
+    assert [r.rsplit("/", 2)[-2] + "/" for r in puts[api[0]]] == [CANDIDATE_UPLOAD_PREFIX], (
+        f"{plan.name}: the API may put {puts[api[0]]} in the assets bucket"
+    )
+    assert all(not found for name, found in puts.items() if name not in api), puts

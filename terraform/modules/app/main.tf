@@ -282,6 +282,14 @@ module "api" {
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [local.arns.api_key_secret]
     },
+    {
+      # The console's presigned uploads of large candidates (CANDIDATE_UPLOAD_PREFIX in the
+      # scheduler's campaigns/files.py): S3 takes a browser's POST only if the role that
+      # signed it may put the object itself.
+      sid       = "SignCandidateUploads"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.arns.assets_bucket}/candidates/*"]
+    },
   ])
 
   tags = local.tags

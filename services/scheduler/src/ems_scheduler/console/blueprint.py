@@ -77,7 +77,7 @@ _CAMPAIGN_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _TEMPLATE_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,48}")
 _HEADERS: Final = {
     "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
+    "X-Frame-Options": "SAMEORIGIN",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
@@ -85,7 +85,7 @@ _HEADERS: Final = {
 # styles uPlot sets on its own elements; forms post back here (and to S3 for an upload).
 _CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
-    " img-src 'self' data:; frame-src 'self'; frame-ancestors 'none'; base-uri 'none';"
+    " img-src 'self' data:; frame-src 'self'{upload}; frame-ancestors 'self'; base-uri 'none';"
     " form-action 'self'{upload}"
 )
 ACTIONS: Final = ("pause", "resume", "cancel", "reschedule")
