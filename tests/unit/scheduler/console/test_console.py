@@ -450,3 +450,24 @@ def test_pages_are_made_for_small_screens_and_keyboards(console: FlaskClient, pa
         control_id = re.search(r'id="([^"]+)"', control)
         assert control_id, control
         assert f'for="{control_id.group(1)}"' in page, control
+
+
+def test_no_console_route_is_served_without_the_session(anonymous: FlaskClient) -> None:
+    # Every route the app has under /console, each method: only the sign-in page and the static
+    # files answer a stranger; everything else sends them to sign in.
+    app = anonymous.application
+    served = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/console"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "x", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            response = anonymous.open(path, method=method)
+            if response.status_code != 303:
+                served.append((method, rule.rule, response.status_code))
+    assert served == [
+        ("GET", "/console/sign-in", 200),
+        ("POST", "/console/sign-in", 400),  # no CSRF token: refused before the key is read
+    ]
+    # static files are public by their name alone (a file name with an extension)
+    assert anonymous.get("/console/static/missing.css").status_code == 404

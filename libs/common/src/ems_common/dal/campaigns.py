@@ -322,7 +322,8 @@ class CampaignRepository:
     def list_page(
         self, *, status: CampaignStatus | None = None, limit: int = 50, page: str | None = None
     ) -> tuple[list[Campaign], str | None]:
-        """A page of campaigns (by status and date when `status` is given) and the next token."""
+        """A page of campaigns (of one status, newest date first, when `status` is given; in
+        the table's order otherwise) and the next token."""
         start = _decode_page(page)
         request: dict[str, Any] = {"TableName": self._table, "Limit": limit}
         if start:
@@ -336,6 +337,7 @@ class CampaignRepository:
             request["KeyConditionExpression"] = "#status = :status"
             request["ExpressionAttributeNames"] = {"#status": keys.CAMPAIGN_STATUS}
             request["ExpressionAttributeValues"] = to_item({":status": status.value})
+            request["ScanIndexForward"] = False  # the newest date first, as the API says
             response = self._db.query(**request)
         campaigns = _campaigns(response.get("Items", []))
         return campaigns, _encode_page(response.get("LastEvaluatedKey"))
