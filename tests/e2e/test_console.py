@@ -352,3 +352,20 @@ def test_a_candidate_uploaded_to_s3_is_verified_and_its_rejections_shown(
     assert campaign["candidate_s3_uri"].startswith("s3://")
     assert campaign["recipients"] == {"accepted": 1, "rejected": 1}
     assert api.delete(f"/campaigns/{campaign_id}").status_code == 204
+
+
+def test_pages_read_with_javascript_off(
+    browser: Browser, sent_campaign: str, console_url: str
+) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    _sign_in(page, console_url, os.environ["EMS_API_KEY"])
+    page.goto(f"{console_url}/campaigns/{sent_campaign}")
+
+    expect(page.locator("#campaign-status")).to_have_text("COMPLETED")
+    expect(page.locator("#metrics td[data-segment=total][data-metric=delivered]")).to_contain_text(
+        str(RECIPIENTS)
+    )
+    page.get_by_text("The minutes as a table").click()
+    expect(page.locator("#timeline")).to_be_visible()
+    context.close()

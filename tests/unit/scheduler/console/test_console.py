@@ -471,3 +471,27 @@ def test_no_console_route_is_served_without_the_session(anonymous: FlaskClient) 
     ]
     # static files are public by their name alone (a file name with an extension)
     assert anonymous.get("/console/static/missing.css").status_code == 404
+
+
+def test_a_too_large_upload_says_to_use_s3(console: FlaskClient) -> None:
+    page = _text(console.get("/console/new"))
+
+    response = console.post(
+        "/console/new",
+        data={"csrf_token": csrf_of(page), "candidate": (io.BytesIO(b"x" * 5000), "c.json")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 413  # the test settings take 2,048 bytes
+    assert "upload it to S3" in _text(response)
+
+
+def test_an_overlong_address_is_refused_politely(console: FlaskClient) -> None:
+    long_address = "a" * 300 + "@example.com"
+
+    found = console.get(f"/console/suppressions?address={long_address}")
+    recipient = console.get(f"/console/campaigns/spring/recipient?address={long_address}")
+
+    assert found.status_code == 200
+    assert "at most 254 characters" in _text(found)
+    assert recipient.status_code == 303

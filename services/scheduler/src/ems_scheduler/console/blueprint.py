@@ -60,6 +60,7 @@ from ems_scheduler.dead_letters.queues import (
     RedriveRunningError,
     UnknownQueueError,
 )
+from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH
 from ems_scheduler.shared.ses_template_store import TemplateRenderError
 from ems_scheduler.suppressions.service import (
     MAX_ADDRESSES_PER_REQUEST,
@@ -207,6 +208,14 @@ def console_blueprint(  # noqa: PLR0915 - one nested function per route
 
     @console.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
+        if error.code == 413:
+            return _page(
+                "error.html",
+                413,
+                title="Too large",
+                message="The file is larger than the API takes in one request: upload it to S3"
+                " with the second form of the new-campaign page instead.",
+            )
         return _page(
             "error.html", error.code or 500, title=error.name, message=error.description or ""
         )
@@ -360,7 +369,7 @@ def console_blueprint(  # noqa: PLR0915 - one nested function per route
     def recipient_page(campaign_id: str) -> Response:
         campaign = _campaign(campaign_id)
         address = request.args.get("address", "").strip()
-        if not address or "@" not in address:
+        if not address or "@" not in address or len(address) > ADDRESS_MAX_LENGTH:
             flash("Give the recipient's address.", "error")
             return redirect(url_for("console.campaign_page", campaign_id=campaign_id), 303)
         record = services.tracking.email(campaign.campaign_id, address)
@@ -390,7 +399,10 @@ def console_blueprint(  # noqa: PLR0915 - one nested function per route
             flash(problem, "error")
             scope = None
         next_page = None
-        if address:
+        if len(address) > ADDRESS_MAX_LENGTH:
+            flash(f"An address has at most {ADDRESS_MAX_LENGTH} characters.", "error")
+            found = []
+        elif address:
             found = services.suppressions.of(address)
         else:
             found, next_page = services.suppressions.page(
