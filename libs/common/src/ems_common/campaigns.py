@@ -136,6 +136,15 @@ class Pause(BaseModel):
     resume_to: Literal["LAUNCHING", "SENDING"] = "SENDING"
 
 
+class Held(BaseModel):
+    """Why a SENDING campaign's email waits (SES paused sending, the account under review, the
+    day's quota spent), noted by the sender at most once a minute: the reconciler never settles
+    a campaign whose email is only waiting, and an operator sees why nothing moves."""
+
+    reason: str
+    at: datetime = Field(description="The last time the sender held its email for this reason")
+
+
 class Campaign(BaseModel):
     """A campaign record (one DynamoDB item)."""
 
@@ -180,6 +189,9 @@ class Campaign(BaseModel):
             "Why it was completed without every email's final outcome (the reconciler's note);"
             " events that come later still count, but no longer as finished"
         ),
+    )
+    held: Held | None = Field(
+        default=None, description="The last time the sender held its email, and why"
     )
     watched: tuple[int, datetime] | None = Field(
         default=None,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from ems_common.campaigns import (
     Campaign,
     CampaignStatus,
+    Held,
     Pause,
     Progress,
     RecipientCounts,
@@ -42,6 +43,13 @@ class CampaignView(BaseModel):
         default=None,
         description="Why it completed without every email's final outcome, if it did",
     )
+    held: Held | None = Field(
+        default=None,
+        description=(
+            "While SENDING: the last time its email waited on SES (sending paused, the account"
+            " under review, the day's quota spent), and why"
+        ),
+    )
     emails_enqueued: int = 0
     candidate_s3_uri: str | None = None
 
@@ -64,6 +72,7 @@ class CampaignView(BaseModel):
             error=campaign.error,
             pause=campaign.pause,
             settled=campaign.settled,
+            held=campaign.held if campaign.status is CampaignStatus.SENDING else None,
             emails_enqueued=campaign.emails_enqueued,
             candidate_s3_uri=campaign.candidate_s3_uri,
         )
