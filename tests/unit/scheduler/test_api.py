@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.campaigns import PAUSABLE, Campaign, CampaignStatus, Pause, PausedBy
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
 from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.service import CampaignConflictError, CreateOutcome
@@ -74,6 +74,25 @@ class FakeService:
 
     def delete(self, campaign_id: str) -> None:
         self.get(campaign_id)
+
+    def pause(self, campaign_id: str) -> Campaign:
+        campaign = self.get(campaign_id)
+        if campaign.status not in PAUSABLE:
+            raise StatusConflictError(campaign, PAUSABLE, "pause")
+        pause = Pause(by=PausedBy.OPERATOR, reason="paused by an operator", paused_at=NOW)
+        self.campaigns[campaign_id] = campaign.model_copy(
+            update={"status": CampaignStatus.PAUSED, "pause": pause}
+        )
+        return self.campaigns[campaign_id]
+
+    def resume(self, campaign_id: str) -> Campaign:
+        campaign = self.get(campaign_id)
+        if campaign.status is not CampaignStatus.PAUSED:
+            raise StatusConflictError(campaign, {CampaignStatus.PAUSED}, "resume")
+        self.campaigns[campaign_id] = campaign.model_copy(
+            update={"status": CampaignStatus.SENDING, "pause": None}
+        )
+        return self.campaigns[campaign_id]
 
     def boom(self) -> None:
         raise RuntimeError("unexpected")
@@ -172,3 +191,32 @@ def test_openapi_lists_the_campaign_routes_and_the_key(client: FlaskClient) -> N
         spec["paths"]  # type: ignore[index]
     )
     assert spec["components"]["securitySchemes"]["api_key"]["name"] == "X-Api-Key"  # type: ignore[index]
+
+
+def test_pause_and_resume_answer_the_campaign_and_409_in_any_other_state(
+    client: FlaskClient, service: FakeService
+) -> None:
+    # A scheduled campaign has nothing to pause: 409 naming the states that can be
+    refused = client.post("/campaigns/c1/pause", headers=AUTH)
+    assert refused.status_code == 409
+    assert "SENDING" in (refused.json or {})["message"]
+
+    service.campaigns["c1"] = _campaign(status=CampaignStatus.SENDING)
+    paused = client.post("/campaigns/c1/pause", headers=AUTH)
+    assert paused.status_code == 200
+    body = paused.json or {}
+    assert body["status"] == "PAUSED"
+    assert (body["pause"]["by"], body["pause"]["reason"]) == ("operator", "paused by an operator")
+
+    resumed = client.post("/campaigns/c1/resume", headers=AUTH)
+    assert resumed.status_code == 200
+    assert ((resumed.json or {})["status"], (resumed.json or {})["pause"]) == ("SENDING", None)
+    assert client.post("/campaigns/nope/pause", headers=AUTH).status_code == 404
+    assert client.post("/campaigns/c1/pause").status_code == 401
+
+
+def test_openapi_lists_pause_and_resume(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json", headers=AUTH).json or {}
+    assert {"/campaigns/{campaign_id}/pause", "/campaigns/{campaign_id}/resume"} <= set(
+        spec["paths"]
+    )
