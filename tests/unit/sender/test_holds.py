@@ -255,3 +255,21 @@ def test_a_spent_quota_notes_why_the_campaign_waits() -> None:
     assert rig.ses.sent == ADDRESSES[:2]
     assert rig.campaigns.held is not None
     assert "quota" in rig.campaigns.held.reason
+
+
+def test_a_long_hold_comes_back_less_and_less_often_up_to_sqs_limit() -> None:
+    rig = _rig(status=CampaignStatus.PAUSED)
+    message = body(*ADDRESSES)
+    delays = []
+    for _ in range(8):
+        rig.sender.process(message)
+        _, held, delay = rig.requeue.later_calls.pop()
+        delays.append(delay)
+        message = held.model_dump_json(by_alias=True)
+    assert delays == [30, 60, 120, 240, 480, 900, 900, 900]
+    # And once resumed, the emails go, and a later hold starts short again
+    rig.campaigns.status = CampaignStatus.SENDING
+    rig.ses.before_send = lambda _: setattr(rig.campaigns, "status", CampaignStatus.PAUSED)
+    rig.sender.process(message)
+    _, held, delay = rig.requeue.later_calls.pop()
+    assert (held.holds, delay) == (1, 30)

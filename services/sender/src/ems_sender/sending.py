@@ -4,9 +4,10 @@ For each email of a batch: look at its campaign (cancelled: drop the rest; pause
 rest), claim its record (skip it if it is done; come back later if another worker holds it),
 skip it if suppressed, wait for the limiter, call SES, record the outcome.
 
-- Held (the campaign is PAUSED, SES has the account under review, SES paused sending, the
-  invocation is near its end): the unsent rest goes back on the queue as a new message,
-  delayed. A fresh receive count each time: held email never ends in the DLQ, and never fails.
+- Held (the campaign is PAUSED, SES has the account under review, SES paused sending): the
+  unsent rest goes back on the queue as a new message, delayed, each hold in a row twice as
+  long as the last (up to 15 minutes). A fresh receive count each time: held email never ends
+  in the DLQ, and never fails. Near the invocation's end the rest goes back at once.
 - Throttled by SES, or out of daily quota: the same, after a short delay.
 - SES refuses the sender itself (its identity, MAIL FROM domain, EMS's permission): every
   email of it would fail alike, so the campaign is PAUSED with SES's reason and its email held
@@ -51,7 +52,7 @@ from ems_common.formats.send_batch import SendBatch
 from ems_common.suppressions import most_telling
 from ems_common.transactional import is_transactional_scope
 from ems_sender.dal.account import AccountStanding
-from ems_sender.dal.queues import Requeue
+from ems_sender.dal.queues import MAX_DELAY_SECONDS, Requeue
 from ems_sender.dal.records import ClaimOutcome, EmailRecords
 from ems_sender.dal.ses import (
     AmbiguousSendError,
@@ -206,7 +207,7 @@ class Sender:
         self._campaign_cache[campaign_id] = (self.clock(), status)
         return status
 
-    def _hold(self, batch: SendBatch) -> Hold | bool | None:
+    def _gate(self, batch: SendBatch) -> Hold | bool | None:
         """Whether the batch's campaign lets its next email go now: None (go), a Hold, or
         False (the campaign is cancelled or gone: drop the rest)."""
         if is_transactional_scope(batch.campaign_id):
@@ -250,13 +251,13 @@ class Sender:
         progressed = False
         for index, email in enumerate(batch.emails):
             rest = batch.emails[index:] + busy
-            hold = self._hold(batch)
+            hold = self._gate(batch)
             if hold is False:
                 self.stats.add("dropped", len(batch.emails) - index)
                 return Outcome.DONE  # with the emails another worker held: gone as well
             if isinstance(hold, Hold):
                 self.stats.add("held", len(rest))
-                self._later(batch, rest, hold.delay_s, hold.why)
+                self._hold(batch, rest, hold.delay_s, hold.why, progressed=progressed)
                 return Outcome.DONE
             if time_left() <= self.timing.stop_margin_s:
                 self._later(batch, rest, 0, "the invocation is near its end")
@@ -310,12 +311,18 @@ class Sender:
             self.stats.add("held_ses_paused", len(rest))
             logger.warning("SES paused sending (%s): holding the rest", error)
             self._note_held(batch.campaign_id, f"SES paused sending: {error}")
-            self._later(batch, rest, self.timing.ses_paused_retry_s, "SES paused sending")
+            self._hold(
+                batch,
+                rest,
+                self.timing.ses_paused_retry_s,
+                "SES paused sending",
+                progressed=progressed,
+            )
             return _Step.REQUEUED
         except SenderRefusedError as error:
             self.records.release(key, owner=self.owner)
             self.stats.add("held_sender_refused", len(rest))
-            self._sender_refused(batch, rest, str(error))
+            self._sender_refused(batch, rest, str(error), progressed=progressed)
             return _Step.REQUEUED
         except MissingSetupError as error:
             if is_transactional_scope(batch.campaign_id):  # its own template: this email fails
@@ -327,7 +334,8 @@ class Sender:
             self._pause_for_ses(
                 batch,
                 rest,
-                f"SES cannot find what the campaign's emails use: {error}. Create it again"
+                progressed=progressed,
+                reason=f"SES cannot find what the campaign's emails use: {error}. Create it again"
                 " (its template or configuration set), or cancel the campaign; then resume",
             )
             return _Step.REQUEUED
@@ -354,20 +362,31 @@ class Sender:
         self.stats.add("sent")
         return _Step.SENT
 
-    def _sender_refused(self, batch: SendBatch, rest: list[CampaignFileLine], error: str) -> None:
+    def _sender_refused(
+        self, batch: SendBatch, rest: list[CampaignFileLine], error: str, *, progressed: bool
+    ) -> None:
         """SES refuses the sender: pause the campaign with SES's reason, hold its email."""
         if is_transactional_scope(batch.campaign_id):
             logger.error("SES refuses a transactional sender (%s): holding its email", error)
-            self._later(batch, rest, self.timing.refused_hold_s, "SES refuses the sender")
+            self._hold(
+                batch,
+                rest,
+                self.timing.refused_hold_s,
+                "SES refuses the sender",
+                progressed=progressed,
+            )
             return
         self._pause_for_ses(
             batch,
             rest,
-            f"SES refused the campaign's sender: {error}. Verify the From address's domain"
+            progressed=progressed,
+            reason=f"SES refused the campaign's sender: {error}. Verify the From address's domain"
             " (and its MAIL FROM), or EMS's permission to send from it, then resume",
         )
 
-    def _pause_for_ses(self, batch: SendBatch, rest: list[CampaignFileLine], reason: str) -> None:
+    def _pause_for_ses(
+        self, batch: SendBatch, rest: list[CampaignFileLine], *, reason: str, progressed: bool
+    ) -> None:
         """Every email of the campaign would get SES's answer: pause it with the reason (and an
         alarm, through `paused`), and hold its email instead of failing every recipient."""
         pause = Pause(by=PausedBy.SES, reason=reason, paused_at=utc_now())
@@ -383,7 +402,9 @@ class Sender:
             self.paused.append(batch.campaign_id)
         self._campaign_cache.pop(batch.campaign_id, None)
         logger.warning("campaign %s PAUSED: %s", batch.campaign_id, reason)
-        self._later(batch, rest, self.timing.paused_hold_s, "the campaign is paused")
+        self._hold(
+            batch, rest, self.timing.paused_hold_s, "the campaign is paused", progressed=progressed
+        )
 
     def _claim(self, key: EmailKey, email: CampaignFileLine, busy: list[CampaignFileLine]) -> bool:
         """Claim the email; False if it is done already or held by another worker (`busy`)."""
@@ -411,8 +432,30 @@ class Sender:
         if self.records.complete(key, state, segment=segment, reason=reason):
             self._finished = True
 
+    def _hold(
+        self,
+        batch: SendBatch,
+        emails: list[CampaignFileLine],
+        base_s: float,
+        why: str,
+        *,
+        progressed: bool,
+    ) -> None:
+        """Put held emails back, each hold in a row waiting twice as long (up to 15 min): a
+        campaign paused for a weekend costs a few requeues an hour, not thousands. A batch that
+        sent something since its last hold starts again from `base_s`."""
+        before = 0 if progressed else batch.holds
+        delay = min(base_s * 2**before, MAX_DELAY_SECONDS)
+        self._later(batch, emails, delay, why, holds=before + 1)
+
     def _later(
-        self, batch: SendBatch, emails: list[CampaignFileLine], delay_s: float, why: str
+        self,
+        batch: SendBatch,
+        emails: list[CampaignFileLine],
+        delay_s: float,
+        why: str,
+        *,
+        holds: int = 0,
     ) -> None:
         if not emails:
             return
@@ -421,6 +464,7 @@ class Sender:
             part=batch.part,
             first_line=batch.first_line,
             emails=emails,
+            holds=holds,
         )
         self.requeue.later(self.queue_url, rest.model_dump_json(by_alias=True), delay_s)
         self.stats.add("requeued", len(emails))
