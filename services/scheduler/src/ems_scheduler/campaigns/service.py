@@ -406,10 +406,10 @@ class CampaignService:
         return self._campaigns.require(campaign_id)
 
     def list(
-        self, *, status: CampaignStatus | None, limit: int, page: str | None
-    ) -> tuple[list[Campaign], str | None]:
-        """A page of campaigns."""
-        return self._campaigns.list_page(status=status, limit=limit, page=page)
+        self, *, status: CampaignStatus | None, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Campaign], dict[str, Any] | None]:
+        """A page of campaigns from `start`, and where the next starts (None: the last page)."""
+        return self._campaigns.list_page(status=status, limit=limit, start=start)
 
     # --- change ------------------------------------------------------------------------------
 
