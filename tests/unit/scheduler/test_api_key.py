@@ -14,7 +14,7 @@ from pydantic import SecretStr, ValidationError
 
 from ems_scheduler.api_key import ApiKeyNotSetError, read_api_key, set_key_hint
 from ems_scheduler.settings import SchedulerSettings
-from ems_scheduler.wsgi import LazyApp
+from ems_scheduler.wsgi import ZAPPA_REQUEST_LOGGER, LazyApp
 
 SECRET = "ems-prod-api-key"
 
@@ -119,3 +119,18 @@ def test_the_api_answers_503_until_the_key_is_set_then_serves(
     assert body == {"status": "ok"}
     _call(app)
     assert len(attempts) == 2  # built once, then kept
+
+
+def test_zappas_request_line_with_the_path_is_kept_out_of_the_logs() -> None:
+    # Given zappa's request logger as its handler leaves it (INFO, like the root logger)
+    request_log = logging.getLogger(ZAPPA_REQUEST_LOGGER)
+    request_log.setLevel(logging.INFO)
+    ready = Flask("ready")
+    ready.add_url_rule("/health", "health", lambda: {"status": "ok"})
+
+    # When the API serves its first request
+    _call(LazyApp(lambda: ready))
+
+    # Then a request's line (path and query string: addresses, tokens) is no longer written
+    assert not request_log.isEnabledFor(logging.INFO)
+    assert request_log.isEnabledFor(logging.WARNING)

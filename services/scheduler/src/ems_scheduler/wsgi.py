@@ -6,6 +6,12 @@ reads settings, which must not happen at import time. So `app` builds the real a
 key is read then from Secrets Manager; while the secret has no value, every request gets a 503
 that says the API is not configured yet, and the next request tries again. Only the log names
 the secret and the command that sets it: callers without a key learn nothing of the account.
+
+Request paths stay out of the logs: they hold recipients' addresses
+(`/suppressions/<address>`, `/campaigns/<id>/recipients/<address>`) and unsubscribe tokens
+(`/u/<token>`). zappa's handler writes a line per request with the path and query string at
+INFO, so its request logger is quieted when the app is built; API Gateway's access log keeps
+the route, method, status and latencies instead (`terraform/modules/http_api`).
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+ZAPPA_REQUEST_LOGGER: Final = "zappa.wsgi"
+"""The logger of zappa's per-request line (`common_log`: Common Log Format, path included)."""
 NOT_CONFIGURED: Final = (
     "the API is not configured yet: its operator must set the API key (see the deployment"
-    " guide, docs/deploy.md, \"The API key\"). Retry later."
+    ' guide, docs/deploy.md, "The API key"). Retry later.'
 )
 
 
@@ -50,12 +58,18 @@ class LazyApp:
         if self._app is None:
             with self._lock:
                 if self._app is None:
+                    quiet_request_log()
                     try:
                         self._app = self._factory()
                     except ApiKeyNotSetError as error:
                         logger.error("the API answers 503 until it has a key: %s", error)
                         return _not_ready(start_response)
         return self._app(environ, start_response)
+
+
+def quiet_request_log() -> None:
+    """Keep zappa's per-request line, which holds the path and query string, out of the logs."""
+    logging.getLogger(ZAPPA_REQUEST_LOGGER).setLevel(logging.WARNING)
 
 
 def _not_ready(start_response: Callable[..., Any]) -> Iterable[bytes]:
