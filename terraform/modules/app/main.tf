@@ -156,6 +156,7 @@ locals {
       EMS_API_KEY_SECRET_ID          = aws_secretsmanager_secret.api_key.name
       EMS_UNSUBSCRIBE_KEYS_SECRET_ID = aws_secretsmanager_secret.unsubscribe_keys.name
       EMS_RECORD_TTL_DAYS            = tostring(var.record_ttl_days)
+      EMS_REJECTION_DETAILS_DAYS     = tostring(var.rejection_details_days)
     },
     var.public_api_url == null ? {} : { EMS_PUBLIC_API_URL = var.public_api_url },
     var.unsubscribe_mailbox == null ? {} : { EMS_UNSUBSCRIBE_MAILBOX = var.unsubscribe_mailbox },

@@ -138,6 +138,17 @@ variable "record_ttl_days" {
   default     = 400
 }
 
+variable "rejection_details_days" {
+  description = "Days the first rejected recipients of a campaign (their addresses, which GET /campaigns/{id} lists) are kept; the counts by reason stay with the campaign."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.rejection_details_days >= 1
+    error_message = "rejection_details_days must be at least 1."
+  }
+}
+
 variable "event_ttl_days" {
   description = "Days the raw SES events are kept."
   type        = number

@@ -224,6 +224,9 @@ module "campaigns_table" {
 
   name      = "${var.name_prefix}-campaigns"
   range_key = "sk"
+  # Campaign records never expire; the rejected recipients' details kept beside them
+  # (sk = REJECTIONS: addresses, personal data) carry an expiry time here.
+  ttl_attribute = "expires_at"
 
   attributes = [
     { name = "status", type = "S" },

@@ -20,6 +20,7 @@ from ems_scheduler.api.app import create_app as create_api_app
 from ems_scheduler.api_key import read_api_key
 from ems_scheduler.campaigns.compile_jobs import CompileJobs
 from ems_scheduler.campaigns.files import CampaignFiles, S3Objects, S3PartSink
+from ems_scheduler.campaigns.rejections import RejectionDetails
 from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.campaigns.service import CampaignAdapters, CampaignService
 from ems_scheduler.dead_letters.queues import DeadLetterQueues, SqsDeadLetters, queue_pairs
@@ -62,6 +63,7 @@ def campaign_service(
             campaigns=CampaignRepository(
                 aws().client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
             ),
+            rejections=RejectionDetails(aws().client("dynamodb"), settings.campaigns_table),
             suppressions=SuppressionList(aws().client("dynamodb"), settings.suppressions_table),
             objects=S3Objects(s3),
             files=CampaignFiles(s3, settings.campaigns_bucket),

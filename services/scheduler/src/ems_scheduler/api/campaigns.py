@@ -82,7 +82,8 @@ def campaigns_api(service: CampaignService, page_tokens: PageTokens) -> APIBluep
         do not fail the campaign but are counted and listed.
         """
         outcome = service.create(request.get_data(cache=False), public_url=public_url())
-        return CampaignView.of(outcome.campaign).model_dump(mode="json"), outcome.http_status
+        view = CampaignView.of(outcome.campaign, outcome.rejections)
+        return view.model_dump(mode="json"), outcome.http_status
 
     @api.get("", responses={200: CampaignPage, **_ERRORS})
     def list_campaigns(query: CampaignQuery) -> dict[str, Any]:
@@ -97,8 +98,9 @@ def campaigns_api(service: CampaignService, page_tokens: PageTokens) -> APIBluep
 
     @api.get("/<campaign_id>", responses={200: CampaignView, **_ERRORS})
     def describe(path: CampaignPath) -> dict[str, Any]:
-        """One campaign: status, counts, rejections, progress."""
-        return CampaignView.of(service.get(path.campaign_id)).model_dump(mode="json")
+        """One campaign: status, counts, rejections (while kept), progress."""
+        campaign = service.get(path.campaign_id)
+        return CampaignView.of(campaign, service.rejections_of(campaign)).model_dump(mode="json")
 
     @api.patch("/<campaign_id>", responses={200: CampaignView, **_ERRORS})
     def reschedule(path: CampaignPath, body: RescheduleBody) -> dict[str, Any]:
