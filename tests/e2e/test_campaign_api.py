@@ -330,7 +330,7 @@ def test_a_candidate_in_s3_is_verified_in_the_background(
             {"list_name": "second", "recipients": recipients[2000:]},
         ],
     }
-    key = f"candidates/{uuid.uuid4().hex}.json"
+    key = f"{settings.candidates_prefix}{uuid.uuid4().hex}.json"
     aws.client("s3").put_object(
         Bucket=settings.assets_bucket, Key=key, Body=json.dumps(document).encode()
     )
@@ -353,6 +353,27 @@ def test_a_candidate_in_s3_is_verified_in_the_background(
     assert body["status"] == "SCHEDULED", body
     assert body["recipients"] == {"accepted": 3000, "rejected": 0}
     assert len(_campaign_lines(aws, settings, campaign_id)) == 3000
+
+
+def test_a_candidate_outside_the_candidates_prefix_is_refused_saying_where(
+    api: httpx.Client, aws: AwsClients, settings: InfraSettings, template_uri: str
+) -> None:
+    # Given a candidate uploaded beside the templates, where uploads do not expire
+    key = f"templates/candidate-{uuid.uuid4().hex}.json"
+    aws.client("s3").put_object(
+        Bucket=settings.assets_bucket, Key=key, Body=json.dumps(_candidate(template_uri)).encode()
+    )
+
+    # When a campaign is created from it
+    response = api.post(
+        "/campaigns", json={"candidateS3Uri": f"s3://{settings.assets_bucket}/{key}"}
+    )
+
+    # Then it is a 400 that says where candidates go
+    assert response.status_code == 400, response.text
+    (problem,) = response.json()["problems"]
+    assert problem["path"] == "$.candidateS3Uri"
+    assert f"s3://{settings.assets_bucket}/{settings.candidates_prefix}" in problem["message"]
 
 
 def test_openapi_describes_every_route(api: httpx.Client) -> None:

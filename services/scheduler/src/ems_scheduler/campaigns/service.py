@@ -194,7 +194,7 @@ class CampaignService:
     def _accept_reference(
         self, campaign_id: str, uri: str, digest: str, public_url: str
     ) -> CreateOutcome:
-        bucket, _ = split_s3_uri(uri)
+        bucket, key = split_s3_uri(uri)
         if bucket not in self._compile_settings.template_buckets:
             allowed = ", ".join(sorted(self._compile_settings.template_buckets))
             raise InvalidCandidateError(
@@ -205,6 +205,15 @@ class CampaignService:
                     }
                 ]
             )
+        prefix = self._settings.candidates_prefix
+        if not key.startswith(prefix):
+            # Candidates hold recipients' addresses: only under the prefix do they expire.
+            where = f"s3://{self._settings.assets_bucket}/{prefix}<name>.json"
+            message = (
+                f"must be under {prefix}, e.g. {where}: upload candidates there, where they"
+                " expire once no longer needed"
+            )
+            raise InvalidCandidateError([{"path": "$.candidateS3Uri", "message": message}])
         if self._objects.head(uri) is None:
             raise InvalidCandidateError(
                 [{"path": "$.candidateS3Uri", "message": "no such object: upload it first"}]
