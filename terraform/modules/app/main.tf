@@ -73,6 +73,9 @@ locals {
     },
   )
 
+  # How long a campaign may take to send after its date: its files must last that long too.
+  campaign_sending_days = 30
+
   # Queues a consumer's visibility timeout must cover: 6 times the consumer's timeout (AWS's advice
   # for Lambda triggers, so a message is not received again while a retry still runs).
   sender_visibility_s  = 6 * var.sender_timeout_seconds
@@ -104,6 +107,7 @@ module "platform" {
   tracker_queue_visibility_timeout_seconds = 6 * local.tracker_timeout_s
   compile_queue_visibility_timeout_seconds = 6 * local.compile_timeout_s
   campaign_file_retention_days             = var.campaign_file_retention_days
+  candidate_retention_days                 = var.candidate_retention_days
 
   point_in_time_recovery      = var.point_in_time_recovery
   table_deletion_protection   = var.table_deletion_protection
@@ -111,6 +115,23 @@ module "platform" {
   kms_deletion_window_in_days = var.kms_deletion_window_in_days
 
   tags = local.tags
+}
+
+# A campaign may be scheduled max_days_ahead ahead, and the launcher then reads its compiled
+# files: they must not expire before that date plus the time the campaign takes to send.
+# (A precondition, not a variable validation, so that modules still run on Terraform 1.6.)
+resource "terraform_data" "campaign_file_retention" {
+  input = {
+    campaign_file_retention_days = var.campaign_file_retention_days
+    max_days_ahead               = var.max_days_ahead
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.campaign_file_retention_days >= var.max_days_ahead + local.campaign_sending_days
+      error_message = "campaign_file_retention_days (${var.campaign_file_retention_days}) must be at least max_days_ahead + ${local.campaign_sending_days} (${var.max_days_ahead + local.campaign_sending_days}): compiled campaign files would expire before a campaign scheduled max_days_ahead ahead is launched and sent. Raise campaign_file_retention_days or lower max_days_ahead."
+    }
+  }
 }
 
 check "built_settings_are_the_real_ones" {
@@ -156,6 +177,8 @@ locals {
       EMS_API_KEY_SECRET_ID          = aws_secretsmanager_secret.api_key.name
       EMS_UNSUBSCRIBE_KEYS_SECRET_ID = aws_secretsmanager_secret.unsubscribe_keys.name
       EMS_RECORD_TTL_DAYS            = tostring(var.record_ttl_days)
+      EMS_REJECTION_DETAILS_DAYS     = tostring(var.rejection_details_days)
+      EMS_MAX_DAYS_AHEAD             = tostring(var.max_days_ahead)
     },
     var.public_api_url == null ? {} : { EMS_PUBLIC_API_URL = var.public_api_url },
     var.unsubscribe_mailbox == null ? {} : { EMS_UNSUBSCRIBE_MAILBOX = var.unsubscribe_mailbox },

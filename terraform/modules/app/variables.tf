@@ -138,16 +138,44 @@ variable "record_ttl_days" {
   default     = 400
 }
 
+variable "rejection_details_days" {
+  description = "Days the first rejected recipients of a campaign (their addresses, which GET /campaigns/{id} lists) are kept; the counts by reason stay with the campaign."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.rejection_details_days >= 1
+    error_message = "rejection_details_days must be at least 1."
+  }
+}
+
 variable "event_ttl_days" {
   description = "Days the raw SES events are kept."
   type        = number
   default     = 90
 }
 
-variable "campaign_file_retention_days" {
-  description = "Days compiled campaign files are kept."
+variable "candidate_retention_days" {
+  description = "Days candidates uploaded under candidates/ in the assets bucket (recipients' addresses) are kept."
   type        = number
   default     = 30
+}
+
+variable "max_days_ahead" {
+  description = "How many days ahead a campaign may be scheduled (EMS_MAX_DAYS_AHEAD of the API): campaign_file_retention_days must cover it plus a month of sending."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.max_days_ahead >= 1
+    error_message = "max_days_ahead must be at least 1."
+  }
+}
+
+variable "campaign_file_retention_days" {
+  description = "Days compiled campaign files are kept: at least max_days_ahead plus 30 (a campaign scheduled that far ahead is launched from them, then sends for up to a month)."
+  type        = number
+  default     = 400
 }
 
 variable "point_in_time_recovery" {

@@ -64,7 +64,7 @@ def campaign_json(
         request_hash="h",
         recipients=RecipientCounts(accepted=2, rejected=len(rejections)),
         rejected_by_reason={"invalid_address": len(rejections)} if rejections else {},
-        rejections=rejections,
+        rejections_expire_at=NOW + timedelta(days=30) if rejections else None,
         segments=[
             SegmentSummary(
                 list_name="gold",
@@ -82,7 +82,7 @@ def campaign_json(
         ),
         problems=problems or [],
     )
-    return CampaignView.of(campaign).model_dump(mode="json")
+    return CampaignView.of(campaign, rejections).model_dump(mode="json")
 
 
 def sent_email(

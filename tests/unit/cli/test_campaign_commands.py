@@ -107,6 +107,23 @@ def test_describe_shows_progress_of_a_sending_campaign(tmp_path: Path) -> None:
     assert "launching 3/4 (75%)" in result.stdout
 
 
+def test_describe_says_when_the_rejected_recipients_details_go_or_went(tmp_path: Path) -> None:
+    kept = campaign_json("summer")
+    expired = {**kept, "rejections": [], "rejections_expired": True}
+    api = FakeApi().on(
+        "GET /campaigns/summer", httpx.Response(200, json=kept), httpx.Response(200, json=expired)
+    )
+
+    first = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+    second = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+
+    assert "Details kept until" in first.stdout
+    assert "First rejections (1 of 1)" in first.stdout
+    assert "Details deleted" in second.stdout
+    assert "First rejections" not in second.stdout
+    assert "invalid_address 1" in second.stdout  # the counts stay
+
+
 def test_describe_an_unknown_campaign_says_so(tmp_path: Path) -> None:
     api = FakeApi().on(
         "GET /campaigns/nope", error_json(404, "not_found", "there is no campaign 'nope'")

@@ -70,7 +70,11 @@ def utc_iso(moment: datetime) -> str:
 
 
 class Rejection(BaseModel):
-    """One recipient left out of a campaign, and why."""
+    """One recipient left out of a campaign, and why.
+
+    Its address is personal data: the first few of a campaign are kept apart from the campaign
+    record, for a while only (the scheduler's `campaigns.rejections`), never in it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -165,7 +169,13 @@ class Campaign(BaseModel):
     )
     recipients: RecipientCounts = Field(default_factory=RecipientCounts)
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
-    rejections: list[Rejection] = Field(default_factory=list, description="The first few")
+    rejections_expire_at: datetime | None = Field(
+        default=None,
+        description=(
+            "When the first rejected recipients' details (addresses), kept apart from this"
+            " record, expire; the counts stay. None: none were kept"
+        ),
+    )
     segments: list[SegmentSummary] = Field(default_factory=list)
     template_names: list[str] = Field(default_factory=list)
     manifest_key: str | None = None
@@ -199,7 +209,13 @@ class Campaign(BaseModel):
     )
 
     @field_validator(
-        "scheduled_at", "created_at", "updated_at", "launched_at", "cancelled_at", "completed_at"
+        "scheduled_at",
+        "created_at",
+        "updated_at",
+        "launched_at",
+        "cancelled_at",
+        "completed_at",
+        "rejections_expire_at",
     )
     @classmethod
     def _aware_utc(cls, value: datetime | None) -> datetime | None:

@@ -20,10 +20,12 @@ from ems_scheduler.api.app import create_app as create_api_app
 from ems_scheduler.api_key import read_api_key
 from ems_scheduler.campaigns.compile_jobs import CompileJobs
 from ems_scheduler.campaigns.files import CampaignFiles, S3Objects, S3PartSink
+from ems_scheduler.campaigns.rejections import RejectionDetails
 from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.campaigns.service import CampaignAdapters, CampaignService
 from ems_scheduler.dead_letters.queues import DeadLetterQueues, SqsDeadLetters, queue_pairs
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.page_tokens import PageTokens
 from ems_scheduler.shared.ses_template_store import SesTemplates
 from ems_scheduler.shared.template_source import S3TemplateSource
 from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys, UnsubscribeLinks
@@ -61,6 +63,7 @@ def campaign_service(
             campaigns=CampaignRepository(
                 aws().client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
             ),
+            rejections=RejectionDetails(aws().client("dynamodb"), settings.campaigns_table),
             suppressions=SuppressionList(aws().client("dynamodb"), settings.suppressions_table),
             objects=S3Objects(s3),
             files=CampaignFiles(s3, settings.campaigns_bucket),
@@ -156,6 +159,13 @@ def _stored_keys(secret_id: str, clients: AwsClients) -> UnsubscribeKeys:
     return load_unsubscribe_keys(clients.client("secretsmanager"), secret_id)
 
 
+def page_tokens(settings: SchedulerSettings, clients: AwsClients | None = None) -> PageTokens:
+    """The API's page tokens, sealed under keys derived from the unsubscribe keys of `settings`
+    (or of their secret, read on first use)."""
+    aws = _lazy(clients)
+    return PageTokens(lambda: _unsubscribe_keys(settings, aws()))
+
+
 def suppressions_service(
     settings: SchedulerSettings, clients: AwsClients | None = None
 ) -> SuppressionsService:
@@ -200,6 +210,7 @@ def create_app(
     suppressions: SuppressionsService | None = None,
     unsubscribe: UnsubscribeService | None = None,
     transactional: TransactionalService | None = None,
+    tokens: PageTokens | None = None,
     clients: AwsClients | None = None,
 ) -> OpenAPI:
     """The API app; each service not given is the one wired to the AWS resources in `settings`.
@@ -215,6 +226,7 @@ def create_app(
         suppressions=suppressions or suppressions_service(settings, clients),
         unsubscribe=unsubscribe or unsubscribe_service(settings, clients),
         dead_letters=dead_letters or dead_letter_queues(settings, clients),
+        page_tokens=tokens or page_tokens(settings, clients),
     )
 
 

@@ -63,8 +63,10 @@ class FakeTemplates:
     def delete(self, name: str) -> bool:
         return self.records.pop(name, None) is not None
 
-    def page(self, *, limit: int, page: str | None) -> tuple[list[TemplateRecord], str | None]:
-        return sorted(self.records.values(), key=lambda r: r.name)[:limit], None
+    def page(self, *, limit: int, start: str | None) -> tuple[list[TemplateRecord], str | None]:
+        names = sorted(name for name in self.records if start is None or name > start)
+        window = names[:limit]
+        return [self.records[n] for n in window], (window[-1] if len(names) > limit else None)
 
 
 class FakeSes:

@@ -127,6 +127,10 @@ def campaign_summary(campaign: JsonObject, *, rejections_shown: int = 10) -> Ren
     if by_reason:
         reasons = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))
         facts.add_row("Rejected by", Text(", ".join(f"{r} {_n(n)}" for r, n in reasons)))
+    if campaign.get("rejections_expire_at"):
+        # The addresses of rejected recipients are personal data, kept for a while only.
+        label = "Details deleted" if campaign.get("rejections_expired") else "Details kept until"
+        facts.add_row(label, when(campaign["rejections_expire_at"]))
     progress = progress_text(campaign.get("progress"))
     if progress is not None:
         facts.add_row("Progress", progress)

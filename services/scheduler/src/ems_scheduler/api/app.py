@@ -24,6 +24,7 @@ from ems_scheduler.api.unsubscribe import unsubscribe_api
 from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.dead_letters.queues import DeadLetterQueues
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.page_tokens import PageTokens
 from ems_scheduler.suppressions.service import SuppressionsService
 from ems_scheduler.tracking.reads import TrackingReads
 from ems_scheduler.transactional.service import TransactionalService
@@ -47,8 +48,10 @@ def create_app(
     suppressions: SuppressionsService,
     unsubscribe: UnsubscribeService,
     dead_letters: DeadLetterQueues,
+    page_tokens: PageTokens,
 ) -> OpenAPI:
-    """The API app for these settings, over these services.
+    """The API app for these settings, over these services, sealing its lists' page tokens
+    with `page_tokens`.
 
     `ems_scheduler.wiring` builds them (wired to AWS); tests give fakes.
     """
@@ -79,14 +82,14 @@ def create_app(
         raise ValueError(msg)
     require_api_key(app, settings.api_key)
     register_campaign_errors(app)
-    app.register_api(campaigns_api(campaigns))
+    app.register_api(campaigns_api(campaigns, page_tokens))
     app.register_api(dlq_api(dead_letters))
     app.register_api(tracking_api(campaigns, tracking))
     register_suppression_errors(app)
-    app.register_api(suppressions_api(suppressions))
+    app.register_api(suppressions_api(suppressions, page_tokens))
     app.register_api(unsubscribe_api(unsubscribe))
     register_transactional_errors(app)
-    app.register_api(templates_api(transactional, tracking))
+    app.register_api(templates_api(transactional, tracking, page_tokens))
     app.register_api(emails_api(transactional, tracking))
 
     @app.get("/health", responses={200: HealthView})

@@ -7,14 +7,15 @@ data: they appear in answers to the caller who sent them, never in the logs.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from flask import Flask, Response
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from ems_common.suppressions import Scope, Suppression, SuppressionReason
 from ems_scheduler.api.errors import ApiError, ErrorView, error_response
+from ems_scheduler.shared.page_tokens import PagedList, PageTokens
 from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH
 from ems_scheduler.suppressions.service import (
     MAX_ADDRESSES_PER_REQUEST,
@@ -117,7 +118,15 @@ class ScopeQuery(BaseModel):
     scope: Scope | None = None
 
 
-def suppressions_api(service: SuppressionsService) -> APIBlueprint:
+_SUPPRESSION_START: Final = TypeAdapter(tuple[str, str])  # (address, scope) to start after
+
+
+def _suppressions(query: SuppressionQuery) -> PagedList:
+    """The suppression list as filtered by `query`: a token opens for the same filters only."""
+    return PagedList("suppressions", {"scope": query.scope, "reason": query.reason})
+
+
+def suppressions_api(service: SuppressionsService, page_tokens: PageTokens) -> APIBlueprint:
     """The /suppressions routes, bound to `service`."""
     api = APIBlueprint(
         "suppressions",
@@ -130,11 +139,16 @@ def suppressions_api(service: SuppressionsService) -> APIBlueprint:
     @api.get("", responses={200: SuppressionPage, **_ERRORS})
     def list_suppressions(query: SuppressionQuery) -> dict[str, Any]:
         """A page of suppressions, filtered by scope and reason, with why and since when."""
-        items, next_page = service.page(
-            limit=query.limit, page=query.page, scope=query.scope, reason=query.reason
+        listing = _suppressions(query)
+        items, after = service.page(
+            limit=query.limit,
+            start=page_tokens.open(listing, query.page, _SUPPRESSION_START),
+            scope=query.scope,
+            reason=query.reason,
         )
         return SuppressionPage(
-            suppressions=[SuppressionView.of(item) for item in items], next_page=next_page
+            suppressions=[SuppressionView.of(item) for item in items],
+            next_page=page_tokens.seal(listing, after),
         ).model_dump(mode="json")
 
     @api.post("", responses={200: AddedView, **_ERRORS})
