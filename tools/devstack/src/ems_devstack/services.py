@@ -141,6 +141,13 @@ LOCAL_SERVICE_SETTINGS = {
     "EMS_SEND_RATE_OVERRIDE": "20",
     "EMS_LIMITER_WORKER_SEND_RATE": "10",
     "EMS_DAILY_QUOTA_OVERRIDE": "10000000",
+    # Held email (a paused campaign, SES's pause) looks again within seconds, not the half
+    # minute and minute sized for AWS's cost: resume and SES's un-pause show at once locally.
+    "EMS_PAUSED_HOLD_SECONDS": "3",
+    "EMS_SES_PAUSED_RETRY_SECONDS": "3",
+    "EMS_ACCOUNT_CHECK_SECONDS": "3",
+    # The brake's minimum sample (500 on AWS) within a local campaign of a few hundred.
+    "EMS_BRAKE_MIN_SENT": "100",
 }
 
 
