@@ -272,6 +272,7 @@ def test_pausing_a_campaign_that_has_not_launched_says_what_to_do_instead(tmp_pa
         "campaign summer is SCHEDULED: pause needs LAUNCHING, SENDING (HTTP 409 conflict)"
         in result.stderr
     )
+    assert "Only a LAUNCHING or SENDING campaign can be paused" in result.stderr
     assert "`ems campaign reschedule` or `ems campaign cancel` it" in result.stderr
 
 

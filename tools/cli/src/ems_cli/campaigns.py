@@ -384,8 +384,8 @@ def pause(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = Fal
         except ApiError as error:
             if error.status == CONFLICT:
                 error.add_note(
-                    "Only a LAUNCHING or SENDING campaign can be paused: one not launched yet"
-                    " sends nothing (`ems campaign reschedule` or `ems campaign cancel` it)."
+                    "Only a LAUNCHING or SENDING campaign can be paused (a SCHEDULED one sends"
+                    " nothing yet: `ems campaign reschedule` or `ems campaign cancel` it)."
                 )
             raise
     print_answer(
