@@ -81,6 +81,11 @@ locals {
   sender_visibility_s  = 6 * var.sender_timeout_seconds
   tracker_timeout_s    = 60
   compile_timeout_s    = 300
+  compile_max_receives = 3
+  # From a compile job's first receive until its last attempt is over: each attempt is received
+  # again a visibility timeout after the one before. The reconciler's verification deadline must
+  # be later (the output reconciler_settings checks it).
+  compile_retry_span_s = local.compile_max_receives * 6 * local.compile_timeout_s
   launcher_timeout_s   = 300
   api_timeout_s        = 29
   packages             = { for service in ["scheduler", "launcher", "sender", "tracker"] : service => "${var.package_dir}/${service}.zip" }
@@ -106,6 +111,7 @@ module "platform" {
   send_queue_visibility_timeout_seconds    = local.sender_visibility_s
   tracker_queue_visibility_timeout_seconds = 6 * local.tracker_timeout_s
   compile_queue_visibility_timeout_seconds = 6 * local.compile_timeout_s
+  compile_queue_max_receive_count          = local.compile_max_receives
   campaign_file_retention_days             = var.campaign_file_retention_days
   candidate_retention_days                 = var.candidate_retention_days
 
@@ -374,7 +380,12 @@ module "launcher" {
   timeout_seconds      = local.launcher_timeout_s
   reserved_concurrency = 5
   log_retention_days   = var.log_retention_days
-  environment          = local.infra_env
+
+  # Its reconciler: when a quiet campaign is settled, and when a verification is given up on.
+  environment = merge(local.infra_env, {
+    EMS_SETTLE_AFTER_SECONDS          = tostring(var.settle_after_seconds)
+    EMS_VERIFICATION_DEADLINE_SECONDS = tostring(var.verification_deadline_seconds)
+  })
 
   policy_statements = [
     {
@@ -428,8 +439,9 @@ locals {
       }]
     },
     {
-      # GetAccount (SES v2: the account's rate and 24-hour quota, which the limiter paces to)
-      # is an account-level read: IAM accepts only "*" for it.
+      # GetAccount (SES v2: the account's rate and 24-hour quota, which the limiter paces to,
+      # and its standing: campaign email is held while SES has the account under review or
+      # sending paused) is an account-level read: IAM accepts only "*" for it.
       sid       = "UnscopedSesQuota"
       actions   = ["ses:GetAccount"]
       resources = ["*"]
@@ -523,8 +535,12 @@ module "tracker" {
   reserved_concurrency = var.tracker_max_concurrency
   log_retention_days   = var.log_retention_days
 
+  # The reputation brake: a campaign pauses itself at these rates, after this many sent.
   environment = merge(local.infra_env, {
-    EMS_EVENT_TTL_DAYS = tostring(var.event_ttl_days)
+    EMS_EVENT_TTL_DAYS         = tostring(var.event_ttl_days)
+    EMS_BRAKE_HARD_BOUNCE_RATE = tostring(var.brake_hard_bounce_rate)
+    EMS_BRAKE_COMPLAINT_RATE   = tostring(var.brake_complaint_rate)
+    EMS_BRAKE_MIN_SENT         = tostring(var.brake_min_sent)
   })
 
   policy_statements = [
