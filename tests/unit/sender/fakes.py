@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ems_common.campaigns import Campaign, CampaignStatus, Held, Pause
+from ems_common.campaigns import PAUSABLE, Campaign, CampaignStatus, Held, Pause, PausedBy
 from ems_common.dal.campaigns import StatusConflictError
 from ems_common.dal.emails import EmailKey
 from ems_common.emails import EmailState
@@ -97,7 +97,7 @@ class Campaigns:
     """One status per campaign id (None: there is no such campaign)."""
 
     status: CampaignStatus | None
-    pause: Pause | None = None
+    pause_record: Pause | None = None
     held: Held | None = None
     transitions: list[tuple[str, CampaignStatus, str]] = field(default_factory=list)
     reads: int = 0
@@ -113,7 +113,7 @@ class Campaigns:
             created_at=NOW,
             updated_at=NOW,
             request_hash="h",
-            pause=self.pause,
+            pause=self.pause_record,
             held=self.held,
         )
 
@@ -133,11 +133,21 @@ class Campaigns:
             raise StatusConflictError(current, expected, action)
         self.status = to
         if changes and changes.get("pause"):
-            self.pause = Pause.model_validate(changes["pause"])
+            self.pause_record = Pause.model_validate(changes["pause"])
         self.transitions.append((campaign_id, to, action))
         campaign = self.get(campaign_id)
         assert campaign is not None
         return campaign
+
+    def pause(self, campaign_id: str, *, by: PausedBy, reason: str) -> Campaign | None:
+        """As `CampaignRepository.pause`: from LAUNCHING or SENDING only, back to where it was."""
+        if self.status not in PAUSABLE:
+            return None
+        resume_to = "LAUNCHING" if self.status is CampaignStatus.LAUNCHING else "SENDING"
+        self.pause_record = Pause(by=by, reason=reason, paused_at=NOW, resume_to=resume_to)
+        self.status = CampaignStatus.PAUSED
+        self.transitions.append((campaign_id, CampaignStatus.PAUSED, f"pause ({by})"))
+        return self.get(campaign_id)
 
     def update(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
         if "held" in changes:

@@ -199,10 +199,10 @@ def test_ses_refusing_the_campaigns_setup_pauses_it_with_the_reason(
     assert rig.ses.sent == []
     assert _no_failures(rig)
     assert rig.campaigns.status is CampaignStatus.PAUSED
-    assert rig.campaigns.pause is not None
-    assert rig.campaigns.pause.by is PausedBy.SES
-    assert str(error) in rig.campaigns.pause.reason
-    assert words in rig.campaigns.pause.reason
+    assert rig.campaigns.pause_record is not None
+    assert rig.campaigns.pause_record.by is PausedBy.SES
+    assert str(error) in rig.campaigns.pause_record.reason
+    assert words in rig.campaigns.pause_record.reason
     assert rig.requeue.requeued() == ADDRESSES  # held for the resume
     assert rig.sender.paused == ["c1"]  # the handler raises the alarm's metric
 
@@ -273,3 +273,14 @@ def test_a_long_hold_comes_back_less_and_less_often_up_to_sqs_limit() -> None:
     rig.sender.process(message)
     _, held, delay = rig.requeue.later_calls.pop()
     assert (held.holds, delay) == (1, 30)
+
+
+def test_a_launch_ses_pauses_resumes_to_launching() -> None:
+    # The launcher stops with the pause; the rest of the campaign must still be enqueued later
+    refused = SenderRefusedError("AccessDeniedException: not authorized to perform ses:SendEmail")
+    rig = _rig(status=CampaignStatus.LAUNCHING, ses=Ses(fail={ADDRESSES[0]: refused}))
+
+    rig.sender.process(body(*ADDRESSES))
+
+    assert rig.campaigns.pause_record is not None
+    assert rig.campaigns.pause_record.resume_to == "LAUNCHING"

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
 
-from ems_common.campaigns import Campaign, CampaignStatus, Pause, PausedBy
-from ems_common.dal.campaigns import StatusConflictError
+from ems_common.campaigns import PAUSABLE, Campaign, CampaignStatus, Pause, PausedBy
 from ems_common.dal.metrics import CampaignNumbers
 from ems_common.metrics import Metric
 from ems_tracker.brake import BrakeLimits, brake_reason
@@ -62,31 +59,28 @@ def test_the_limits_are_per_environment() -> None:
 
 
 class Campaigns:
-    def __init__(self, status: CampaignStatus) -> None:
+    def __init__(self, status: CampaignStatus, baseline: dict[str, int] | None = None) -> None:
         self.status = status
-        self.pause: Pause | None = None
+        self.baseline = baseline
+        self.pause_record: Pause | None = None
 
-    def transition(
-        self,
-        campaign_id: str,
-        *,
-        expected: Iterable[CampaignStatus],
-        to: CampaignStatus,
-        action: str,
-        changes: Mapping[str, Any] | None = None,
-        **_: Any,
-    ) -> None:
-        campaign = Campaign(
+    def get(self, campaign_id: str) -> Campaign:
+        return Campaign(
             campaign_id=campaign_id,
             status=self.status,
             created_at=NOW,
             updated_at=NOW,
             request_hash="h",
+            brake_baseline=self.baseline,
         )
-        if self.status not in set(expected):
-            raise StatusConflictError(campaign, expected, action)
-        self.status = to
-        self.pause = Pause.model_validate((changes or {})["pause"])
+
+    def pause(self, campaign_id: str, *, by: PausedBy, reason: str) -> Campaign | None:
+        """As `CampaignRepository.pause`: from LAUNCHING or SENDING only."""
+        if self.status not in PAUSABLE:
+            return None
+        self.status = CampaignStatus.PAUSED
+        self.pause_record = Pause(by=by, reason=reason, paused_at=NOW)
+        return self.get(campaign_id)
 
 
 class Metrics:
@@ -97,8 +91,10 @@ class Metrics:
         return CampaignNumbers(total=Counter(self.counts))
 
 
-def _tracker(status: CampaignStatus, counts: dict[str, int]) -> tuple[Tracker, Campaigns]:
-    campaigns = Campaigns(status)
+def _tracker(
+    status: CampaignStatus, counts: dict[str, int], baseline: dict[str, int] | None = None
+) -> tuple[Tracker, Campaigns]:
+    campaigns = Campaigns(status, baseline)
     tracker = Tracker(
         events=MagicMock(),
         suppressions=MagicMock(),
@@ -118,9 +114,9 @@ def test_a_sending_campaign_over_the_limit_is_paused_by_the_brake_once() -> None
     assert tracker.brake() == ["c1"]
 
     assert campaigns.status is CampaignStatus.PAUSED
-    assert campaigns.pause is not None
-    assert campaigns.pause.by is PausedBy.BRAKE
-    assert "Hard-bounce rate 6.0%" in campaigns.pause.reason
+    assert campaigns.pause_record is not None
+    assert campaigns.pause_record.by is PausedBy.BRAKE
+    assert "Hard-bounce rate 6.0%" in campaigns.pause_record.reason
     # The next batch's bounces find it paused already: no second pause, no second alarm
     tracker.reputation_moved.add("c1")
     assert tracker.brake() == []
@@ -145,3 +141,19 @@ def test_transactional_email_never_trips_a_campaign_brake() -> None:
     tracker.reputation_moved.add("tx-20261123-aaaaaaaaaaaa-0")
     assert tracker.brake() == []
     assert campaigns.status is CampaignStatus.SENDING
+
+
+def test_a_resumed_campaign_is_judged_on_what_it_sent_since() -> None:
+    # Given a campaign the brake paused at 60 bounces of 1,000, resumed (its baseline kept)
+    baseline = _counts(1000, 60)
+    # When 1,000 more go out with 10 more bounces (1%): it goes on
+    tracker, campaigns = _tracker(CampaignStatus.SENDING, _counts(2000, 70), baseline)
+    tracker.reputation_moved.add("c1")
+    assert tracker.brake() == []
+    # But 500 more with 30 bounces (6%) since the resume pause it again, saying so
+    tracker, campaigns = _tracker(CampaignStatus.SENDING, _counts(1500, 90), baseline)
+    tracker.reputation_moved.add("c1")
+    assert tracker.brake() == ["c1"]
+    assert campaigns.pause_record is not None
+    assert "(30 of 500 sent)" in campaigns.pause_record.reason
+    assert "since its last resume" in campaigns.pause_record.reason

@@ -203,6 +203,14 @@ class Campaign(BaseModel):
     held: Held | None = Field(
         default=None, description="The last time the sender held its email, and why"
     )
+    brake_baseline: dict[str, int] | None = Field(
+        default=None,
+        description=(
+            "The counters when it was last resumed: the reputation brake judges only what was"
+            " sent since (a resumed campaign is not paused again for the bounces it was paused"
+            " for)"
+        ),
+    )
     watched: tuple[int, datetime] | None = Field(
         default=None,
         description="The reconciler's last look at a SENDING campaign: emails finished, and when",

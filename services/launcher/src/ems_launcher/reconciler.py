@@ -111,9 +111,10 @@ class Reconciler:
                 action="give up verifying",
                 changes={
                     "error": (
-                        f"verification did not finish within {hours:.1f} h (the compile worker"
-                        " timed out or died on every attempt; its job is in the compile DLQ):"
-                        " POST the same request again to retry, or split the candidate"
+                        f"verification did not finish within {hours:.1f} h (its compile job timed"
+                        " out or died on every attempt, and is on the compile DLQ, or waited"
+                        " behind others that long): POST the same request again to retry, or"
+                        " split the candidate"
                     ),
                     "progress": None,
                     **LEAVING_VERIFYING,

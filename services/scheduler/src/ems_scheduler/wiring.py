@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.send_queue import SendQueue
 from ems_common.dal.suppressions import SuppressionList
 from ems_scheduler.api.app import create_app as create_api_app
@@ -80,6 +81,7 @@ def campaign_service(
             unsubscribe_links=lambda public_url: unsubscribe_links(
                 settings, settings.public_api_url or public_url, aws()
             ),
+            metrics=CampaignMetrics(aws().client("dynamodb"), settings.campaigns_table),
         )
 
     return CampaignService(settings, adapters)

@@ -29,7 +29,6 @@ skip it if suppressed, wait for the limiter, call SES, record the outcome.
   its own id (the ``emailId`` tag, ``CampaignFileLine.record_scope``).
 """
 
-import contextlib
 import logging
 import time
 import uuid
@@ -41,8 +40,8 @@ from typing import Final, Protocol
 
 from pydantic import ValidationError
 
-from ems_common.campaigns import PAUSABLE, CampaignStatus, Held, Pause, PausedBy, utc_now
-from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
+from ems_common.campaigns import CampaignStatus, Held, PausedBy, utc_now
+from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
@@ -389,17 +388,9 @@ class Sender:
     ) -> None:
         """Every email of the campaign would get SES's answer: pause it with the reason (and an
         alarm, through `paused`), and hold its email instead of failing every recipient."""
-        pause = Pause(by=PausedBy.SES, reason=reason, paused_at=utc_now())
-        # Paused (or cancelled) meanwhile: the hold below applies all the same.
-        with contextlib.suppress(StatusConflictError):
-            self.campaigns.transition(
-                batch.campaign_id,
-                expected=PAUSABLE,
-                to=CampaignStatus.PAUSED,
-                action="pause (SES)",
-                changes={"pause": pause.model_dump(mode="json")},
-            )
+        if self.campaigns.pause(batch.campaign_id, by=PausedBy.SES, reason=reason) is not None:
             self.paused.append(batch.campaign_id)
+        # Paused (or cancelled) meanwhile by someone else: the hold below applies all the same.
         self._campaign_cache.pop(batch.campaign_id, None)
         logger.warning("campaign %s PAUSED: %s", batch.campaign_id, reason)
         self._hold(

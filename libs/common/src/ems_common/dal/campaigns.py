@@ -12,9 +12,12 @@ from pydantic import ValidationError
 
 from ems_common import keys
 from ems_common.campaigns import (
+    PAUSABLE,
     Campaign,
     CampaignStatus,
     LaunchCheckpoint,
+    Pause,
+    PausedBy,
     utc_iso,
     utc_now,
 )
@@ -225,6 +228,30 @@ class CampaignRepository:
                 raise
             raise StatusConflictError(self.require(campaign_id), expected, action) from error
         return _from_item(response["Attributes"])
+
+    def pause(self, campaign_id: str, *, by: PausedBy, reason: str) -> Campaign | None:
+        """Pause a LAUNCHING or SENDING campaign with `reason`, to resume to the state it was in
+        (a paused launch goes on launching); None if it is in no state to pause (paused,
+        cancelled, completed meanwhile). The move is conditioned on the state read."""
+        current = self.get(campaign_id)
+        if current is None or current.status not in PAUSABLE:
+            return None
+        pause = Pause(
+            by=by,
+            reason=reason,
+            paused_at=utc_now(),
+            resume_to="LAUNCHING" if current.status is CampaignStatus.LAUNCHING else "SENDING",
+        )
+        try:
+            return self.transition(
+                campaign_id,
+                expected={current.status},
+                to=CampaignStatus.PAUSED,
+                action=f"pause ({by})",
+                changes={"pause": pause.model_dump(mode="json")},
+            )
+        except StatusConflictError:
+            return None
 
     def update(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
         """Set fields (e.g. progress) without a status condition; the campaign must exist."""

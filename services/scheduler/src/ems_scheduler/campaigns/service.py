@@ -23,7 +23,6 @@ from ems_common.campaigns import (
     REPLACEABLE,
     Campaign,
     CampaignStatus,
-    Pause,
     PausedBy,
     Progress,
     RecipientCounts,
@@ -38,7 +37,9 @@ from ems_common.dal.campaigns import (
     CampaignRepository,
     StatusConflictError,
 )
+from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.metrics import BRAKE_COUNTERS
 from ems_common.problems import Problem
 from ems_scheduler.campaigns.candidate import (
     InvalidCandidateError,
@@ -100,6 +101,8 @@ class CampaignAdapters:
     part_sink: Callable[[str], S3PartSink]
     # Each recipient's unsubscribe link, pointing at the given public URL of the API.
     unsubscribe_links: Callable[[str], UnsubscribeLinks]
+    # The counters, read when a campaign the brake paused is resumed (its new baseline).
+    metrics: CampaignMetrics | None = None
 
 
 class _Collaborator[T]:
@@ -131,6 +134,7 @@ class CampaignService:
     _template_source = _Collaborator(lambda adapters: adapters.template_source)
     _part_sink = _Collaborator(lambda adapters: adapters.part_sink)
     _unsubscribe_links = _Collaborator(lambda adapters: adapters.unsubscribe_links)
+    _metrics = _Collaborator(lambda adapters: adapters.metrics)
 
     def __init__(
         self,
@@ -517,22 +521,14 @@ class CampaignService:
         current = self._campaigns.require(campaign_id)
         if current.status is CampaignStatus.PAUSED:
             return current
-        if current.status not in PAUSABLE:
-            raise StatusConflictError(current, PAUSABLE, "pause")
-        now = self._clock()
-        pause = Pause(
-            by=PausedBy.OPERATOR,
-            reason="paused by an operator: POST /campaigns/{id}/resume to go on",
-            paused_at=now,
-            resume_to="LAUNCHING" if current.status is CampaignStatus.LAUNCHING else "SENDING",
+        reason = (
+            f"paused by an operator: POST /campaigns/{campaign_id}/resume"
+            f" (ems campaign resume {campaign_id}) to go on"
         )
-        return self._campaigns.transition(
-            campaign_id,
-            expected={current.status},
-            to=CampaignStatus.PAUSED,
-            action="pause",
-            changes={"pause": pause.model_dump(mode="json")},
-        )
+        paused = self._campaigns.pause(campaign_id, by=PausedBy.OPERATOR, reason=reason)
+        if paused is None:
+            raise StatusConflictError(self._campaigns.require(campaign_id), PAUSABLE, "pause")
+        return paused
 
     def resume(self, campaign_id: str) -> Campaign:
         """Resume a PAUSED campaign where it stopped (its held emails go out again, each once);
@@ -542,13 +538,19 @@ class CampaignService:
             return current
         if current.status is not CampaignStatus.PAUSED or current.pause is None:
             raise StatusConflictError(current, {CampaignStatus.PAUSED}, "resume")
+        # The reconciler's watch starts again: a pause is no time without progress.
+        changes: dict[str, Any] = {"pause": None, "watched": None}
+        metrics = self._metrics
+        if current.pause.by is PausedBy.BRAKE and metrics is not None:
+            # The brake judges what is sent from now on, not the bounces it paused for.
+            total = metrics.read(campaign_id).total
+            changes["brake_baseline"] = {m.value: total[m.value] for m in BRAKE_COUNTERS}
         return self._campaigns.transition(
             campaign_id,
             expected={CampaignStatus.PAUSED},
             to=CampaignStatus(current.pause.resume_to),
             action="resume",
-            # The reconciler's watch starts again: a pause is no time without progress.
-            changes={"pause": None, "watched": None},
+            changes=changes,
         )
 
     def delete(self, campaign_id: str) -> None:

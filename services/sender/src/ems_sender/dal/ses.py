@@ -36,8 +36,9 @@ PERMANENT_CODES: Final = frozenset(
 # What SES was asked to use (the template, the configuration set) is gone: a setup problem.
 MISSING_SETUP_CODES: Final = frozenset({"NotFoundException"})
 # SES has paused sending, for the account or the configuration set (SES's review, or an
-# operator): every email would get the same answer. Hold and retry; nothing failed.
-PAUSED_CODES: Final = frozenset({"SendingPausedException"})
+# operator), or suspended the account: every email would get the same answer. Hold and retry
+# (less and less often); nothing failed, and sending goes on when SES lifts it.
+PAUSED_CODES: Final = frozenset({"SendingPausedException", "AccountSuspendedException"})
 # SES refuses the sender itself: its identity, its MAIL FROM domain, EMS's permission. Every
 # email of the same From would get the same answer: not an email's failure, a setup one.
 SENDER_REFUSED_CODES: Final = frozenset(
