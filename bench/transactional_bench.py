@@ -333,9 +333,11 @@ def _create_campaign(api: httpx.Client, run: _Run, recipients: int) -> None:
         ],
     }
     body = json.dumps(candidate).encode()
-    s3.put_object(Bucket=infra.assets_bucket, Key=f"{prefix}/candidate.json", Body=body)
+    # Under the candidates prefix, as every candidate must be (uploads expire there).
+    key = f"{infra.candidates_prefix}bench-transactional-{run.token}.json"
+    s3.put_object(Bucket=infra.assets_bucket, Key=key, Body=body)
     say(f"candidate of {recipients:,} recipients ({len(body) / 1e6:.1f} MB) uploaded")
-    uri = f"s3://{infra.assets_bucket}/{prefix}/candidate.json"
+    uri = f"s3://{infra.assets_bucket}/{key}"
     request = {"candidateS3Uri": uri, "campaign_id": run.campaign_id}
     created = _checked(api.post("/campaigns", json=request), 201, 202)
     say(f"{created['campaign_id']} {created['status']}: the API verifies the candidate")

@@ -1,4 +1,5 @@
-"""The fault plan: what is killed when, where the launcher crashes, which messages go twice.
+"""The fault plan: what is killed when, where the launcher crashes, which messages go twice,
+when the campaign is paused by its operator and when SES pauses the account.
 
 Drawn once from the run's seed before anything happens, so the same seed (and campaign size)
 gives the same plan. What the services do in between (which SES or DynamoDB call an injected
@@ -10,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 # Crash points of the launcher (`ems_devstack.faults.CRASH_POINTS`):
@@ -35,6 +37,22 @@ class Copy:
     delay_s: float
 
 
+class HoldKind(StrEnum):
+    """A stop the campaign must come through with every email sent once."""
+
+    PAUSE = "operator pause"  # POST /campaigns/{id}/pause, then /resume
+    SES_PAUSE = "SES account pause"  # SES v2 PutAccountSendingAttributes(SendingEnabled=false)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Stop the campaign `at_s` seconds into the fault phase, for `lasts_s`."""
+
+    at_s: float
+    kind: HoldKind
+    lasts_s: float
+
+
 @dataclass(frozen=True)
 class FaultPlan:
     """Everything the run does to the stack, decided up front."""
@@ -43,14 +61,16 @@ class FaultPlan:
     kills: tuple[Kill, ...]
     poison_at_s: tuple[float, ...]  # one per poison message, seconds into the fault phase
     copies: tuple[Copy, ...]
+    holds: tuple[Hold, ...] = ()
 
     def describe(self) -> str:
         """One line for the log."""
         first = ", ".join(f"{k.service}@{k.at_s:.0f}s" for k in self.kills[:6])
+        holds = ", ".join(f"{h.kind}@{h.at_s:.0f}s for {h.lasts_s:.0f}s" for h in self.holds)
         return (
             f"launcher crashes at {self.launcher_crash}; kills: {first}"
             f"{' ...' if len(self.kills) > 6 else ''}; {len(self.poison_at_s)} poison messages;"
-            f" {len(self.copies)} send-queue messages delivered twice"
+            f" {len(self.copies)} send-queue messages delivered twice; holds: {holds or 'none'}"
         )
 
 
@@ -70,6 +90,7 @@ class PlanShape:
     restart_s: tuple[float, float] = (0.5, 4.0)
     duplicate_fraction: float = 0.2
     copy_delay_s: tuple[float, float] = (0.0, 30.0)
+    hold_s: tuple[float, float] = (4.0, 10.0)
 
 
 def plan_faults(rng: random.Random, shape: PlanShape) -> FaultPlan:
@@ -100,4 +121,19 @@ def plan_faults(rng: random.Random, shape: PlanShape) -> FaultPlan:
         Copy(index, round(rng.uniform(*shape.copy_delay_s), 1))
         for index in sorted(rng.sample(range(shape.messages), count))
     )
-    return FaultPlan(crash, tuple(kills), poison_at, copies)
+    return FaultPlan(crash, tuple(kills), poison_at, copies, _holds(rng, shape))
+
+
+def _holds(rng: random.Random, shape: PlanShape) -> tuple[Hold, ...]:
+    """An operator pause and an SES account pause, in random order, apart, within the first
+    half of the fault phase (while the campaign still sends)."""
+    kinds = [HoldKind.PAUSE, HoldKind.SES_PAUSE]
+    rng.shuffle(kinds)
+    window = shape.fault_seconds / 2
+    holds = []
+    at = rng.uniform(shape.first_kill_s, window / 2)
+    for kind in kinds:
+        lasts = round(rng.uniform(*shape.hold_s), 1)
+        holds.append(Hold(round(at, 1), kind, lasts))
+        at += lasts + rng.uniform(2.0, max(2.0, window / 2 - lasts))
+    return tuple(holds)

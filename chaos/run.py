@@ -5,7 +5,8 @@
    senders and the tracker with injected faults (SES throttling and 5xx, DynamoDB throttling).
 2. Fault phase, until `--faults-until` of the emails are at /_aws/ses (or `--fault-seconds`):
    the plan's SIGKILLs and restarts, send-queue messages and SES events delivered twice,
-   poison messages on the send, transactional and tracker queues.
+   poison messages on the send, transactional and tracker queues, an operator's pause and
+   resume of the campaign, and an SES pause of the account's sending and its lifting.
 3. Faults off: every service restarted without them; the run waits (with a deadline) until
    every recipient is served, the campaign is COMPLETED, the queues are empty and every
    poison message is on a DLQ; then it counts and checks.
@@ -26,7 +27,7 @@ from typing import Any, Final
 import httpx
 
 from chaos.accounting import PoisonReport, Tally, match_poison, metric_mismatches, tally
-from chaos.plan import FaultPlan, Kill, PlanShape, plan_faults
+from chaos.plan import FaultPlan, Hold, HoldKind, Kill, PlanShape, plan_faults
 from chaos.poison import Poison, poison_messages
 from chaos.probes import (
     HeldLetter,
@@ -131,6 +132,7 @@ class Record:
     copies_sent: int = 0
     tracker_copies: int = 0
     poison_sent: int = 0
+    holds: list[str] = field(default_factory=list)
     faults_stopped: str = ""
     waited_for: list[str] = field(default_factory=list)
 
@@ -306,9 +308,12 @@ class ChaosRun:
 
     # --- the fault phase ------------------------------------------------------------------
 
-    def fault_phase(self, campaign: Campaign, plan: FaultPlan, poisons: list[Poison]) -> None:
+    def fault_phase(
+        self, api: httpx.Client, campaign: Campaign, plan: FaultPlan, poisons: list[Poison]
+    ) -> None:
         """Run the plan from the launch until enough is sent (or the phase's time is up)."""
         options = self.options
+        holds = _Holds(self, api, campaign, list(plan.holds))
         goal = options.faults_until * (len(campaign.recipients) - len(self.suppressed))
         kills: list[Kill] = list(plan.kills)
         restarts: list[tuple[float, str]] = []
@@ -341,6 +346,7 @@ class ChaosRun:
                 )
                 break
             self._launcher_crash_check()
+            holds.tick(elapsed)
             kills = self._due_kills(kills, elapsed, restarts)
             restarts = self._due_restarts(restarts, now)
             while poison_due and poison_due[0][0] <= elapsed:
@@ -357,7 +363,8 @@ class ChaosRun:
                 )
                 next_progress = now + _PROGRESS_EVERY_S
             time.sleep(_TICK_S)
-        # Whatever the plan had left is sent now; the faults stop.
+        # Whatever the plan had left is sent now (a stop under way is lifted); the faults stop.
+        holds.finish(time.monotonic() - start)
         for _, poison in poison_due:
             self._send_poison(poison)
         self._send_copies([body for _, body in copies])
@@ -366,6 +373,39 @@ class ChaosRun:
         self.log(f"faults stop {self.record.faults_stopped}; restarting every service without")
         for service in TARGETS:
             self.restart(service)
+
+    def start_hold(self, api: httpx.Client, campaign: Campaign, hold: Hold, elapsed: float) -> bool:
+        """Stop the campaign as `hold` says; whether it took (a campaign already complete, or
+        not launched yet, cannot be paused: the API's 409 is recorded)."""
+        if hold.kind is HoldKind.SES_PAUSE:
+            self.ses_sending(enabled=False)
+            took, what = True, "SendingEnabled false"
+        else:
+            response = api.post(f"/campaigns/{campaign.campaign_id}/pause")
+            took = response.status_code == 200
+            what = f"{response.status_code} {response.json().get('status', '')}".strip()
+        self.record.holds.append(f"{hold.kind} at {elapsed:.0f} s ({what})")
+        self.log(f"{hold.kind} for {hold.lasts_s:.0f} s: {what}")
+        return took
+
+    def lift_hold(
+        self, api: httpx.Client, campaign: Campaign, hold: Hold, *, took: bool, elapsed: float
+    ) -> None:
+        if hold.kind is HoldKind.SES_PAUSE:
+            self.ses_sending(enabled=True)
+            what = "SendingEnabled true"
+        elif took:
+            response = api.post(f"/campaigns/{campaign.campaign_id}/resume")
+            response.raise_for_status()
+            what = f"resumed: {response.json()['status']}"
+        else:
+            return
+        self.record.holds.append(f"lifted at {elapsed:.0f} s ({what})")
+        self.log(f"{hold.kind} lifted: {what}")
+
+    def ses_sending(self, *, enabled: bool) -> None:
+        """SES's own switch for the account's sending (v2 PutAccountSendingAttributes)."""
+        self.aws.client("sesv2").put_account_sending_attributes(SendingEnabled=enabled)
 
     def _launcher_crash_check(self) -> None:
         if self.record.launcher_crashed_at is None and self.runner.pid(LAUNCHER_NAME) is None:
@@ -592,14 +632,44 @@ class ChaosRun:
                 self.restart(
                     service, crash=plan.launcher_crash if service == LAUNCHER_NAME else None
                 )
-            with self.event_tap():
-                self.fault_phase(campaign, plan, poisons)
+            try:
+                with self.event_tap():
+                    self.fault_phase(api, campaign, plan, poisons)
+            finally:
+                self.ses_sending(enabled=True)  # never leave the stack's SES paused
             self.wait_until_done(api, campaign, poisons)
             verdict = self.verdict(api, campaign, poisons)
             print_report(self, campaign, verdict)
             delete_letters(self.sqs, verdict.poison_letters)
             self.unsuppress(self.suppressed)
         return verdict
+
+
+@dataclass
+class _Holds:
+    """The plan's stops, one at a time: each starts at its time and is lifted after its span."""
+
+    run: ChaosRun
+    api: httpx.Client
+    campaign: Campaign
+    due: list[Hold]
+    held: tuple[float, Hold, bool] | None = None  # (ends at, the stop, whether it took)
+
+    def tick(self, elapsed: float) -> None:
+        """Lift the stop under way if its time is up; start the next one if its time came."""
+        if self.held is not None and elapsed >= self.held[0]:
+            self.finish(elapsed)
+        if self.held is None and self.due and self.due[0].at_s <= elapsed:
+            hold = self.due.pop(0)
+            took = self.run.start_hold(self.api, self.campaign, hold, elapsed)
+            self.held = (elapsed + hold.lasts_s, hold, took)
+
+    def finish(self, elapsed: float) -> None:
+        """Lift the stop under way, if any."""
+        if self.held is not None:
+            _, hold, took = self.held
+            self.run.lift_hold(self.api, self.campaign, hold, took=took, elapsed=elapsed)
+            self.held = None
 
 
 def _clock() -> str:
@@ -640,6 +710,7 @@ def print_report(run: ChaosRun, campaign: Campaign, verdict: Verdict) -> None:
         f" {', '.join(f'{k} {n}' for k, n in sorted(faults.items())) or 'none'}",
         f"twice         {record.copies_sent} send-queue messages, {record.tracker_copies}"
         " SES events delivered a second time",
+        f"holds         {'; '.join(record.holds) or 'none'}",
         f"faults off    {record.faults_stopped}",
     ]
     for address, email in verdict.duplicate_records.items():

@@ -163,6 +163,64 @@ def test_create_compiles_the_campaign_file_and_rejects_bad_recipients_only(
     assert subjects == {"Hello {{name}}", "Silver news for {{name}}"}
 
 
+def test_rejected_recipients_details_are_kept_apart_and_expire(
+    api: httpx.Client, aws: AwsClients, settings: InfraSettings, template_uri: str
+) -> None:
+    # Given a campaign created with rejected recipients
+    campaign_id = f"e2e-{uuid.uuid4().hex[:10]}"
+    created = api.post("/campaigns", json=_candidate(template_uri, campaign_id))
+    assert created.status_code == 201, created.text
+    dynamodb = aws.client("dynamodb")
+
+    def item(sort_key: str) -> dict[str, Any]:
+        key = {"pk": {"S": campaign_id}, "sk": {"S": sort_key}}
+        return dynamodb.get_item(
+            TableName=settings.campaigns_table, Key=key, ConsistentRead=True
+        ).get("Item", {})
+
+    # Then the campaign record holds the counts but no rejected address
+    record = item("CAMPAIGN")
+    assert "not-an-address" not in json.dumps(record)
+    assert "dee@example.org" not in json.dumps(record)
+    # And the addresses are an item of their own that DynamoDB deletes after about 30 days
+    details = item("REJECTIONS")
+    assert "dee@example.org" in json.dumps(details)
+    expires_at = int(details["expires_at"]["N"])
+    month = datetime.now(UTC) + timedelta(days=30)
+    assert abs(expires_at - month.timestamp()) < 3600
+    # And GET lists them until then
+    body = api.get(f"/campaigns/{campaign_id}").json()
+    assert len(body["rejections"]) == 4
+    assert body["rejections_expired"] is False
+    assert abs(datetime.fromisoformat(body["rejections_expire_at"]).timestamp() - expires_at) < 2
+
+    # When their time has passed (DynamoDB may take days to delete the item)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    dynamodb.update_item(
+        TableName=settings.campaigns_table,
+        Key={"pk": {"S": campaign_id}, "sk": {"S": "REJECTIONS"}},
+        UpdateExpression="SET expires_at = :t",
+        ExpressionAttributeValues={":t": {"N": str(int(past.timestamp()))}},
+    )
+    dynamodb.update_item(
+        TableName=settings.campaigns_table,
+        Key={"pk": {"S": campaign_id}, "sk": {"S": "CAMPAIGN"}},
+        UpdateExpression="SET rejections_expire_at = :t",
+        ExpressionAttributeValues={":t": {"S": past.isoformat()}},
+    )
+
+    # Then the view says the details expired and keeps the counts
+    body = api.get(f"/campaigns/{campaign_id}").json()
+    assert body["rejections"] == []
+    assert body["rejections_expired"] is True
+    assert body["rejections_total"] == 4
+    assert sum(body["rejected_by_reason"].values()) == 4
+
+    # And deleting the campaign deletes its details with it
+    assert api.delete(f"/campaigns/{campaign_id}").status_code == 204
+    assert item("REJECTIONS") == {}
+
+
 def test_same_id_and_body_is_idempotent_and_another_body_conflicts(
     api: httpx.Client, template_uri: str
 ) -> None:
@@ -272,7 +330,7 @@ def test_a_candidate_in_s3_is_verified_in_the_background(
             {"list_name": "second", "recipients": recipients[2000:]},
         ],
     }
-    key = f"candidates/{uuid.uuid4().hex}.json"
+    key = f"{settings.candidates_prefix}{uuid.uuid4().hex}.json"
     aws.client("s3").put_object(
         Bucket=settings.assets_bucket, Key=key, Body=json.dumps(document).encode()
     )
@@ -295,6 +353,27 @@ def test_a_candidate_in_s3_is_verified_in_the_background(
     assert body["status"] == "SCHEDULED", body
     assert body["recipients"] == {"accepted": 3000, "rejected": 0}
     assert len(_campaign_lines(aws, settings, campaign_id)) == 3000
+
+
+def test_a_candidate_outside_the_candidates_prefix_is_refused_saying_where(
+    api: httpx.Client, aws: AwsClients, settings: InfraSettings, template_uri: str
+) -> None:
+    # Given a candidate uploaded beside the templates, where uploads do not expire
+    key = f"templates/candidate-{uuid.uuid4().hex}.json"
+    aws.client("s3").put_object(
+        Bucket=settings.assets_bucket, Key=key, Body=json.dumps(_candidate(template_uri)).encode()
+    )
+
+    # When a campaign is created from it
+    response = api.post(
+        "/campaigns", json={"candidateS3Uri": f"s3://{settings.assets_bucket}/{key}"}
+    )
+
+    # Then it is a 400 that says where candidates go
+    assert response.status_code == 400, response.text
+    (problem,) = response.json()["problems"]
+    assert problem["path"] == "$.candidateS3Uri"
+    assert f"s3://{settings.assets_bucket}/{settings.candidates_prefix}" in problem["message"]
 
 
 def test_openapi_describes_every_route(api: httpx.Client) -> None:

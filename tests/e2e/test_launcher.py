@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from ems_common.aws import AwsClients
-from ems_common.campaigns import CampaignStatus
+from ems_common.campaign_files import campaign_prefix
+from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.formats.send_batch import SendBatch
 from ems_common.settings import InfraSettings
@@ -292,3 +293,85 @@ def test_a_campaign_far_past_its_date_is_marked_missed(
     assert campaign.status is CampaignStatus.FAILED
     assert campaign.error is not None
     assert campaign.error.startswith("missed")
+
+
+class _ReadBefore(CampaignRepository):
+    """A repository whose first read of the campaign is one taken earlier: a launcher that read
+    it just before an operator's PATCH landed."""
+
+    def __init__(self, repo: CampaignRepository, stale: Campaign) -> None:
+        self.__dict__.update(repo.__dict__)
+        self._stale: Campaign | None = stale
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        stale, self._stale = self._stale, None
+        return stale or super().get(campaign_id)
+
+
+def test_a_reschedule_in_the_launchers_window_launches_at_the_new_date_or_answers_409(
+    api: httpx.Client,
+    aws: AwsClients,
+    settings: InfraSettings,
+    template_uri: str,
+    repo: CampaignRepository,
+    launcher_stopped: None,
+) -> None:
+    # Given a due campaign that a launcher has read, and then its operator moves it a day on
+    campaign_id = _create(api, template_uri, recipients=10, seconds_ahead=3600)["campaign_id"]
+    _due_now(repo, campaign_id)
+    read = repo.require(campaign_id)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    moved = api.patch(f"/campaigns/{campaign_id}", json={"date": tomorrow.isoformat()})
+    assert moved.status_code == 200, moved.text
+
+    # When that launcher claims it on what it read
+    launcher = build_launcher(LauncherSettings())
+    launcher.campaigns = _ReadBefore(repo, read)
+    assert launcher.launch(campaign_id) is LaunchResult.NOT_OURS
+
+    # Then the new date holds: nothing launched, it waits for tomorrow
+    campaign = repo.require(campaign_id)
+    assert (campaign.status, campaign.scheduled_at) == (CampaignStatus.SCHEDULED, tomorrow)
+    assert campaign.emails_enqueued == 0
+
+    # And once a launch has claimed a campaign, a reschedule is a 409 that says why
+    _due_now(repo, campaign_id)
+    assert build_launcher(LauncherSettings()).launch(campaign_id) is LaunchResult.SENT_TO_QUEUE
+    late = api.patch(f"/campaigns/{campaign_id}", json={"date": tomorrow.isoformat()})
+    assert late.status_code == 409
+    assert "SENDING" in late.json()["message"]
+    _drain_emails(aws, settings, campaign_id, want=10)
+
+
+def test_a_campaign_whose_file_is_gone_fails_with_the_reason_and_the_others_launch(
+    api: httpx.Client,
+    aws: AwsClients,
+    settings: InfraSettings,
+    template_uri: str,
+    repo: CampaignRepository,
+    launcher_stopped: None,
+) -> None:
+    # Given two due campaigns, the first of whose files expired from the bucket
+    gone, fine = (
+        _create(api, template_uri, recipients=10, seconds_ahead=3600)["campaign_id"]
+        for _ in range(2)
+    )
+    s3 = aws.client("s3")
+    listed = s3.list_objects_v2(Bucket=settings.campaigns_bucket, Prefix=campaign_prefix(gone))
+    for item in listed.get("Contents", []):
+        s3.delete_object(Bucket=settings.campaigns_bucket, Key=item["Key"])
+    _due_now(repo, gone)
+    _due_now(repo, fine)
+
+    # When the launcher sweeps
+    results = build_launcher(LauncherSettings()).sweep()
+
+    # Then the first is FAILED with what happened and what to do; the other is launched
+    assert results[gone] == LaunchResult.FAILED
+    assert results[fine] == LaunchResult.SENT_TO_QUEUE
+    failed = repo.require(gone)
+    assert failed.status is CampaignStatus.FAILED
+    assert failed.error is not None
+    assert "is not in the campaigns bucket" in failed.error
+    assert "create the campaign again" in failed.error
+    _drain_emails(aws, settings, fine, want=10)

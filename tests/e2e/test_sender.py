@@ -196,8 +196,12 @@ def test_the_same_messages_delivered_twice_send_nothing_twice(
     assert max(sent.values()) == 1
 
 
-def test_a_permanent_error_fails_that_email_and_the_others_go_out(
-    aws: AwsClients, settings: InfraSettings, repo: CampaignRepository, localstack_url: str
+def test_a_template_ses_lacks_pauses_the_campaign_with_the_reason_and_resume_sends_the_rest(
+    api: httpx.Client,
+    aws: AwsClients,
+    settings: InfraSettings,
+    repo: CampaignRepository,
+    localstack_url: str,
 ) -> None:
     # Given a sending campaign whose batch holds one email with a template SES does not have
     campaign_id = f"perm-{uuid.uuid4().hex[:8]}"
@@ -213,7 +217,9 @@ def test_a_permanent_error_fails_that_email_and_the_others_go_out(
         )
     )
     template = f"perm-{uuid.uuid4().hex[:8]}"
-    aws.client("ses").create_template(
+    missing = f"gone-{uuid.uuid4().hex[:8]}"
+    ses = aws.client("ses")
+    ses.create_template(
         Template={"TemplateName": template, "SubjectPart": "Hi", "HtmlPart": "<p>{{name}}</p>"}
     )
 
@@ -234,7 +240,7 @@ def test_a_permanent_error_fails_that_email_and_the_others_go_out(
         first_line=0,
         emails=[
             line("ok1@example.org", template),
-            line("broken@example.org", "no-such-template"),
+            line("broken@example.org", missing),
             line("ok2@example.org", template),
         ],
     )
@@ -242,28 +248,31 @@ def test_a_permanent_error_fails_that_email_and_the_others_go_out(
         QueueUrl=settings.send_queue_url, MessageBody=batch.model_dump_json(by_alias=True)
     )
 
-    # Then the good ones are sent and the broken one is recorded FAILED with SES's reason
-    def both_sent() -> Counter[str] | None:
-        counts = _sent_to(localstack_url, {template})
-        return counts if len(counts) >= 2 else None
+    # Then the campaign is PAUSED with SES's answer, instead of failing every such email
+    def paused() -> Campaign | None:
+        campaign = repo.require(campaign_id)
+        return campaign if campaign.status is CampaignStatus.PAUSED else None
 
-    sent = eventually(both_sent, deadline_s=60, what="the two good emails")
-    assert set(sent) == {"ok1@example.org", "ok2@example.org"}
-    dynamodb = aws.client("dynamodb")
+    campaign = eventually(paused, deadline_s=60, what="the campaign PAUSED by SES's answer")
+    assert campaign.pause is not None
+    assert campaign.pause.by == "ses"
+    assert f"NotFoundException: Template {missing} does not exist" in campaign.pause.reason
+    assert set(_sent_to(localstack_url, {template, missing})) == {"ok1@example.org"}
+    numbers = CampaignMetrics(aws.client("dynamodb"), settings.campaigns_table).read(campaign_id)
+    assert numbers.total["failed"] == 0
 
-    def failed_record() -> dict[str, Any] | None:
-        item = dynamodb.get_item(
-            TableName=settings.emails_table,
-            Key={"pk": {"S": campaign_id}, "sk": {"S": "broken@example.org"}},
-            ConsistentRead=True,
-        ).get("Item")
-        return item if item and item["state"]["S"] == "FAILED" else None
+    # When the template is made and the campaign resumed, the held emails go out once each
+    ses.create_template(
+        Template={"TemplateName": missing, "SubjectPart": "Hi", "HtmlPart": "<p>{{name}}</p>"}
+    )
+    assert api.post(f"/campaigns/{campaign_id}/resume").status_code == 200
 
-    record = eventually(failed_record, deadline_s=30, what="the FAILED record")
-    assert "NotFoundException: Template no-such-template does not exist" in record["reason"]["S"]
-    # And it counts as failed in the campaign's metrics (no SES event will ever report it)
-    numbers = CampaignMetrics(dynamodb, settings.campaigns_table).read(campaign_id)
-    assert numbers.segments["s"]["failed"] == 1
+    def all_sent() -> Counter[str] | None:
+        counts = _sent_to(localstack_url, {template, missing})
+        return counts if len(counts) == 3 else None
+
+    sent = eventually(all_sent, deadline_s=60, what="the held emails after the resume")
+    assert sent == Counter({"ok1@example.org": 1, "broken@example.org": 1, "ok2@example.org": 1})
 
 
 def test_a_message_that_is_not_a_batch_goes_to_the_dlq_with_its_reason(

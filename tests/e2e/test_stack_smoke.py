@@ -222,7 +222,13 @@ def test_tables_have_the_keys_and_indexes_the_code_uses(
         assert index in by_name, f"{table} has no index {index}"
         assert _key_schema(by_name[index]) == expected  # type: ignore[arg-type]
 
-    for table in (settings.emails_table, settings.events_table, settings.rate_limits_table):
+    tables_with_ttl = (
+        settings.campaigns_table,  # rejected recipients' details expire
+        settings.emails_table,
+        settings.events_table,
+        settings.rate_limits_table,
+    )
+    for table in tables_with_ttl:
         ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         assert ttl.get("AttributeName") == keys.TTL_ATTRIBUTE, table
 

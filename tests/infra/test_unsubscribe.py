@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from ems_scheduler.campaigns.files import CANDIDATE_UPLOAD_PREFIX
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.unsubscribe_links import UNSUBSCRIBE_PATH
 from tests.infra.planfile import Plan, Resource, Statement, statements_of_document
@@ -149,7 +148,7 @@ def test_unsubscribe_routes_are_throttled_apart_from_the_api(plan: Plan) -> None
 
 def test_only_the_api_may_sign_candidate_uploads_and_only_under_their_prefix(plan: Plan) -> None:
     # The console's presigned POST is authorised by the API's role: it must be allowed to put
-    # exactly where the code signs for (CANDIDATE_UPLOAD_PREFIX), and nowhere else.
+    # exactly where the code signs for (its EMS_CANDIDATES_PREFIX), and nowhere else.
     puts = {
         str(function.values.get("function_name")): [
             resource
@@ -162,7 +161,10 @@ def test_only_the_api_may_sign_candidate_uploads_and_only_under_their_prefix(pla
     }
     api = [name for name in puts if name.endswith("-api")]
     assert len(api) == 1, f"{plan.name}: no API function among {sorted(puts)}"
-    assert [r.rsplit("/", 2)[-2] + "/" for r in puts[api[0]]] == [CANDIDATE_UPLOAD_PREFIX], (
+    (api_function,) = [f for f in link_makers(plan) if str(f.values.get("function_name")) == api[0]]
+    prefix = function_environment(api_function)[0].get("EMS_CANDIDATES_PREFIX")
+    assert prefix, f"{plan.name}: the API function has no EMS_CANDIDATES_PREFIX"
+    assert [r.split(":::", 1)[1].split("/", 1)[1] for r in puts[api[0]]] == [f"{prefix}*"], (
         f"{plan.name}: the API may put {puts[api[0]]} in the assets bucket"
     )
     assert all(not found for name, found in puts.items() if name not in api), puts

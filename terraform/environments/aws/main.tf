@@ -51,6 +51,14 @@ module "app" {
 
   alarm_emails = var.alarm_emails
 
+  # Campaign safety (docs/sending.md): the reputation brake and the reconciler. Null keeps
+  # modules/app's value.
+  brake_hard_bounce_rate        = var.brake_hard_bounce_rate
+  brake_complaint_rate          = var.brake_complaint_rate
+  brake_min_sent                = var.brake_min_sent
+  settle_after_seconds          = var.settle_after_seconds
+  verification_deadline_seconds = var.verification_deadline_seconds
+
   # Unsubscribe links: where they point, the mailto beside them, their own throttling.
   public_api_url                     = var.public_api_url
   unsubscribe_mailbox                = var.unsubscribe_mailbox

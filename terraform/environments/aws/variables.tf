@@ -152,3 +152,33 @@ variable "dmarc_report_mailbox" {
   type        = string
   default     = null
 }
+
+variable "brake_hard_bounce_rate" {
+  description = "Hard-bounce rate (a fraction: 0.05 is 5 %) at which a campaign pauses itself. Null: modules/app's default, SES's review level of 5 %."
+  type        = number
+  default     = null
+}
+
+variable "brake_complaint_rate" {
+  description = "Complaint rate (a fraction: 0.001 is 0.1 %) at which a campaign pauses itself. Null: modules/app's default, SES's review level of 0.1 %."
+  type        = number
+  default     = null
+}
+
+variable "brake_min_sent" {
+  description = "Emails a campaign sends before those rates can pause it. Null: modules/app's default (500)."
+  type        = number
+  default     = null
+}
+
+variable "settle_after_seconds" {
+  description = "A SENDING campaign without progress for this long is completed, its emails without a final event counted unconfirmed. Null: modules/app's default (6 hours)."
+  type        = number
+  default     = null
+}
+
+variable "verification_deadline_seconds" {
+  description = "A campaign still VERIFYING this long after it was accepted is marked FAILED; more than the compile worker's retries take. Null: modules/app's default (3 hours)."
+  type        = number
+  default     = null
+}

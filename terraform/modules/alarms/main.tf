@@ -1,11 +1,23 @@
 # What an operator watches: an alarm topic, the alarms EMS needs (a dead-letter queue holding
-# a message, SES reputation nearing a review, functions failing, the API answering 5xx), and
-# one dashboard for the environment.
+# a message, SES reputation nearing a review, a campaign that paused itself, functions failing,
+# the API answering 5xx), and one dashboard for the environment.
 
 data "aws_partition" "current" {}
 
 locals {
   ses_dimensions = { "ses:configuration-set" = var.configuration_set_name }
+
+  # EMS's own metrics, which the functions log in CloudWatch's embedded metric format:
+  # ems_common.lambda_handlers' METRICS_NAMESPACE and PAUSED_METRIC (tests/infra fails if these
+  # differ from the code's, or from the dimensions the tracker and sender emit).
+  ems_namespace = "EMS"
+  paused_metric = "CampaignsPaused"
+  # Who pauses a campaign by itself (the metric's one dimension, `by`), and what to do then.
+  # An operator's pause (POST /campaigns/{id}/pause) emits nothing: nobody needs telling.
+  self_pauses = {
+    brake = "A campaign paused itself: its hard-bounce or complaint rate reached the reputation brake's limit before SES reviews the account. `ems campaign list --status PAUSED`, then `ems campaign describe <id>` gives the rate; check where the list came from, then resume or cancel it (docs/sending.md, The brake)."
+    ses   = "A campaign was paused because SES refused its sender (identity, MAIL FROM domain or EMS's permission not in order): none of its recipients is failed. `ems campaign describe <id>` gives SES's answer; fix the identity in SES, then `ems campaign resume <id>` (docs/sending.md, SES holds)."
+  }
 }
 
 ################################################################################
@@ -150,6 +162,27 @@ resource "aws_cloudwatch_metric_alarm" "complaint_rate" {
   tags                = var.tags
 }
 
+# One notification per pause: the alarm marks the moment a campaign paused itself, not its
+# state (it stays PAUSED until someone resumes or cancels it), so it notifies on ALARM only and
+# goes back to OK quietly a minute later, ready for the next one.
+resource "aws_cloudwatch_metric_alarm" "campaign_paused" {
+  for_each = local.self_pauses
+
+  alarm_name          = "${var.name_prefix}-campaign-paused-${each.key}"
+  alarm_description   = each.value
+  namespace           = local.ems_namespace
+  metric_name         = local.paused_metric
+  dimensions          = { by = each.key }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.topic.arn]
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
   for_each = var.functions
 
@@ -202,6 +235,11 @@ locals {
       title   = "SES: reputation (alarms at ${var.bounce_rate_threshold * 100} % bounces, ${var.complaint_rate_threshold * 100} % complaints)"
       stat    = "Maximum"
       metrics = [for name in ["Reputation.BounceRate", "Reputation.ComplaintRate"] : ["AWS/SES", name, "ses:configuration-set", var.configuration_set_name]]
+    },
+    {
+      title   = "Campaigns that paused themselves (brake, SES)"
+      stat    = "Sum"
+      metrics = [for by in keys(local.self_pauses) : [local.ems_namespace, local.paused_metric, "by", by, { label = by }]]
     },
     {
       title   = "Queues: messages waiting"

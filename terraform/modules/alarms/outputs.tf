@@ -13,6 +13,7 @@ output "alarm_names" {
   value = concat(
     [for alarm in aws_cloudwatch_metric_alarm.dlq : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.function_errors : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.campaign_paused : alarm.alarm_name],
     [
       aws_cloudwatch_metric_alarm.bounce_rate.alarm_name,
       aws_cloudwatch_metric_alarm.complaint_rate.alarm_name,

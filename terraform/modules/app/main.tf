@@ -73,11 +73,19 @@ locals {
     },
   )
 
+  # How long a campaign may take to send after its date: its files must last that long too.
+  campaign_sending_days = 30
+
   # Queues a consumer's visibility timeout must cover: 6 times the consumer's timeout (AWS's advice
   # for Lambda triggers, so a message is not received again while a retry still runs).
   sender_visibility_s  = 6 * var.sender_timeout_seconds
   tracker_timeout_s    = 60
   compile_timeout_s    = 300
+  compile_max_receives = 3
+  # From a compile job's first receive until its last attempt is over: each attempt is received
+  # again a visibility timeout after the one before. The reconciler's verification deadline must
+  # be later (the output reconciler_settings checks it).
+  compile_retry_span_s = local.compile_max_receives * 6 * local.compile_timeout_s
   launcher_timeout_s   = 300
   api_timeout_s        = 29
   packages             = { for service in ["scheduler", "launcher", "sender", "tracker"] : service => "${var.package_dir}/${service}.zip" }
@@ -103,7 +111,9 @@ module "platform" {
   send_queue_visibility_timeout_seconds    = local.sender_visibility_s
   tracker_queue_visibility_timeout_seconds = 6 * local.tracker_timeout_s
   compile_queue_visibility_timeout_seconds = 6 * local.compile_timeout_s
+  compile_queue_max_receive_count          = local.compile_max_receives
   campaign_file_retention_days             = var.campaign_file_retention_days
+  candidate_retention_days                 = var.candidate_retention_days
 
   point_in_time_recovery      = var.point_in_time_recovery
   table_deletion_protection   = var.table_deletion_protection
@@ -111,6 +121,23 @@ module "platform" {
   kms_deletion_window_in_days = var.kms_deletion_window_in_days
 
   tags = local.tags
+}
+
+# A campaign may be scheduled max_days_ahead ahead, and the launcher then reads its compiled
+# files: they must not expire before that date plus the time the campaign takes to send.
+# (A precondition, not a variable validation, so that modules still run on Terraform 1.6.)
+resource "terraform_data" "campaign_file_retention" {
+  input = {
+    campaign_file_retention_days = var.campaign_file_retention_days
+    max_days_ahead               = var.max_days_ahead
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.campaign_file_retention_days >= var.max_days_ahead + local.campaign_sending_days
+      error_message = "campaign_file_retention_days (${var.campaign_file_retention_days}) must be at least max_days_ahead + ${local.campaign_sending_days} (${var.max_days_ahead + local.campaign_sending_days}): compiled campaign files would expire before a campaign scheduled max_days_ahead ahead is launched and sent. Raise campaign_file_retention_days or lower max_days_ahead."
+    }
+  }
 }
 
 check "built_settings_are_the_real_ones" {
@@ -156,6 +183,8 @@ locals {
       EMS_API_KEY_SECRET_ID          = aws_secretsmanager_secret.api_key.name
       EMS_UNSUBSCRIBE_KEYS_SECRET_ID = aws_secretsmanager_secret.unsubscribe_keys.name
       EMS_RECORD_TTL_DAYS            = tostring(var.record_ttl_days)
+      EMS_REJECTION_DETAILS_DAYS     = tostring(var.rejection_details_days)
+      EMS_MAX_DAYS_AHEAD             = tostring(var.max_days_ahead)
     },
     var.public_api_url == null ? {} : { EMS_PUBLIC_API_URL = var.public_api_url },
     var.unsubscribe_mailbox == null ? {} : { EMS_UNSUBSCRIBE_MAILBOX = var.unsubscribe_mailbox },
@@ -283,12 +312,12 @@ module "api" {
       resources = [local.arns.api_key_secret]
     },
     {
-      # The console's presigned uploads of large candidates (CANDIDATE_UPLOAD_PREFIX in the
-      # scheduler's campaigns/files.py): S3 takes a browser's POST only if the role that
-      # signed it may put the object itself.
+      # The console's presigned uploads of large candidates, under the candidates prefix
+      # (the platform's candidates_prefix, EMS_CANDIDATES_PREFIX to the code): S3 takes a
+      # browser's POST only if the role that signed it may put the object itself.
       sid       = "SignCandidateUploads"
       actions   = ["s3:PutObject"]
-      resources = ["${local.arns.assets_bucket}/candidates/*"]
+      resources = ["${local.arns.assets_bucket}/${local.names.candidates_prefix}*"]
     },
   ])
 
@@ -359,7 +388,12 @@ module "launcher" {
   timeout_seconds      = local.launcher_timeout_s
   reserved_concurrency = 5
   log_retention_days   = var.log_retention_days
-  environment          = local.infra_env
+
+  # Its reconciler: when a quiet campaign is settled, and when a verification is given up on.
+  environment = merge(local.infra_env, {
+    EMS_SETTLE_AFTER_SECONDS          = tostring(var.settle_after_seconds)
+    EMS_VERIFICATION_DEADLINE_SECONDS = tostring(var.verification_deadline_seconds)
+  })
 
   policy_statements = [
     {
@@ -413,8 +447,9 @@ locals {
       }]
     },
     {
-      # GetAccount (SES v2: the account's rate and 24-hour quota, which the limiter paces to)
-      # is an account-level read: IAM accepts only "*" for it.
+      # GetAccount (SES v2: the account's rate and 24-hour quota, which the limiter paces to,
+      # and its standing: campaign email is held while SES has the account under review or
+      # sending paused) is an account-level read: IAM accepts only "*" for it.
       sid       = "UnscopedSesQuota"
       actions   = ["ses:GetAccount"]
       resources = ["*"]
@@ -508,8 +543,12 @@ module "tracker" {
   reserved_concurrency = var.tracker_max_concurrency
   log_retention_days   = var.log_retention_days
 
+  # The reputation brake: a campaign pauses itself at these rates, after this many sent.
   environment = merge(local.infra_env, {
-    EMS_EVENT_TTL_DAYS = tostring(var.event_ttl_days)
+    EMS_EVENT_TTL_DAYS         = tostring(var.event_ttl_days)
+    EMS_BRAKE_HARD_BOUNCE_RATE = tostring(var.brake_hard_bounce_rate)
+    EMS_BRAKE_COMPLAINT_RATE   = tostring(var.brake_complaint_rate)
+    EMS_BRAKE_MIN_SENT         = tostring(var.brake_min_sent)
   })
 
   policy_statements = [

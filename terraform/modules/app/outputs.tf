@@ -49,3 +49,17 @@ output "dashboard_name" {
   description = "The environment's CloudWatch dashboard."
   value       = module.alarms.dashboard_name
 }
+
+output "reconciler_settings" {
+  description = "What the launcher's reconciler works to: a SENDING campaign quiet for settle_after_seconds is completed (its emails without a final event counted unconfirmed); one VERIFYING for verification_deadline_seconds is FAILED, after the compile worker's last attempt (compile_retry_span_seconds) is over."
+  value = {
+    settle_after_seconds          = var.settle_after_seconds
+    verification_deadline_seconds = var.verification_deadline_seconds
+    compile_retry_span_seconds    = local.compile_retry_span_s
+  }
+
+  precondition {
+    condition     = var.verification_deadline_seconds > local.compile_retry_span_s
+    error_message = "verification_deadline_seconds is ${var.verification_deadline_seconds}, but a compile job may still be retried until ${local.compile_retry_span_s} s after it was queued (${local.compile_max_receives} attempts, each received again after the compile queue's visibility timeout of ${6 * local.compile_timeout_s} s, 6 times the worker's ${local.compile_timeout_s} s timeout): the reconciler would fail campaigns whose verification can still succeed. Set it above ${local.compile_retry_span_s} (the default is 10800)."
+  }
+}

@@ -111,9 +111,14 @@ variable "api_reserved_concurrency" {
 }
 
 variable "sender_timeout_seconds" {
-  description = "Longest one sender invocation runs; the send queues' visibility timeout is 6 times this."
+  description = "Longest one sender invocation runs; the send queues' visibility timeout is 6 times this. The sender claims no new email in its last 45 s (EMS_STOP_MARGIN_SECONDS: the limiter's wait of up to 10 s, then SES's 5 s connect and 30 s read timeouts), so that an invocation never times out mid-send."
   type        = number
   default     = 120
+
+  validation {
+    condition     = var.sender_timeout_seconds >= 60 && var.sender_timeout_seconds <= 900 && floor(var.sender_timeout_seconds) == var.sender_timeout_seconds
+    error_message = "sender_timeout_seconds must be a whole number of seconds from 60 to 900: the sender stops claiming email 45 s before its timeout (so 60 leaves 15 s to send), and Lambda allows at most 900."
+  }
 }
 
 variable "sender_batch_size" {
@@ -138,16 +143,44 @@ variable "record_ttl_days" {
   default     = 400
 }
 
+variable "rejection_details_days" {
+  description = "Days the first rejected recipients of a campaign (their addresses, which GET /campaigns/{id} lists) are kept; the counts by reason stay with the campaign."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.rejection_details_days >= 1
+    error_message = "rejection_details_days must be at least 1."
+  }
+}
+
 variable "event_ttl_days" {
   description = "Days the raw SES events are kept."
   type        = number
   default     = 90
 }
 
-variable "campaign_file_retention_days" {
-  description = "Days compiled campaign files are kept."
+variable "candidate_retention_days" {
+  description = "Days candidates uploaded under candidates/ in the assets bucket (recipients' addresses) are kept."
   type        = number
   default     = 30
+}
+
+variable "max_days_ahead" {
+  description = "How many days ahead a campaign may be scheduled (EMS_MAX_DAYS_AHEAD of the API): campaign_file_retention_days must cover it plus a month of sending."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.max_days_ahead >= 1
+    error_message = "max_days_ahead must be at least 1."
+  }
+}
+
+variable "campaign_file_retention_days" {
+  description = "Days compiled campaign files are kept: at least max_days_ahead plus 30 (a campaign scheduled that far ahead is launched from them, then sends for up to a month)."
+  type        = number
+  default     = 400
 }
 
 variable "point_in_time_recovery" {
@@ -249,5 +282,69 @@ variable "unsubscribe_mailbox" {
   validation {
     condition     = var.unsubscribe_mailbox == null || can(regex("^[^@\\s<>,]+@[^@\\s<>,]+\\.[^@\\s<>,]+$", coalesce(var.unsubscribe_mailbox, "a@b.c")))
     error_message = "unsubscribe_mailbox must be one email address, such as \"unsubscribe@mail.example.com\"."
+  }
+}
+
+################################################################################
+# Campaign safety: the reputation brake, and the reconciler that leaves nothing stuck
+################################################################################
+
+variable "brake_hard_bounce_rate" {
+  description = "A campaign pauses itself (the tracker's reputation brake) when its hard bounces reach this share of its sent emails (EMS_BRAKE_HARD_BOUNCE_RATE). SES reviews an account at 5 %."
+  type        = number
+  default     = 0.05
+  nullable    = false
+
+  validation {
+    condition     = var.brake_hard_bounce_rate > 0 && var.brake_hard_bounce_rate <= 1
+    error_message = "brake_hard_bounce_rate must be a fraction in (0, 1], such as 0.05 for 5 % (SES reviews an account at 5 %): not a percentage."
+  }
+}
+
+variable "brake_complaint_rate" {
+  description = "A campaign pauses itself when its complaints reach this share of its sent emails (EMS_BRAKE_COMPLAINT_RATE). SES reviews an account at 0.1 %."
+  type        = number
+  default     = 0.001
+  nullable    = false
+
+  validation {
+    condition     = var.brake_complaint_rate > 0 && var.brake_complaint_rate <= 1
+    error_message = "brake_complaint_rate must be a fraction in (0, 1], such as 0.001 for 0.1 % (SES reviews an account at 0.1 %): not a percentage."
+  }
+}
+
+variable "brake_min_sent" {
+  description = "Emails a campaign sends before its rates can pause it (EMS_BRAKE_MIN_SENT): below this, one bounce says too little."
+  type        = number
+  default     = 500
+  nullable    = false
+
+  validation {
+    condition     = var.brake_min_sent >= 1 && floor(var.brake_min_sent) == var.brake_min_sent
+    error_message = "brake_min_sent must be a whole number of emails, at least 1 (500 by default: at 5 %, 25 hard bounces)."
+  }
+}
+
+variable "settle_after_seconds" {
+  description = "The launcher's reconciler completes a SENDING campaign whose finished emails have not moved for this long, counting the ones without a final event (delivery, bounce ...) unconfirmed (EMS_SETTLE_AFTER_SECONDS). Events that come later still count."
+  type        = number
+  default     = 21600
+  nullable    = false
+
+  validation {
+    condition     = var.settle_after_seconds >= 1 && floor(var.settle_after_seconds) == var.settle_after_seconds
+    error_message = "settle_after_seconds must be a whole number of seconds, at least 1 (21600, 6 hours, by default): a campaign is settled after that long without progress."
+  }
+}
+
+variable "verification_deadline_seconds" {
+  description = "The launcher's reconciler marks a campaign still VERIFYING this long after it was accepted FAILED (EMS_VERIFICATION_DEADLINE_SECONDS). It must exceed the compile worker's whole retry span (its attempts times its queue's visibility timeout): the plan fails otherwise, saying by how much."
+  type        = number
+  default     = 10800
+  nullable    = false
+
+  validation {
+    condition     = var.verification_deadline_seconds >= 1 && floor(var.verification_deadline_seconds) == var.verification_deadline_seconds
+    error_message = "verification_deadline_seconds must be a whole number of seconds (10800, 3 hours, by default), more than the compile worker's whole retry span."
   }
 }

@@ -11,6 +11,10 @@ locals {
   default_from       = "${var.default_from_local_part}@${var.sender_domain}"
   create_ticks_queue = var.launcher_target_arn == null
 
+  # Where users upload large candidates (candidateS3Uri) in the assets bucket: they expire
+  # there (candidate_retention_days), and the API refuses a candidate anywhere else.
+  candidates_prefix = "candidates/"
+
   campaigns_status_index  = "status-date"
   emails_message_id_index = "message-id"
 
@@ -25,13 +29,18 @@ locals {
 # Buckets
 ################################################################################
 
-# Templates and large candidate lists uploaded by users.
+# Templates and large candidate lists uploaded by users. Candidates hold recipients' addresses
+# (personal data) and are needed only until the campaign is verified: they expire. Templates
+# stay. (The bucket has a lifecycle configuration either way, so this rule costs the local
+# stack's LocalStack no extra wait.)
 module "assets_bucket" {
   source = "../bucket"
 
-  name          = "${local.bucket_name_prefix}-assets"
-  force_destroy = var.force_destroy_buckets
-  tags          = var.tags
+  name              = "${local.bucket_name_prefix}-assets"
+  expiration_days   = var.candidate_retention_days
+  expiration_prefix = local.candidates_prefix
+  force_destroy     = var.force_destroy_buckets
+  tags              = var.tags
 }
 
 # Compiled campaign files: derived data, so they expire.
@@ -224,6 +233,9 @@ module "campaigns_table" {
 
   name      = "${var.name_prefix}-campaigns"
   range_key = "sk"
+  # Campaign records never expire; the rejected recipients' details kept beside them
+  # (sk = REJECTIONS: addresses, personal data) carry an expiry time here.
+  ttl_attribute = "expires_at"
 
   attributes = [
     { name = "status", type = "S" },

@@ -3,6 +3,7 @@ output "service_settings" {
   value = merge(
     {
       assets_bucket           = module.assets_bucket.name
+      candidates_prefix       = local.candidates_prefix
       campaigns_bucket        = module.campaigns_bucket.name
       send_queue_url          = module.send_queue.url
       send_dlq_url            = module.send_queue.dlq_url

@@ -84,10 +84,26 @@ variable "tracker_queue_visibility_timeout_seconds" {
   default     = 60
 }
 
-variable "campaign_file_retention_days" {
-  description = "Days compiled campaign files are kept in the campaigns bucket before they expire."
+variable "candidate_retention_days" {
+  description = "Days candidates uploaded under candidates/ in the assets bucket (candidateS3Uri: recipients' addresses) are kept before they expire."
   type        = number
   default     = 30
+
+  validation {
+    condition     = var.candidate_retention_days >= 1
+    error_message = "candidate_retention_days must be at least 1."
+  }
+}
+
+variable "campaign_file_retention_days" {
+  description = "Days compiled campaign files are kept in the campaigns bucket before they expire. They must outlive the furthest date a campaign may be scheduled for plus its sending: the launcher reads them at the campaign's date (modules/app checks this against max_days_ahead)."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.campaign_file_retention_days >= 1
+    error_message = "campaign_file_retention_days must be at least 1."
+  }
 }
 
 variable "campaign_file_prefix" {

@@ -7,7 +7,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from chaos.plan import LAUNCHER_CRASH_POINTS, PlanShape, plan_faults
+from chaos.plan import LAUNCHER_CRASH_POINTS, HoldKind, PlanShape, plan_faults
 from chaos.poison import SEND_BATCH_POISON, SES_EVENT_POISON, poison_messages
 from ems_common.formats.send_batch import SendBatch
 from ems_tracker.ses_events import MalformedEventError, parse_ses_event
@@ -91,3 +91,12 @@ def test_copies_and_poison_times_fit_the_campaign() -> None:
 def test_a_campaign_without_messages_has_no_plan() -> None:
     with pytest.raises(ValueError, match="nothing to plan"):
         plan_faults(random.Random(1), PlanShape("l", ("s",), "t", 0, 0, 1, 10.0))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_plan_pauses_the_campaign_and_the_ses_account_once_each_apart(seed: int) -> None:
+    plan = plan_faults(random.Random(seed), SHAPE)
+    assert sorted(h.kind for h in plan.holds) == sorted(HoldKind)
+    first, second = plan.holds
+    assert first.at_s + first.lasts_s < second.at_s  # one stop at a time
+    assert all(h.at_s + h.lasts_s < SHAPE.fault_seconds for h in plan.holds)

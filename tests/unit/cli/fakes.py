@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,14 +24,16 @@ from ems_cli.session import Session
 from ems_common.campaigns import (
     Campaign,
     CampaignStatus,
+    Pause,
     Progress,
     RecipientCounts,
     Rejection,
     SegmentSummary,
 )
+from ems_common.dal.metrics import CampaignNumbers
 from ems_common.suppressions import Suppression, SuppressionReason, suppression_key
 from ems_scheduler.api.campaign_views import CampaignView
-from ems_scheduler.api.tracking import RecipientView
+from ems_scheduler.api.tracking import CampaignMetricsView, RecipientView
 from ems_scheduler.tracking.reads import EventHistory, RecordedEvent
 
 URL = "http://ems.test"
@@ -48,14 +50,40 @@ def campaign_json(
     rejected: bool = True,
     progress: tuple[str, int, int | None] | None = None,
     problems: list[dict[str, str]] | None = None,
+    pause: Pause | None = None,
+    settled: str | None = None,
 ) -> dict[str, Any]:
     """A campaign exactly as the API renders it."""
-    rejections = (
-        [Rejection(segment="gold", to_address="not-an-address", reason="invalid_address")]
-        if rejected
-        else []
+    campaign = _campaign(
+        campaign_id,
+        status,
+        rejected=rejected,
+        progress=progress,
+        problems=problems,
+        pause=pause,
+        settled=settled,
     )
-    campaign = Campaign(
+    return CampaignView.of(campaign, _rejections(rejected=rejected)).model_dump(mode="json")
+
+
+def _rejections(*, rejected: bool) -> list[Rejection]:
+    if not rejected:
+        return []
+    return [Rejection(segment="gold", to_address="not-an-address", reason="invalid_address")]
+
+
+def _campaign(
+    campaign_id: str,
+    status: CampaignStatus,
+    *,
+    rejected: bool = True,
+    progress: tuple[str, int, int | None] | None = None,
+    problems: list[dict[str, str]] | None = None,
+    pause: Pause | None = None,
+    settled: str | None = None,
+) -> Campaign:
+    rejections = _rejections(rejected=rejected)
+    return Campaign(
         campaign_id=campaign_id,
         status=status,
         scheduled_at=None if status == CampaignStatus.VERIFYING else NOW + timedelta(hours=3),
@@ -64,7 +92,7 @@ def campaign_json(
         request_hash="h",
         recipients=RecipientCounts(accepted=2, rejected=len(rejections)),
         rejected_by_reason={"invalid_address": len(rejections)} if rejections else {},
-        rejections=rejections,
+        rejections_expire_at=NOW + timedelta(days=30) if rejections else None,
         segments=[
             SegmentSummary(
                 list_name="gold",
@@ -81,8 +109,20 @@ def campaign_json(
             else None
         ),
         problems=problems or [],
+        pause=pause,
+        settled=settled,
     )
-    return CampaignView.of(campaign).model_dump(mode="json")
+
+
+def metrics_json(
+    campaign_id: str = "summer", status: CampaignStatus = CampaignStatus.SENDING, **counts: int
+) -> dict[str, Any]:
+    """A campaign's numbers exactly as GET /campaigns/{id}/metrics renders them: one segment,
+    gold, of 2 recipients, holding `counts` (the stored counter names: sent, unconfirmed ...)."""
+    campaign = _campaign(campaign_id, status, rejected=False)
+    gold = Counter(counts)
+    numbers = CampaignNumbers(total=Counter(gold), segments={"gold": gold})
+    return CampaignMetricsView.of(campaign, numbers).model_dump(mode="json")
 
 
 def sent_email(

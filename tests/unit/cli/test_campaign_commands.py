@@ -1,15 +1,30 @@
-"""`ems campaign list | describe | reschedule | cancel | delete` against a stand-in API."""
+"""`ems campaign list | describe | reschedule | pause | resume | cancel | delete` against a
+stand-in API."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Literal
 
 import httpx
 import pytest
 
-from ems_common.campaigns import CampaignStatus
-from tests.unit.cli.fakes import FakeApi, campaign_json, error_json, json_body, run_ems
+from ems_common.campaigns import CampaignStatus, Pause, PausedBy
+from tests.unit.cli.fakes import (
+    NOW,
+    FakeApi,
+    campaign_json,
+    error_json,
+    json_body,
+    metrics_json,
+    run_ems,
+)
+
+BRAKE_REASON = (
+    "Hard-bounce rate 6.0% (30 of 500 sent) reached the limit of 5.0%. Paused before SES"
+    " reviews the account: check where the list came from, then resume or cancel"
+)
 
 
 def _page(*campaign_ids: str, next_page: str | None = None) -> httpx.Response:
@@ -107,6 +122,23 @@ def test_describe_shows_progress_of_a_sending_campaign(tmp_path: Path) -> None:
     assert "launching 3/4 (75%)" in result.stdout
 
 
+def test_describe_says_when_the_rejected_recipients_details_go_or_went(tmp_path: Path) -> None:
+    kept = campaign_json("summer")
+    expired = {**kept, "rejections": [], "rejections_expired": True}
+    api = FakeApi().on(
+        "GET /campaigns/summer", httpx.Response(200, json=kept), httpx.Response(200, json=expired)
+    )
+
+    first = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+    second = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+
+    assert "Details kept until" in first.stdout
+    assert "First rejections (1 of 1)" in first.stdout
+    assert "Details deleted" in second.stdout
+    assert "First rejections" not in second.stdout
+    assert "invalid_address 1" in second.stdout  # the counts stay
+
+
 def test_describe_an_unknown_campaign_says_so(tmp_path: Path) -> None:
     api = FakeApi().on(
         "GET /campaigns/nope", error_json(404, "not_found", "there is no campaign 'nope'")
@@ -190,7 +222,208 @@ def test_delete_yes_does_not_ask(tmp_path: Path) -> None:
 
 
 def test_every_command_explains_itself_with_an_example(tmp_path: Path) -> None:
-    for command in ("create", "list", "describe", "reschedule", "cancel", "delete"):
+    for command in (
+        *("create", "list", "describe", "reschedule", "pause", "resume", "cancel", "delete"),
+    ):
         result = run_ems(["campaign", command, "--help"], cwd=tmp_path, options=())
         assert result.exit_code == 0, result.output
         assert "Example" in result.stdout, command
+
+
+# --- pause, resume, and what describe says of a paused or settled campaign --------------------
+
+
+def _paused(
+    by: PausedBy, reason: str, resume_to: Literal["LAUNCHING", "SENDING"] = "SENDING"
+) -> dict[str, Any]:
+    pause = Pause(by=by, reason=reason, paused_at=NOW, resume_to=resume_to)
+    return campaign_json("summer", CampaignStatus.PAUSED, pause=pause)
+
+
+def _row(stdout: str, label: str) -> str:
+    """The text of the summary row that starts with `label`, after the label."""
+    for line in stdout.splitlines():
+        if line.startswith(label):
+            return line[len(label) :].strip()
+    raise AssertionError(f"no row {label!r} in:\n{stdout}")
+
+
+def test_pause_posts_to_pause_and_says_how_to_resume(tmp_path: Path) -> None:
+    # Given a sending campaign the API pauses
+    paused = _paused(PausedBy.OPERATOR, "paused by an operator: POST /campaigns/{id}/resume")
+    api = FakeApi().on("POST /campaigns/summer/pause", httpx.Response(200, json=paused))
+
+    # When
+    result = run_ems(["campaign", "pause", "summer"], api, cwd=tmp_path)
+
+    # Then it asked once, and the summary says it is paused, by whom and how it goes on
+    assert result.exit_code == 0, result.output
+    assert len(api.sent("POST /campaigns/summer/pause")) == 1
+    out = result.stdout
+    assert "Paused campaign summer: nothing more is sent until `ems campaign resume summer`." in out
+    assert _row(out, "Status") == "PAUSED"
+    assert _row(out, "Paused by") == "an operator (ems campaign pause)"
+    assert _row(out, "Resume").startswith("ems campaign resume summer goes back to SENDING")
+
+
+def test_pause_json_prints_the_raw_answer(tmp_path: Path) -> None:
+    paused = _paused(PausedBy.OPERATOR, "paused by an operator")
+    api = FakeApi().on("POST /campaigns/summer/pause", httpx.Response(200, json=paused))
+
+    result = run_ems(["campaign", "pause", "summer", "--json"], api, cwd=tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == paused
+
+
+def test_pausing_a_campaign_that_has_not_launched_says_what_to_do_instead(tmp_path: Path) -> None:
+    api = FakeApi().on(
+        "POST /campaigns/summer/pause",
+        error_json(409, "conflict", "campaign summer is SCHEDULED: pause needs LAUNCHING, SENDING"),
+    )
+
+    result = run_ems(["campaign", "pause", "summer"], api, cwd=tmp_path)
+
+    assert result.exit_code == 1
+    assert (
+        "campaign summer is SCHEDULED: pause needs LAUNCHING, SENDING (HTTP 409 conflict)"
+        in result.stderr
+    )
+    assert "Only a LAUNCHING or SENDING campaign can be paused" in result.stderr
+    assert "`ems campaign reschedule` or `ems campaign cancel` it" in result.stderr
+
+
+def test_resume_posts_to_resume(tmp_path: Path) -> None:
+    sending = campaign_json("summer", CampaignStatus.SENDING)
+    api = FakeApi().on("POST /campaigns/summer/resume", httpx.Response(200, json=sending))
+
+    result = run_ems(["campaign", "resume", "summer"], api, cwd=tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert len(api.sent("POST /campaigns/summer/resume")) == 1
+    assert "Resumed campaign summer." in result.stdout
+    assert _row(result.stdout, "Status") == "SENDING"
+    assert "Paused by" not in result.stdout
+
+
+def test_resuming_a_campaign_that_is_not_paused_prints_the_conflict(tmp_path: Path) -> None:
+    api = FakeApi().on(
+        "POST /campaigns/summer/resume",
+        error_json(409, "conflict", "campaign summer is COMPLETED: resume needs PAUSED"),
+    )
+
+    result = run_ems(["campaign", "resume", "summer"], api, cwd=tmp_path)
+
+    assert result.exit_code == 1
+    assert "campaign summer is COMPLETED: resume needs PAUSED (HTTP 409 conflict)" in result.stderr
+
+
+def test_describe_a_campaign_the_brake_paused_shows_why_and_its_ambiguous_emails(
+    tmp_path: Path,
+) -> None:
+    # Given a campaign the brake paused, one of whose emails SES's answer was lost for
+    api = (
+        FakeApi()
+        .on(
+            "GET /campaigns/summer", httpx.Response(200, json=_paused(PausedBy.BRAKE, BRAKE_REASON))
+        )
+        .on(
+            "GET /campaigns/summer/metrics",
+            httpx.Response(200, json=metrics_json(status=CampaignStatus.PAUSED, ambiguous=1)),
+        )
+    )
+
+    # When
+    result = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+
+    # Then who paused it, when, why, and what resume does, then the ambiguous email
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert _row(out, "Paused by") == "the reputation brake (its bounce or complaint rate)"
+    assert _row(out, "Paused at").startswith("2030-01-01T09:00:00Z")
+    assert "Hard-bounce rate 6.0% (30 of 500 sent) reached the limit of 5.0%" in out
+    assert "ems campaign resume summer goes back to SENDING" in out
+    assert _row(out, "Ambiguous").startswith("1 email: SES's answer to the send was lost")
+    assert "Unconfirmed" not in out  # none: not shown
+
+
+def test_describe_a_campaign_ses_paused_while_launching_says_it_resumes_launching(
+    tmp_path: Path,
+) -> None:
+    reason = "SES refused the campaign's sender: AccessDeniedException: not authorized"
+    api = (
+        FakeApi()
+        .on(
+            "GET /campaigns/summer",
+            httpx.Response(200, json=_paused(PausedBy.SES, reason, resume_to="LAUNCHING")),
+        )
+        .on("GET /campaigns/summer/metrics", httpx.Response(200, json=metrics_json()))
+    )
+
+    result = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert _row(result.stdout, "Paused by") == "SES (it refused the campaign's sender)"
+    assert _row(result.stdout, "Why") == reason
+    assert "goes back to LAUNCHING" in result.stdout
+
+
+def test_describe_a_settled_campaign_says_what_settled_means_and_counts_unconfirmed(
+    tmp_path: Path,
+) -> None:
+    # Given a campaign the reconciler completed with one email that never got a final event
+    note = "1 of 2 emails had no final outcome 6.0 h after the last one did: counted unconfirmed"
+    completed = campaign_json("summer", CampaignStatus.COMPLETED, settled=note)
+    numbers = metrics_json(
+        status=CampaignStatus.COMPLETED, sent=2, delivered=1, unconfirmed=1, finished=2
+    )
+    api = (
+        FakeApi()
+        .on("GET /campaigns/summer", httpx.Response(200, json=completed))
+        .on("GET /campaigns/summer/metrics", httpx.Response(200, json=numbers))
+    )
+
+    # When
+    result = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+
+    # Then
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert _row(out, "Settled").startswith(
+        "completed without every email's final outcome: the emails with no final event are"
+        " counted unconfirmed."
+    )
+    assert note in " ".join(out.split())  # the table may wrap it
+    assert _row(out, "Unconfirmed").startswith("1 email: settled without a final event")
+    assert "Ambiguous" not in out
+
+
+def test_describe_of_a_campaign_not_launched_reads_no_numbers(tmp_path: Path) -> None:
+    api = FakeApi().on("GET /campaigns/summer", httpx.Response(200, json=campaign_json()))
+
+    result = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert [f"{r.method} {r.url.path}" for r in api.requests] == ["GET /campaigns/summer"]
+
+
+def test_describe_shows_the_campaign_when_its_numbers_cannot_be_read(tmp_path: Path) -> None:
+    # Given a sending campaign whose numbers the API fails to read
+    api = (
+        FakeApi()
+        .on(
+            "GET /campaigns/summer",
+            httpx.Response(200, json=campaign_json("summer", CampaignStatus.SENDING)),
+        )
+        .on("GET /campaigns/summer/metrics", error_json(500, "internal", "the numbers broke"))
+    )
+
+    # When
+    result = run_ems(["campaign", "describe", "summer"], api, cwd=tmp_path)
+
+    # Then the campaign is shown, and stderr says what could not be read and where to look
+    assert result.exit_code == 0, result.output
+    assert _row(result.stdout, "Status") == "SENDING"
+    assert "could not read the numbers of campaign summer" in result.stderr
+    assert "the numbers broke" in result.stderr
+    assert "ems campaign metrics summer" in result.stderr

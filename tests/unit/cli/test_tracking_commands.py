@@ -150,6 +150,29 @@ def test_metrics_show_a_table_of_counts_and_rates_per_segment(tmp_path: Path) ->
     assert len(api.sent(METRICS)) == 1  # not a terminal: shown once
 
 
+def test_metrics_show_ambiguous_and_unconfirmed_rows_only_when_there_are_some(
+    tmp_path: Path,
+) -> None:
+    # Given a campaign with none, then the same one settled with some of each
+    quiet = _metrics(CampaignStatus.COMPLETED)
+    settled = _metrics(CampaignStatus.COMPLETED)
+    settled.update(ambiguous=2, unconfirmed=3)
+    settled["segments"][1].update(ambiguous=2, unconfirmed=3)
+    api = FakeApi().on(METRICS, httpx.Response(200, json=quiet), httpx.Response(200, json=settled))
+
+    # When both are shown
+    first = run_ems(["campaign", "metrics", "summer"], api, cwd=tmp_path)
+    second = run_ems(["campaign", "metrics", "summer"], api, cwd=tmp_path)
+
+    # Then the rows appear only where some email is counted in them, per segment
+    assert first.exit_code == 0, first.output
+    assert "Ambiguous" not in first.stdout
+    assert "Unconfirmed" not in first.stdout
+    assert second.exit_code == 0, second.output
+    assert _row(second.stdout, "Ambiguous") == ["2", "0", "2"]
+    assert _row(second.stdout, "Unconfirmed") == ["3", "0", "3"]
+
+
 def test_metrics_json_is_the_api_answer(tmp_path: Path) -> None:
     body = _metrics()
     api = FakeApi().on(METRICS, httpx.Response(200, json=body))

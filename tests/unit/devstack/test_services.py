@@ -1,4 +1,5 @@
-"""The local service runner: kill (SIGKILL, no grace) and pid, by service name."""
+"""The local service runner: kill (SIGKILL, no grace) and pid, by service name; the settings
+the local stack gives its services."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from ems_common.settings import ENV_PREFIX, InfraSettings
 from ems_devstack import services
 from ems_devstack.config import StackConfig
 from ems_devstack.services import LocalService, ServiceRunner
+from ems_launcher.settings import LauncherSettings
+from ems_scheduler.settings import SchedulerSettings
+from ems_sender.settings import SenderSettings
+from ems_tracker.settings import TrackerSettings
 
 
 @pytest.fixture
@@ -54,3 +60,30 @@ def test_kill_ends_the_service_and_its_children_at_once(runner: ServiceRunner) -
     assert runner.kill("no-such-service") is False
     runner.start("stubborn", {})
     assert runner.pid("stubborn") not in (None, pid)
+
+
+def test_every_local_setting_is_read_by_a_service_that_accepts_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the services' settings classes (the infrastructure names filled in, as on the stack)
+    classes = (SchedulerSettings, LauncherSettings, SenderSettings, TrackerSettings)
+    for name in InfraSettings.model_fields:
+        monkeypatch.setenv(f"{ENV_PREFIX}{name.upper()}", f"value-of-{name}")
+    monkeypatch.setenv("EMS_SENDER_DOMAIN", "ems.example.com")
+    monkeypatch.setenv("EMS_DEFAULT_FROM", "campaigns@ems.example.com")
+    monkeypatch.setenv("EMS_API_KEY", "local-key")
+    monkeypatch.setenv("EMS_UNSUBSCRIBE_KEYS_SECRET_ID", "ems-local-unsubscribe-keys")
+
+    # When the local stack's overrides are set too
+    for variable, value in services.LOCAL_SERVICE_SETTINGS.items():
+        monkeypatch.setenv(variable, value)
+
+    # Then each one is a field of some service's settings, which reads it as given
+    for variable, value in services.LOCAL_SERVICE_SETTINGS.items():
+        field = variable.removeprefix(ENV_PREFIX).lower()
+        readers = [cls for cls in classes if field in cls.model_fields]
+        assert readers, f"{variable} is no service's setting (misspelt?)"
+        for cls in readers:
+            assert str(getattr(cls(), field)) in {value, str(float(value))}, (cls, variable)
+    # And the tracker's brake judges a local campaign of a few hundred recipients
+    assert TrackerSettings().brake_min_sent == 100

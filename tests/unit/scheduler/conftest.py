@@ -19,6 +19,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> SchedulerSettings:
     for name in InfraSettings.model_fields:
         monkeypatch.setenv(f"EMS_{name.upper()}", "x")
     monkeypatch.delenv("EMS_LAUNCHER_TICKS_QUEUE_URL")
+    monkeypatch.setenv("EMS_CANDIDATES_PREFIX", "candidates/")
     monkeypatch.setenv("EMS_ALLOWED_TEMPLATE_BUCKETS", "[]")
     monkeypatch.setenv("EMS_PART_LINES", "100")
     monkeypatch.setenv("EMS_MAX_REQUEST_BYTES", "2048")

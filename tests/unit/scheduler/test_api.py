@@ -7,13 +7,21 @@ layer (auth, status codes, JSON errors), not the use cases, which the e2e suite 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from ems_common.campaigns import Campaign, CampaignStatus
+from ems_common.campaigns import (
+    PAUSABLE,
+    Campaign,
+    CampaignStatus,
+    Pause,
+    PausedBy,
+    RecipientCounts,
+    Rejection,
+)
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
 from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.service import CampaignConflictError, CreateOutcome
@@ -43,6 +51,7 @@ class FakeService:
 
     def __init__(self) -> None:
         self.campaigns = {"c1": _campaign()}
+        self.rejections: dict[str, list[Rejection]] = {}
         self.bodies: list[bytes] = []
         self.public_urls: list[str] = []
 
@@ -62,6 +71,9 @@ class FakeService:
             raise CampaignNotFoundError(campaign_id)
         return self.campaigns[campaign_id]
 
+    def rejections_of(self, campaign: Campaign) -> list[Rejection]:
+        return self.rejections.get(campaign.campaign_id, [])
+
     def list(self, **_: Any) -> tuple[list[Campaign], str | None]:
         return list(self.campaigns.values()), None
 
@@ -74,6 +86,25 @@ class FakeService:
 
     def delete(self, campaign_id: str) -> None:
         self.get(campaign_id)
+
+    def pause(self, campaign_id: str) -> Campaign:
+        campaign = self.get(campaign_id)
+        if campaign.status not in PAUSABLE:
+            raise StatusConflictError(campaign, PAUSABLE, "pause")
+        pause = Pause(by=PausedBy.OPERATOR, reason="paused by an operator", paused_at=NOW)
+        self.campaigns[campaign_id] = campaign.model_copy(
+            update={"status": CampaignStatus.PAUSED, "pause": pause}
+        )
+        return self.campaigns[campaign_id]
+
+    def resume(self, campaign_id: str) -> Campaign:
+        campaign = self.get(campaign_id)
+        if campaign.status is not CampaignStatus.PAUSED:
+            raise StatusConflictError(campaign, {CampaignStatus.PAUSED}, "resume")
+        self.campaigns[campaign_id] = campaign.model_copy(
+            update={"status": CampaignStatus.SENDING, "pause": None}
+        )
+        return self.campaigns[campaign_id]
 
     def boom(self) -> None:
         raise RuntimeError("unexpected")
@@ -166,9 +197,87 @@ def test_describe_shows_the_campaign(client: FlaskClient) -> None:
     assert body["date"].startswith("2030-01-01T00:00:00")  # type: ignore[index]
 
 
+def test_describe_lists_the_rejected_recipients_while_they_are_kept(
+    client: FlaskClient, service: FakeService
+) -> None:
+    # Given a campaign whose rejected recipients' details are kept for another month
+    expire_at = datetime.now(UTC) + timedelta(days=30)
+    service.campaigns["c2"] = _campaign("c2").model_copy(
+        update={
+            "recipients": RecipientCounts(accepted=5, rejected=2),
+            "rejected_by_reason": {"invalid_address": 1, "duplicate": 1},
+            "rejections_expire_at": expire_at,
+        }
+    )
+    service.rejections["c2"] = [
+        Rejection(segment="gold", to_address="not-an-address", reason="invalid_address"),
+        Rejection(segment="gold", to_address="ann@example.org", reason="duplicate"),
+    ]
+
+    body = client.get("/campaigns/c2", headers=AUTH).json
+    assert body is not None
+
+    # Then they are listed, with the counts and when they go
+    assert [r["to_address"] for r in body["rejections"]] == ["not-an-address", "ann@example.org"]
+    assert body["rejections_total"] == 2
+    assert body["rejected_by_reason"] == {"invalid_address": 1, "duplicate": 1}
+    assert datetime.fromisoformat(body["rejections_expire_at"]) == expire_at
+    assert body["rejections_expired"] is False
+
+
+def test_after_the_details_expire_the_view_says_so_and_keeps_the_counts(
+    client: FlaskClient, service: FakeService
+) -> None:
+    # Given a campaign whose rejected recipients' details were deleted yesterday
+    service.campaigns["c3"] = _campaign("c3").model_copy(
+        update={
+            "recipients": RecipientCounts(accepted=5, rejected=2),
+            "rejected_by_reason": {"invalid_address": 2},
+            "rejections_expire_at": datetime.now(UTC) - timedelta(days=1),
+        }
+    )
+
+    body = client.get("/campaigns/c3", headers=AUTH).json
+    assert body is not None
+
+    assert body["rejections"] == []
+    assert body["rejections_expired"] is True
+    assert body["rejections_total"] == 2
+    assert body["rejected_by_reason"] == {"invalid_address": 2}
+
+
 def test_openapi_lists_the_campaign_routes_and_the_key(client: FlaskClient) -> None:
     spec = client.get("/openapi.json", headers=AUTH).json
     assert {"/campaigns", "/campaigns/{campaign_id}", "/campaigns/{campaign_id}/cancel"} <= set(
         spec["paths"]  # type: ignore[index]
     )
     assert spec["components"]["securitySchemes"]["api_key"]["name"] == "X-Api-Key"  # type: ignore[index]
+
+
+def test_pause_and_resume_answer_the_campaign_and_409_in_any_other_state(
+    client: FlaskClient, service: FakeService
+) -> None:
+    # A scheduled campaign has nothing to pause: 409 naming the states that can be
+    refused = client.post("/campaigns/c1/pause", headers=AUTH)
+    assert refused.status_code == 409
+    assert "SENDING" in (refused.json or {})["message"]
+
+    service.campaigns["c1"] = _campaign(status=CampaignStatus.SENDING)
+    paused = client.post("/campaigns/c1/pause", headers=AUTH)
+    assert paused.status_code == 200
+    body = paused.json or {}
+    assert body["status"] == "PAUSED"
+    assert (body["pause"]["by"], body["pause"]["reason"]) == ("operator", "paused by an operator")
+
+    resumed = client.post("/campaigns/c1/resume", headers=AUTH)
+    assert resumed.status_code == 200
+    assert ((resumed.json or {})["status"], (resumed.json or {})["pause"]) == ("SENDING", None)
+    assert client.post("/campaigns/nope/pause", headers=AUTH).status_code == 404
+    assert client.post("/campaigns/c1/pause").status_code == 401
+
+
+def test_openapi_lists_pause_and_resume(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json", headers=AUTH).json or {}
+    assert {"/campaigns/{campaign_id}/pause", "/campaigns/{campaign_id}/resume"} <= set(
+        spec["paths"]
+    )

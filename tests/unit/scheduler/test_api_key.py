@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import boto3
@@ -11,9 +12,9 @@ from botocore.stub import Stubber
 from flask import Flask
 from pydantic import SecretStr, ValidationError
 
-from ems_scheduler.api_key import ApiKeyNotSetError, read_api_key
+from ems_scheduler.api_key import ApiKeyNotSetError, read_api_key, set_key_hint
 from ems_scheduler.settings import SchedulerSettings
-from ems_scheduler.wsgi import LazyApp
+from ems_scheduler.wsgi import ZAPPA_REQUEST_LOGGER, LazyApp
 
 SECRET = "ems-prod-api-key"
 
@@ -87,7 +88,9 @@ def _call(app: LazyApp) -> tuple[str, dict[str, Any]]:
     return seen["status"], json.loads(body)
 
 
-def test_the_api_answers_503_until_the_key_is_set_then_serves() -> None:
+def test_the_api_answers_503_until_the_key_is_set_then_serves(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     ready = Flask("ready")
     ready.add_url_rule("/health", "health", lambda: {"status": "ok"})
     attempts: list[int] = []
@@ -95,17 +98,39 @@ def test_the_api_answers_503_until_the_key_is_set_then_serves() -> None:
     def factory() -> Flask:
         attempts.append(1)
         if len(attempts) == 1:
-            raise ApiKeyNotSetError("the API key secret s has no value yet: set one with ...")
+            raise ApiKeyNotSetError(set_key_hint(SECRET))
         return ready
 
     app = LazyApp(factory)
-    status, body = _call(app)
+    with caplog.at_level(logging.ERROR, logger="ems_scheduler.wsgi"):
+        status, body = _call(app)
     assert status.startswith("503")
-    assert body["error"] == "api_key_not_set"
-    assert "set one with" in body["message"]
+    # The caller is told the API is not configured yet and where the operator looks ...
+    assert body["error"] == "not_configured"
+    assert "not configured yet" in body["message"]
+    assert "docs/deploy.md" in body["message"]
+    # ... but not which secret, nor how to set it: that goes to the operator's log
+    assert SECRET not in json.dumps(body)
+    assert "put-secret-value" not in json.dumps(body)
+    assert f"put-secret-value --secret-id {SECRET}" in caplog.text
 
     status, body = _call(app)
     assert status.startswith("200")
     assert body == {"status": "ok"}
     _call(app)
     assert len(attempts) == 2  # built once, then kept
+
+
+def test_zappas_request_line_with_the_path_is_kept_out_of_the_logs() -> None:
+    # Given zappa's request logger as its handler leaves it (INFO, like the root logger)
+    request_log = logging.getLogger(ZAPPA_REQUEST_LOGGER)
+    request_log.setLevel(logging.INFO)
+    ready = Flask("ready")
+    ready.add_url_rule("/health", "health", lambda: {"status": "ok"})
+
+    # When the API serves its first request
+    _call(LazyApp(lambda: ready))
+
+    # Then a request's line (path and query string: addresses, tokens) is no longer written
+    assert not request_log.isEnabledFor(logging.INFO)
+    assert request_log.isEnabledFor(logging.WARNING)

@@ -6,15 +6,9 @@ throttling) lives in `Sender`; the stand-ins only remember what they were asked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
-from ems_common.campaigns import Campaign, CampaignStatus
-from ems_common.dal.emails import EmailKey
+from ems_common.campaigns import CampaignStatus
 from ems_common.emails import EmailState
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
@@ -23,145 +17,11 @@ from ems_common.suppressions import CAMPAIGNS, Suppression, list_scope
 from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID
 from ems_sender.dal.records import ClaimOutcome
 from ems_sender.dal.ses import PermanentSendError, ThrottledError, TransientSendError
-from ems_sender.limiter import Lane
-from ems_sender.sending import Outcome, Sender
-from tests.support.suppressions import InMemorySuppressions
-
-NOW = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-class Records:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-        self.expired_claims: dict[str, ClaimOutcome] = {}  # address -> what its re-claim finds
-
-    def claim(self, key: EmailKey, *, owner: str, segment: str) -> ClaimOutcome:
-        if key.recipient in self.expired_claims:
-            self.items[(key.scope, key.recipient.lower())] = {"state": EmailState.CLAIMED}
-            return self.expired_claims.pop(key.recipient)
-        item = self.items.get((key.scope, key.recipient.lower()))
-        if item is None:
-            self.items[(key.scope, key.recipient.lower())] = {
-                "state": EmailState.CLAIMED,
-                "owner": owner,
-            }
-            return ClaimOutcome.CLAIMED
-        if item["state"] is EmailState.CLAIMED:
-            return ClaimOutcome.BUSY
-        return ClaimOutcome.DONE
-
-    def release(self, key: EmailKey, *, owner: str) -> None:
-        self.items.pop((key.scope, key.recipient.lower()), None)
-
-    def complete(self, key: EmailKey, state: EmailState, **details: Any) -> None:
-        self.items[(key.scope, key.recipient.lower())] = {"state": state, **details}
-
-    def state(self, address: str) -> EmailState | None:
-        item = self.items.get(("c1", address))
-        return item["state"] if item else None
-
-
-class Ses:
-    def __init__(self, fail: dict[str, Exception] | None = None) -> None:
-        self.fail = fail or {}
-        self.sent: list[str] = []
-
-    def send(self, line: CampaignFileLine) -> str:
-        if line.to_address in self.fail:
-            raise self.fail.pop(line.to_address)
-        self.sent.append(line.to_address)
-        return f"ses-{len(self.sent)}"
-
-
-class Requeue:
-    def __init__(self) -> None:
-        self.later_calls: list[tuple[str, SendBatch, float]] = []
-        self.dead: list[tuple[str, str]] = []
-
-    def later(self, queue_url: str, body: str, delay_s: float) -> None:
-        self.later_calls.append((queue_url, SendBatch.from_body(body), delay_s))
-
-    def dead_letter(self, dlq_url: str, body: str, reason: str) -> None:
-        self.dead.append((body, reason))
-
-
-class Campaigns:
-    def __init__(self, status: CampaignStatus | None) -> None:
-        self.status = status
-
-    def get(self, campaign_id: str) -> Campaign | None:
-        if self.status is None:
-            return None
-        return Campaign(
-            campaign_id=campaign_id,
-            status=self.status,
-            scheduled_at=NOW,
-            created_at=NOW,
-            updated_at=NOW,
-            request_hash="h",
-        )
-
-
-class Gate:
-    def __init__(self, pause_after: int | None = None) -> None:
-        self.allowed = 0
-        self.pause_after = pause_after
-
-    def wait_for_send(self, lane: Lane) -> float | None:
-        if self.pause_after is not None and self.allowed >= self.pause_after:
-            return 600.0
-        self.allowed += 1
-        return None
-
-
-def _line(address: str) -> CampaignFileLine:
-    return CampaignFileLine.for_recipient(
-        from_email_address="news@example.com",
-        to_address=address,
-        template_name="t",
-        template_data={"name": "X"},
-        campaign_id="c1",
-        segment_id="s",
-        configuration_set_name="ems",
-    )
-
-
-def _body(*addresses: str) -> str:
-    return SendBatch(
-        campaign_id="c1", part=1, first_line=0, emails=[_line(a) for a in addresses]
-    ).model_dump_json(by_alias=True)
-
-
-@dataclass
-class Rig:
-    """A sender and the stand-ins it talks to."""
-
-    sender: Sender
-    records: Records
-    ses: Ses
-    requeue: Requeue
-
-
-def _sender(
-    *,
-    ses: Ses | None = None,
-    status: CampaignStatus | None = CampaignStatus.SENDING,
-    suppressed: Iterable[str] = (),
-    gate: Gate | None = None,
-) -> Rig:
-    records, requeue, ses = Records(), Requeue(), ses or Ses()
-    sender = Sender(
-        records=records,  # type: ignore[arg-type]
-        ses=ses,  # type: ignore[arg-type]
-        requeue=requeue,  # type: ignore[arg-type]
-        suppressions=InMemorySuppressions(*suppressed),  # type: ignore[arg-type]
-        campaigns=Campaigns(status),  # type: ignore[arg-type]
-        gate=gate or Gate(),
-        queue_url="q",
-        dlq_url="dlq",
-        lane=Lane.CAMPAIGN,
-    )
-    return Rig(sender, records, ses, requeue)
+from ems_sender.sending import Outcome
+from tests.unit.sender.fakes import Gate, Ses
+from tests.unit.sender.fakes import body as _body
+from tests.unit.sender.fakes import make_sender as _sender
+from tests.unit.sender.fakes import transactional_body as _transactional_body
 
 
 def test_each_email_is_sent_once_even_when_the_message_comes_twice() -> None:
@@ -354,26 +214,6 @@ def test_a_message_that_is_not_a_batch_is_dead_lettered_with_its_reason() -> Non
     ((body, reason),) = rig.requeue.dead
     assert body == '{"hello": "world"}'
     assert reason.startswith("not a send batch")
-
-
-def _transactional_body(*emails: tuple[str, str]) -> str:
-    """A transactional batch: (email id, address) pairs, as the API queues them."""
-    lines = [
-        CampaignFileLine.for_recipient(
-            from_email_address="shop@example.com",
-            to_address=address,
-            template_name="ems-tx-receipt",
-            template_data={"order": "1"},
-            campaign_id=TRANSACTIONAL_CAMPAIGN_ID,
-            segment_id="receipt",
-            configuration_set_name="ems",
-            extra_tags={EMAIL_ID_TAG: email_id},
-        )
-        for email_id, address in emails
-    ]
-    return SendBatch(
-        campaign_id=TRANSACTIONAL_CAMPAIGN_ID, part=1, first_line=0, emails=lines
-    ).model_dump_json(by_alias=True)
 
 
 def test_transactional_emails_need_no_campaign_and_are_kept_once_per_email_id() -> None:

@@ -70,7 +70,11 @@ def utc_iso(moment: datetime) -> str:
 
 
 class Rejection(BaseModel):
-    """One recipient left out of a campaign, and why."""
+    """One recipient left out of a campaign, and why.
+
+    Its address is personal data: the first few of a campaign are kept apart from the campaign
+    record, for a while only (the scheduler's `campaigns.rejections`), never in it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -136,6 +140,15 @@ class Pause(BaseModel):
     resume_to: Literal["LAUNCHING", "SENDING"] = "SENDING"
 
 
+class Held(BaseModel):
+    """Why a SENDING campaign's email waits (SES paused sending, the account under review, the
+    day's quota spent), noted by the sender at most once a minute: the reconciler never settles
+    a campaign whose email is only waiting, and an operator sees why nothing moves."""
+
+    reason: str
+    at: datetime = Field(description="The last time the sender held its email for this reason")
+
+
 class Campaign(BaseModel):
     """A campaign record (one DynamoDB item)."""
 
@@ -156,7 +169,13 @@ class Campaign(BaseModel):
     )
     recipients: RecipientCounts = Field(default_factory=RecipientCounts)
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
-    rejections: list[Rejection] = Field(default_factory=list, description="The first few")
+    rejections_expire_at: datetime | None = Field(
+        default=None,
+        description=(
+            "When the first rejected recipients' details (addresses), kept apart from this"
+            " record, expire; the counts stay. None: none were kept"
+        ),
+    )
     segments: list[SegmentSummary] = Field(default_factory=list)
     template_names: list[str] = Field(default_factory=list)
     manifest_key: str | None = None
@@ -181,13 +200,30 @@ class Campaign(BaseModel):
             " events that come later still count, but no longer as finished"
         ),
     )
+    held: Held | None = Field(
+        default=None, description="The last time the sender held its email, and why"
+    )
+    brake_baseline: dict[str, int] | None = Field(
+        default=None,
+        description=(
+            "The counters when it was last resumed: the reputation brake judges only what was"
+            " sent since (a resumed campaign is not paused again for the bounces it was paused"
+            " for)"
+        ),
+    )
     watched: tuple[int, datetime] | None = Field(
         default=None,
         description="The reconciler's last look at a SENDING campaign: emails finished, and when",
     )
 
     @field_validator(
-        "scheduled_at", "created_at", "updated_at", "launched_at", "cancelled_at", "completed_at"
+        "scheduled_at",
+        "created_at",
+        "updated_at",
+        "launched_at",
+        "cancelled_at",
+        "completed_at",
+        "rejections_expire_at",
     )
     @classmethod
     def _aware_utc(cls, value: datetime | None) -> datetime | None:

@@ -33,3 +33,8 @@ class Metric(StrEnum):
     # Emails the reconciler settled without a final outcome: no delivery or bounce report came
     # in time, or they are held on a dead-letter queue (counted in finished too).
     UNCONFIRMED = "unconfirmed"
+
+
+# What the reputation brake judges (`ems_tracker.brake`); a resumed campaign keeps their values at
+# its resume (`Campaign.brake_baseline`), and the brake judges what came since.
+BRAKE_COUNTERS = (Metric.SENT, Metric.BOUNCED_HARD, Metric.COMPLAINED)

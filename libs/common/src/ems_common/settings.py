@@ -21,6 +21,9 @@ class InfraSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     assets_bucket: str = Field(description="Bucket where users upload templates and candidates")
+    candidates_prefix: str = Field(
+        description="Key prefix of uploaded candidates in the assets bucket, where they expire"
+    )
     campaigns_bucket: str = Field(description="Bucket holding compiled campaign files")
     send_queue_url: str = Field(description="SQS queue the sender drains")
     send_dlq_url: str = Field(description="Dead-letter queue of the send queue")

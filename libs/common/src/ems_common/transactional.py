@@ -23,7 +23,7 @@ TRANSACTIONAL_SCOPE_PREFIX: Final = "tx-"
 TEMPLATE_NAME_MAX_LENGTH: Final = 48
 """A transactional template's name: SES's 64 characters less the ``ems-tx-`` prefix, rounded."""
 
-SES_TEMPLATE_PREFIX: Final = "ems-tx-"
+SES_TEMPLATE_PREFIX: Final = f"ems-{TRANSACTIONAL_SCOPE_PREFIX}"
 """Transactional templates are stored in SES as ``ems-tx-<name>`` (campaign ones: ``ems-<id>-``)."""
 
 TEMPLATE_PARTITION_PREFIX: Final = "template#"
@@ -81,6 +81,18 @@ def is_transactional_scope(scope: str) -> bool:
     """Whether ``scope`` is transactional, not a campaign: an email or request id, or the
     ``transactional`` campaign id every transactional send batch and email carries."""
     return scope == TRANSACTIONAL_CAMPAIGN_ID or scope.startswith(TRANSACTIONAL_SCOPE_PREFIX)
+
+
+def is_reserved_campaign_id(campaign_id: str) -> bool:
+    """Whether ``campaign_id`` belongs to transactional email, so that no campaign may take it.
+
+    Transactional email is filed under ``transactional`` and ids starting ``tx-`` (records,
+    metrics, tags), and its SES templates are ``ems-tx-<name>``: a campaign's templates,
+    ``ems-<campaign_id>-<hash>``, would take those names if its id were ``tx`` or started
+    ``tx-``. Compared in any case, so no campaign's name differs from theirs by case only.
+    """
+    folded = campaign_id.lower()
+    return is_transactional_scope(folded) or f"{folded}-".startswith(TRANSACTIONAL_SCOPE_PREFIX)
 
 
 def template_partition(name: str) -> str:

@@ -2,9 +2,10 @@
 
 - A SENDING campaign whose emails all reached a final state is completed (whoever finished the
   last one may have failed to: its check is done here again, every tick).
-- A SENDING campaign whose finished count has not moved for `settle_after_seconds` is completed
-  with its unfinished emails counted `unconfirmed`: SES sent no Delivery or Bounce for them, or
-  they sit on a dead-letter queue. Counted, not lost, and the note says where to look.
+- A SENDING campaign whose finished count has not moved for `settle_after_seconds` (and whose
+  email the sender has not held on SES for as long: `Campaign.held`) is completed with its
+  unfinished emails counted `unconfirmed`: SES sent no Delivery or Bounce for them, or they sit
+  on a dead-letter queue. Counted, not lost, and the note says where to look.
 - A campaign still VERIFYING past `verification_deadline_seconds` is marked FAILED with the
   reason (the compile worker timed out or died on every attempt).
 
@@ -82,7 +83,9 @@ class Reconciler:
             # Moving (or first seen): note where it is, to see whether it moves again.
             self.campaigns.update(campaign.campaign_id, {"watched": [finished, utc_iso(now)]})
             return Reconciled.WATCHED
-        quiet = now - seen[1]
+        # Email that waits on SES (sending paused, quota spent) is not lost: the quiet counts
+        # from the last time the sender held it.
+        quiet = now - max(seen[1], campaign.held.at if campaign.held else seen[1])
         if quiet < timedelta(seconds=self.settings.settle_after_seconds):
             return Reconciled.WATCHED
         left = campaign.recipients.accepted - finished
@@ -108,9 +111,10 @@ class Reconciler:
                 action="give up verifying",
                 changes={
                     "error": (
-                        f"verification did not finish within {hours:.1f} h (the compile worker"
-                        " timed out or died on every attempt; its job is in the compile DLQ):"
-                        " POST the same request again to retry, or split the candidate"
+                        f"verification did not finish within {hours:.1f} h (its compile job timed"
+                        " out or died on every attempt, and is on the compile DLQ, or waited"
+                        " behind others that long): POST the same request again to retry, or"
+                        " split the candidate"
                     ),
                     "progress": None,
                     **LEAVING_VERIFYING,

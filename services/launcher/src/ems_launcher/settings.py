@@ -45,7 +45,8 @@ class LauncherSettings(InfraSettings):
         ge=1,
         description=(
             "A campaign still VERIFYING this long after it was accepted is marked FAILED: the"
-            " compile worker's retries (5 x its queue's visibility timeout) are over by then"
+            " compile worker's retries (3 receives x its queue's visibility timeout, 1.5 h) are"
+            " over by then"
         ),
     )
     reconcile_limit: int = Field(

@@ -1,7 +1,8 @@
 """The API key on AWS: a Secrets Manager secret, read once when the API starts.
 
 Terraform creates the secret without a value (a generated key would sit in the Terraform state);
-the operator sets it once (docs/deploy.md). Until then the API answers 503 and says how.
+the operator sets it once (docs/deploy.md). Until then the API answers 503 (not configured yet)
+and logs how to set it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class SecretsClient(Protocol):
 
 
 def set_key_hint(secret_id: str) -> str:
-    """How to give the secret its value."""
+    """How to give the secret its value (for the operator's log, never for a caller)."""
     return (
         f"the API key secret {secret_id} has no value yet: set one with `aws secretsmanager"
         f' put-secret-value --secret-id {secret_id} --secret-string "$(openssl rand -hex 32)"`'

@@ -37,6 +37,14 @@ class SchedulerSettings(InfraSettings, RecordSettings):
     part_lines: int = Field(default=50_000, ge=1, description="Campaign-file lines per part")
     max_request_bytes: int = Field(default=MAX_INLINE_REQUEST_BYTES, ge=1024)
     rejections_shown: int = Field(default=100, ge=0, description="Rejections listed per campaign")
+    rejection_details_days: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Days the listed rejected recipients (addresses: personal data) are kept; the counts"
+            " by reason stay with the campaign"
+        ),
+    )
     max_days_ahead: int = Field(default=365, ge=1, description="How far ahead a date may be")
     unsubscribe_keys: SecretStr | None = Field(
         default=None,

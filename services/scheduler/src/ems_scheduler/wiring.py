@@ -14,16 +14,19 @@ from typing import TYPE_CHECKING
 
 from ems_common.aws import AwsClients
 from ems_common.dal.campaigns import CampaignRepository
+from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.send_queue import SendQueue
 from ems_common.dal.suppressions import SuppressionList
 from ems_scheduler.api.app import create_app as create_api_app
 from ems_scheduler.api_key import read_api_key
 from ems_scheduler.campaigns.compile_jobs import CompileJobs
 from ems_scheduler.campaigns.files import CampaignFiles, CandidateUploads, S3Objects, S3PartSink
+from ems_scheduler.campaigns.rejections import RejectionDetails
 from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.campaigns.service import CampaignAdapters, CampaignService
 from ems_scheduler.dead_letters.queues import DeadLetterQueues, SqsDeadLetters, queue_pairs
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.page_tokens import PageTokens
 from ems_scheduler.shared.ses_template_store import SesTemplates
 from ems_scheduler.shared.template_source import S3TemplateSource
 from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys, UnsubscribeLinks
@@ -61,6 +64,7 @@ def campaign_service(
             campaigns=CampaignRepository(
                 aws().client("dynamodb"), settings.campaigns_table, settings.campaigns_status_index
             ),
+            rejections=RejectionDetails(aws().client("dynamodb"), settings.campaigns_table),
             suppressions=SuppressionList(aws().client("dynamodb"), settings.suppressions_table),
             objects=S3Objects(s3),
             files=CampaignFiles(s3, settings.campaigns_bucket),
@@ -77,7 +81,8 @@ def campaign_service(
             unsubscribe_links=lambda public_url: unsubscribe_links(
                 settings, settings.public_api_url or public_url, aws()
             ),
-            uploads=CandidateUploads(s3, settings.assets_bucket),
+            uploads=CandidateUploads(s3, settings.assets_bucket, settings.candidates_prefix),
+            metrics=CampaignMetrics(aws().client("dynamodb"), settings.campaigns_table),
         )
 
     return CampaignService(settings, adapters)
@@ -157,6 +162,15 @@ def _stored_keys(secret_id: str, clients: AwsClients) -> UnsubscribeKeys:
     return load_unsubscribe_keys(clients.client("secretsmanager"), secret_id)
 
 
+def keyring(
+    settings: SchedulerSettings, clients: AwsClients | None = None
+) -> Callable[[], UnsubscribeKeys]:
+    """EMS's unsubscribe keys of `settings` (or of their secret), read on first use: the API's
+    page tokens and the console's session and CSRF keys are derived from them."""
+    aws = _lazy(clients)
+    return functools.cache(lambda: _unsubscribe_keys(settings, aws()))
+
+
 def suppressions_service(
     settings: SchedulerSettings, clients: AwsClients | None = None
 ) -> SuppressionsService:
@@ -201,6 +215,7 @@ def create_app(
     suppressions: SuppressionsService | None = None,
     unsubscribe: UnsubscribeService | None = None,
     transactional: TransactionalService | None = None,
+    tokens: PageTokens | None = None,
     clients: AwsClients | None = None,
 ) -> OpenAPI:
     """The API app; each service not given is the one wired to the AWS resources in `settings`.
@@ -208,7 +223,7 @@ def create_app(
     Tests give fakes for the services they look at and leave the others to this (no client is
     made until one is used).
     """
-    aws = _lazy(clients)
+    keys = keyring(settings, clients)
     return create_api_app(
         settings,
         campaigns=campaigns or campaign_service(settings, clients),
@@ -217,7 +232,8 @@ def create_app(
         suppressions=suppressions or suppressions_service(settings, clients),
         unsubscribe=unsubscribe or unsubscribe_service(settings, clients),
         dead_letters=dead_letters or dead_letter_queues(settings, clients),
-        keyring=lambda: _unsubscribe_keys(settings, aws()),
+        page_tokens=tokens or PageTokens(keys),
+        keyring=keys,
     )
 
 

@@ -4,15 +4,18 @@ For each email of a batch: look at its campaign (cancelled: drop the rest; pause
 rest), claim its record (skip it if it is done; come back later if another worker holds it),
 skip it if suppressed, wait for the limiter, call SES, record the outcome.
 
-- Held (the campaign is PAUSED, SES has the account under review, SES paused sending, the
-  invocation is near its end): the unsent rest goes back on the queue as a new message,
-  delayed. A fresh receive count each time: held email never ends in the DLQ, and never fails.
+- Held (the campaign is PAUSED, SES has the account under review, SES paused sending): the
+  unsent rest goes back on the queue as a new message, delayed, each hold in a row twice as
+  long as the last (up to 15 minutes). A fresh receive count each time: held email never ends
+  in the DLQ, and never fails. Near the invocation's end the rest goes back at once.
 - Throttled by SES, or out of daily quota: the same, after a short delay.
 - SES refuses the sender itself (its identity, MAIL FROM domain, EMS's permission): every
   email of it would fail alike, so the campaign is PAUSED with SES's reason and its email held
   (a transactional email is held, and the error logged), instead of failing every recipient.
-- Refused for good (MessageRejected, NotFoundException, BadRequestException): the email is
-  recorded FAILED with SES's reason and the batch goes on.
+- SES cannot find the campaign's template or configuration set (NotFoundException): the same,
+  the campaign is PAUSED with the reason (a transactional email fails: its template is its own).
+- Refused for good (MessageRejected, BadRequestException): the email is recorded FAILED with
+  SES's reason and the batch goes on.
 - The answer was lost after the request left (a read timeout): SES may have sent it. It is
   recorded AMBIGUOUS and counted, never sent again; its SES events, or the reconciler, settle it.
 - Failed this time (5xx, connection refused): if this attempt sent something, the unsent rest
@@ -26,7 +29,6 @@ skip it if suppressed, wait for the limiter, call SES, record the outcome.
   its own id (the ``emailId`` tag, ``CampaignFileLine.record_scope``).
 """
 
-import contextlib
 import logging
 import time
 import uuid
@@ -38,8 +40,8 @@ from typing import Final, Protocol
 
 from pydantic import ValidationError
 
-from ems_common.campaigns import PAUSABLE, CampaignStatus, Pause, PausedBy, utc_now
-from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
+from ems_common.campaigns import CampaignStatus, Held, PausedBy, utc_now
+from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
@@ -49,10 +51,11 @@ from ems_common.formats.send_batch import SendBatch
 from ems_common.suppressions import most_telling
 from ems_common.transactional import is_transactional_scope
 from ems_sender.dal.account import AccountStanding
-from ems_sender.dal.queues import Requeue
+from ems_sender.dal.queues import MAX_DELAY_SECONDS, Requeue
 from ems_sender.dal.records import ClaimOutcome, EmailRecords
 from ems_sender.dal.ses import (
     AmbiguousSendError,
+    MissingSetupError,
     PermanentSendError,
     SenderRefusedError,
     SendingPausedError,
@@ -66,6 +69,8 @@ logger = logging.getLogger(__name__)
 
 # A pause or a cancel stops a campaign's sending within about this (each email looks).
 _CAMPAIGN_CACHE_SECONDS = 1.0
+# A campaign whose email waits on SES says so (`Campaign.held`) at most this often per process.
+_HELD_NOTE_SECONDS = 60.0
 _THROTTLE_BACKOFF_SECONDS = 2.0
 _TRANSIENT_BACKOFF_SECONDS = 5.0
 
@@ -163,6 +168,7 @@ class Sender:
     stats: SendCounts = field(default_factory=SendCounts)
     clock: Callable[[], float] = time.monotonic
     _campaign_cache: dict[str, tuple[float, CampaignStatus | None]] = field(default_factory=dict)
+    _held_noted: dict[str, float] = field(default_factory=dict)
     _finished: bool = field(default=False, init=False)
     # Campaigns this sender paused because SES refused their sender (the handler reports them).
     paused: list[str] = field(default_factory=list)
@@ -200,7 +206,7 @@ class Sender:
         self._campaign_cache[campaign_id] = (self.clock(), status)
         return status
 
-    def _hold(self, batch: SendBatch) -> Hold | bool | None:
+    def _gate(self, batch: SendBatch) -> Hold | bool | None:
         """Whether the batch's campaign lets its next email go now: None (go), a Hold, or
         False (the campaign is cancelled or gone: drop the rest)."""
         if is_transactional_scope(batch.campaign_id):
@@ -212,8 +218,26 @@ class Sender:
             return Hold("the campaign is paused", self.timing.paused_hold_s)
         standing = self.account.current() if self.account is not None else None
         if standing is not None and not standing.campaigns_may_send:
-            return Hold(f"SES account standing {standing}", self.timing.ses_paused_retry_s)
+            why = standing.describe()
+            self._note_held(batch.campaign_id, why)
+            return Hold(why, self.timing.ses_paused_retry_s)
         return None
+
+    def _note_held(self, campaign_id: str, why: str) -> None:
+        """Say on the campaign that its email waits on SES, and why (at most once a minute):
+        the reconciler does not settle a campaign that only waits, and the operator sees why."""
+        if is_transactional_scope(campaign_id):
+            return
+        last = self._held_noted.get(campaign_id)
+        if last is not None and self.clock() - last < _HELD_NOTE_SECONDS:
+            return
+        self._held_noted[campaign_id] = self.clock()
+        try:
+            self.campaigns.update(
+                campaign_id, {"held": Held(reason=why, at=utc_now()).model_dump(mode="json")}
+            )
+        except Exception:  # a note, not the send: never let it stop the hold itself
+            logger.warning("could not note the hold on campaign %s", campaign_id, exc_info=True)
 
     def _send_emails(self, batch: SendBatch, time_left: Callable[[], float]) -> Outcome:
         # Checked at send time, so that an unsubscribe made while a campaign sends stops the
@@ -226,13 +250,13 @@ class Sender:
         progressed = False
         for index, email in enumerate(batch.emails):
             rest = batch.emails[index:] + busy
-            hold = self._hold(batch)
+            hold = self._gate(batch)
             if hold is False:
                 self.stats.add("dropped", len(batch.emails) - index)
                 return Outcome.DONE  # with the emails another worker held: gone as well
             if isinstance(hold, Hold):
                 self.stats.add("held", len(rest))
-                self._later(batch, rest, hold.delay_s, hold.why)
+                self._hold(batch, rest, hold.delay_s, hold.why, progressed=progressed)
                 return Outcome.DONE
             if time_left() <= self.timing.stop_margin_s:
                 self._later(batch, rest, 0, "the invocation is near its end")
@@ -271,7 +295,8 @@ class Sender:
         retry_after = self.gate.wait_for_send(self.lane)
         if retry_after is not None:
             self.records.release(key, owner=self.owner)
-            self._later(batch, rest, retry_after, "paused")
+            self._note_held(batch.campaign_id, "the SES account's sending quota is spent")
+            self._later(batch, rest, retry_after, "quota spent")
             return _Step.REQUEUED
         try:
             message_id = self.ses.send(email)
@@ -284,12 +309,34 @@ class Sender:
             self.records.release(key, owner=self.owner)
             self.stats.add("held_ses_paused", len(rest))
             logger.warning("SES paused sending (%s): holding the rest", error)
-            self._later(batch, rest, self.timing.ses_paused_retry_s, "SES paused sending")
+            self._note_held(batch.campaign_id, f"SES paused sending: {error}")
+            self._hold(
+                batch,
+                rest,
+                self.timing.ses_paused_retry_s,
+                "SES paused sending",
+                progressed=progressed,
+            )
             return _Step.REQUEUED
         except SenderRefusedError as error:
             self.records.release(key, owner=self.owner)
             self.stats.add("held_sender_refused", len(rest))
-            self._sender_refused(batch, rest, str(error))
+            self._sender_refused(batch, rest, str(error), progressed=progressed)
+            return _Step.REQUEUED
+        except MissingSetupError as error:
+            if is_transactional_scope(batch.campaign_id):  # its own template: this email fails
+                self._record_final(key, EmailState.FAILED, segment=segment, reason=str(error))
+                self.stats.add("failed")
+                return _Step.NEXT
+            self.records.release(key, owner=self.owner)
+            self.stats.add("held_missing_setup", len(rest))
+            self._pause_for_ses(
+                batch,
+                rest,
+                progressed=progressed,
+                reason=f"SES cannot find what the campaign's emails use: {error}. Create it again"
+                " (its template or configuration set), or cancel the campaign; then resume",
+            )
             return _Step.REQUEUED
         except PermanentSendError as error:
             self._record_final(key, EmailState.FAILED, segment=segment, reason=str(error))
@@ -314,33 +361,41 @@ class Sender:
         self.stats.add("sent")
         return _Step.SENT
 
-    def _sender_refused(self, batch: SendBatch, rest: list[CampaignFileLine], error: str) -> None:
+    def _sender_refused(
+        self, batch: SendBatch, rest: list[CampaignFileLine], error: str, *, progressed: bool
+    ) -> None:
         """SES refuses the sender: pause the campaign with SES's reason, hold its email."""
         if is_transactional_scope(batch.campaign_id):
             logger.error("SES refuses a transactional sender (%s): holding its email", error)
-            self._later(batch, rest, self.timing.refused_hold_s, "SES refuses the sender")
-            return
-        pause = Pause(
-            by=PausedBy.SES,
-            reason=(
-                f"SES refused the campaign's sender: {error}. Verify the From address's domain"
-                " (and its MAIL FROM), or EMS's permission to send from it, then resume"
-            ),
-            paused_at=utc_now(),
-        )
-        # Paused (or cancelled) meanwhile: the hold below applies all the same.
-        with contextlib.suppress(StatusConflictError):
-            self.campaigns.transition(
-                batch.campaign_id,
-                expected=PAUSABLE,
-                to=CampaignStatus.PAUSED,
-                action="pause (SES refused the sender)",
-                changes={"pause": pause.model_dump(mode="json")},
+            self._hold(
+                batch,
+                rest,
+                self.timing.refused_hold_s,
+                "SES refuses the sender",
+                progressed=progressed,
             )
+            return
+        self._pause_for_ses(
+            batch,
+            rest,
+            progressed=progressed,
+            reason=f"SES refused the campaign's sender: {error}. Verify the From address's domain"
+            " (and its MAIL FROM), or EMS's permission to send from it, then resume",
+        )
+
+    def _pause_for_ses(
+        self, batch: SendBatch, rest: list[CampaignFileLine], *, reason: str, progressed: bool
+    ) -> None:
+        """Every email of the campaign would get SES's answer: pause it with the reason (and an
+        alarm, through `paused`), and hold its email instead of failing every recipient."""
+        if self.campaigns.pause(batch.campaign_id, by=PausedBy.SES, reason=reason) is not None:
             self.paused.append(batch.campaign_id)
+        # Paused (or cancelled) meanwhile by someone else: the hold below applies all the same.
         self._campaign_cache.pop(batch.campaign_id, None)
-        logger.warning("campaign %s PAUSED: %s", batch.campaign_id, error)
-        self._later(batch, rest, self.timing.paused_hold_s, "SES refused the sender")
+        logger.warning("campaign %s PAUSED: %s", batch.campaign_id, reason)
+        self._hold(
+            batch, rest, self.timing.paused_hold_s, "the campaign is paused", progressed=progressed
+        )
 
     def _claim(self, key: EmailKey, email: CampaignFileLine, busy: list[CampaignFileLine]) -> bool:
         """Claim the email; False if it is done already or held by another worker (`busy`)."""
@@ -368,8 +423,30 @@ class Sender:
         if self.records.complete(key, state, segment=segment, reason=reason):
             self._finished = True
 
+    def _hold(
+        self,
+        batch: SendBatch,
+        emails: list[CampaignFileLine],
+        base_s: float,
+        why: str,
+        *,
+        progressed: bool,
+    ) -> None:
+        """Put held emails back, each hold in a row waiting twice as long (up to 15 min): a
+        campaign paused for a weekend costs a few requeues an hour, not thousands. A batch that
+        sent something since its last hold starts again from `base_s`."""
+        before = 0 if progressed else batch.holds
+        delay = min(base_s * 2**before, MAX_DELAY_SECONDS)
+        self._later(batch, emails, delay, why, holds=before + 1)
+
     def _later(
-        self, batch: SendBatch, emails: list[CampaignFileLine], delay_s: float, why: str
+        self,
+        batch: SendBatch,
+        emails: list[CampaignFileLine],
+        delay_s: float,
+        why: str,
+        *,
+        holds: int = 0,
     ) -> None:
         if not emails:
             return
@@ -378,6 +455,7 @@ class Sender:
             part=batch.part,
             first_line=batch.first_line,
             emails=emails,
+            holds=holds,
         )
         self.requeue.later(self.queue_url, rest.model_dump_json(by_alias=True), delay_s)
         self.stats.add("requeued", len(emails))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ems_common.metrics import Metric
+from ems_common.metrics import BRAKE_COUNTERS, Metric
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,16 @@ class BrakeLimits:
     min_sent: int = 500  # below this, a rate says too little
 
 
-def brake_reason(counts: Mapping[str, int], limits: BrakeLimits) -> str | None:
-    """Why the campaign with these counters must pause, or None if it may go on."""
+def brake_reason(
+    counts: Mapping[str, int],
+    limits: BrakeLimits,
+    baseline: Mapping[str, int] | None = None,
+) -> str | None:
+    """Why the campaign with these counters must pause, or None if it may go on. A resumed
+    campaign is judged on what came since its resume (`baseline`: the counters then)."""
+    if baseline:
+        counts = {m.value: int(counts.get(m.value, 0)) - int(baseline.get(m.value, 0))
+                  for m in BRAKE_COUNTERS}  # fmt: skip
     sent = int(counts.get(Metric.SENT.value, 0))
     if sent < limits.min_sent:
         return None
@@ -44,8 +52,10 @@ def brake_reason(counts: Mapping[str, int], limits: BrakeLimits) -> str | None:
         )
     if not found:
         return None
+    since = " since its last resume" if baseline else ""
     return (
         "; ".join(found).capitalize()
+        + since
         + ". Paused before SES reviews the account: check where the list came from (old or"
         " bought addresses bounce; unexpected mail is reported as spam), then resume or cancel"
     )

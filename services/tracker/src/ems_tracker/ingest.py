@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ems_common.campaigns import PAUSABLE, CampaignStatus, Pause, PausedBy, utc_now
-from ems_common.dal.campaigns import CampaignRepository, StatusConflictError
+from ems_common.campaigns import PAUSABLE, PausedBy
+from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.dead_letters import dead_letter
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-_SETTLED_CACHE_SECONDS = 60.0
+# A campaign found settled stays so; one found unsettled is looked at again this soon (a late
+# event just after the reconciler settled it must not count as finished a second time).
+_UNSETTLED_CACHE_SECONDS = 5.0
 
 
 class ConflictError(RuntimeError):
@@ -143,11 +145,14 @@ class Tracker:
         return completed
 
     def _is_settled(self, scope: str) -> bool:
-        """Whether the campaign was completed by the reconciler (looked up once a minute)."""
+        """Whether the campaign was completed by the reconciler (unsettled: looked up again after
+        a few seconds)."""
         if self.campaigns is None or is_transactional_scope(scope):
             return False
         cached = self._settled.get(scope)
-        if cached is not None and self.clock() - cached[0] < _SETTLED_CACHE_SECONDS:
+        if cached is not None and (
+            cached[1] or self.clock() - cached[0] < _UNSETTLED_CACHE_SECONDS
+        ):
             return cached[1]
         campaign = self.campaigns.get(scope)
         settled = campaign is not None and campaign.settled is not None
@@ -164,20 +169,15 @@ class Tracker:
         for campaign_id in sorted(moved):
             if is_transactional_scope(campaign_id):
                 continue
-            reason = brake_reason(self.metrics.read(campaign_id).total, self.limits)
+            campaign = self.campaigns.get(campaign_id)
+            if campaign is None or campaign.status not in PAUSABLE:
+                continue
+            totals = self.metrics.read(campaign_id).total
+            reason = brake_reason(totals, self.limits, campaign.brake_baseline)
             if reason is None:
                 continue
-            pause = Pause(by=PausedBy.BRAKE, reason=reason, paused_at=utc_now())
-            try:
-                self.campaigns.transition(
-                    campaign_id,
-                    expected=PAUSABLE,
-                    to=CampaignStatus.PAUSED,
-                    action="brake",
-                    changes={"pause": pause.model_dump(mode="json")},
-                )
-            except StatusConflictError:
-                continue  # paused, cancelled or completed already
+            if self.campaigns.pause(campaign_id, by=PausedBy.BRAKE, reason=reason) is None:
+                continue  # paused, cancelled or completed meanwhile
             logger.warning("campaign %s PAUSED by the brake: %s", campaign_id, reason)
             paused.append(campaign_id)
         return paused

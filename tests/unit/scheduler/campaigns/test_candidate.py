@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ems_common.problems import Problem, json_path, validation_problems
+from ems_common.transactional import SES_TEMPLATE_PREFIX, is_reserved_campaign_id
 from ems_scheduler.campaigns.candidate import (
     CampaignCandidate,
     CampaignHeader,
@@ -22,6 +25,7 @@ from ems_scheduler.campaigns.candidate import (
     parse_campaign_candidate,
     parse_campaign_date,
 )
+from ems_scheduler.campaigns.compiler.campaign_templates import ses_template_name
 from ems_scheduler.shared.request_fields import split_s3_uri
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
@@ -627,7 +631,36 @@ def test_error_total_can_exceed_the_problems_listed() -> None:
     assert str(error) == "campaign candidate has 1000 problem(s): $.a: wrong; and 999 more"
 
 
-@pytest.mark.parametrize("campaign_id", ["transactional", "tx-sale"])
+@pytest.mark.parametrize(
+    "campaign_id", ["transactional", "tx-sale", "tx", "TX", "Tx-sale", "Transactional"]
+)
 def test_campaign_ids_may_not_take_transactional_names(campaign_id: str) -> None:
     with pytest.raises(ValueError, match="reserved for transactional"):
         check_campaign_id(campaign_id)
+
+
+def test_the_reserved_id_error_names_every_reserved_form() -> None:
+    with pytest.raises(ValueError, match="reserved") as raised:
+        check_campaign_id("tx")
+    for form in ("'transactional'", "'tx'", "'tx-'"):
+        assert form in str(raised.value)
+
+
+@pytest.mark.parametrize("campaign_id", ["txt", "tx_sale", "t-x", "sale-tx", "transactions"])
+def test_ids_that_only_look_transactional_are_campaign_ids(campaign_id: str) -> None:
+    assert check_campaign_id(campaign_id) == campaign_id
+
+
+@given(st.from_regex(r"[A-Za-z0-9_-]{1,48}", fullmatch=True), st.text(max_size=20))
+def test_no_campaign_template_takes_a_transactional_templates_name(
+    campaign_id: str, subject: str
+) -> None:
+    # Given any id a campaign may take
+    try:
+        check_campaign_id(campaign_id)
+    except ValueError:
+        return
+    # Then none of its SES templates is in the transactional templates' namespace (any case)
+    name = ses_template_name(campaign_id, "s3://b/t.html", subject)
+    assert not name.lower().startswith(SES_TEMPLATE_PREFIX)
+    assert not is_reserved_campaign_id(campaign_id)

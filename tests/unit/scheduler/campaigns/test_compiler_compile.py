@@ -693,3 +693,54 @@ def test_suppressions_leave_out_recipients_by_list_and_say_unsubscribed_apart() 
         ("left-news@example.com", RejectionReason.UNSUBSCRIBED),
         ("left-all@example.com", RejectionReason.UNSUBSCRIBED),
     ]
+
+
+# --- the deployment's sender domain and configuration sets -------------------------------------
+
+DEPLOYED = dataclasses.replace(
+    SETTINGS,
+    sender_domain="mail.example.com",
+    configuration_sets=frozenset({"ems-campaigns", "ems-vip"}),
+)
+
+
+def test_a_from_off_the_sender_domain_or_an_unknown_configuration_set_is_refused_at_its_path() -> (
+    None
+):
+    # Given a campaign whose From is on another domain, and a segment naming a set EMS lacks
+    document = candidate(
+        segment("news", recipient("a@example.com", **PERSON)),
+        segment(
+            "vip",
+            recipient("b@example.com", **PERSON),
+            configuration_set="no-such-set",
+            **{"from": "VIP <vip@mail.example.com>"},
+        ),
+        segment("partners", recipient("c@example.com", **PERSON), **{"from": "x@partner.org"}),
+        **{"from": "News <news@other.example>"},
+    )
+
+    problems = dict(problems_of(document, compile_settings=DEPLOYED))
+
+    # Then each is reported where it was written, saying what to use instead
+    assert set(problems) == {
+        "$.from",
+        "$.segments[1].configuration_set",
+        "$.segments[2].from",
+    }
+    assert "not on the sender domain mail.example.com" in problems["$.from"]
+    assert "'x@partner.org'" in problems["$.segments[2].from"]
+    assert "ems-campaigns, ems-vip" in problems["$.segments[1].configuration_set"]
+
+
+def test_the_deployments_own_sender_and_sets_are_accepted() -> None:
+    document = candidate(
+        segment("news", recipient("a@example.com", **PERSON)),
+        segment("vip", recipient("b@example.com", **PERSON), configuration_set="ems-vip"),
+        **{"from": "News <NEWS@Mail.Example.com>"},
+    )
+    compiled, _ = compile_document(document, compile_settings=DEPLOYED)
+    assert [s.configuration_set_name for s in compiled.manifest.segments] == [
+        "ems-campaigns",
+        "ems-vip",
+    ]

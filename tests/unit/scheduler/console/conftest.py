@@ -21,6 +21,7 @@ from ems_common.campaigns import (
     RecipientCounts,
     Rejection,
     SegmentSummary,
+    utc_now,
 )
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
 from ems_common.dal.metrics import CampaignNumbers
@@ -39,12 +40,19 @@ from tests.support.suppressions import InMemorySuppressions
 from tests.unit.scheduler.conftest import API_KEY
 
 NOW = datetime(2030, 1, 1, 9, tzinfo=UTC)
+# Every campaign's first rejected recipients, kept apart from its record (as the service does).
+REJECTIONS = [
+    Rejection(segment="gold", to_address="not-an-address", reason="invalid_address"),
+    Rejection(segment="silver", to_address="ann@example.com", reason="duplicate"),
+]
 
 
 def campaign(
     campaign_id: str, status: CampaignStatus, *, at: datetime = NOW, **extra: Any
 ) -> Campaign:
-    """A compiled campaign of two segments (gold 80, silver 20), two rejected."""
+    """A compiled campaign of two segments (gold 80, silver 20), two rejected (their details
+    kept until 30 days after `at`: `REJECTIONS`)."""
+    extra.setdefault("rejections_expire_at", at + timedelta(days=30))
     return Campaign(
         campaign_id=campaign_id,
         status=status,
@@ -54,10 +62,6 @@ def campaign(
         request_hash="h",
         recipients=RecipientCounts(accepted=100, rejected=2),
         rejected_by_reason={"invalid_address": 1, "duplicate": 1},
-        rejections=[
-            Rejection(segment="gold", to_address="not-an-address", reason="invalid_address"),
-            Rejection(segment="silver", to_address="ann@example.com", reason="duplicate"),
-        ],
         segments=[
             SegmentSummary(
                 list_name=name,
@@ -91,11 +95,23 @@ class FakeCampaigns:
             raise CampaignNotFoundError(campaign_id)
         return self.campaigns[campaign_id]
 
+    def rejections_of(self, campaign: Campaign) -> list[Rejection]:
+        # As the service: none once their expiry has passed (the store's TTL deletes them).
+        expire_at = campaign.rejections_expire_at
+        return list(REJECTIONS) if expire_at is not None and expire_at > utc_now() else []
+
     def list(
-        self, *, status: CampaignStatus | None, limit: int, page: str | None
-    ) -> tuple[list[Campaign], str | None]:
-        found = [c for c in self.campaigns.values() if status is None or c.status is status]
-        return found, None
+        self, *, status: CampaignStatus | None, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Campaign], dict[str, Any] | None]:
+        # By id, from the plain start key the API's page token sealed (as DynamoDB pages).
+        after = start["pk"]["S"] if start else ""
+        found = sorted(
+            (c for c in self.campaigns.values() if status is None or c.status is status),
+            key=lambda c: c.campaign_id,
+        )
+        found = [c for c in found if c.campaign_id > after]
+        more = len(found) > limit
+        return found[:limit], {"pk": {"S": found[limit - 1].campaign_id}} if more else None
 
     def pause(self, campaign_id: str) -> Campaign:
         current = self.get(campaign_id)
@@ -192,7 +208,7 @@ class FakeTransactional:
             updated_at=NOW,
         )
 
-    def list_templates(self, *, limit: int, page: str | None) -> tuple[list[Any], str | None]:
+    def list_templates(self, *, limit: int, start: str | None) -> tuple[list[Any], str | None]:
         return [self.record], None
 
     def require_template(self, name: str) -> TemplateRecord:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
 
-from ems_common.campaigns import CampaignStatus
+from ems_common.campaigns import CampaignStatus, utc_now
 from ems_common.suppressions import Suppression, SuppressionReason
 from tests.unit.scheduler.conftest import API_KEY
-from tests.unit.scheduler.console.conftest import World, csrf_of, sign_in
+from tests.unit.scheduler.console.conftest import World, campaign, csrf_of, sign_in
 
 
 def _text(response: object) -> str:
@@ -219,6 +220,46 @@ def test_rejected_recipients_download_as_csv(console: FlaskClient) -> None:
         "gold,not-an-address,invalid_address",
         "silver,ann@example.com,duplicate",
     ]
+
+
+def test_expired_rejection_details_are_said_to_be_gone_and_the_counts_stay(
+    console: FlaskClient, world: World
+) -> None:
+    deleted_on = utc_now() - timedelta(days=1)
+    world.campaigns.campaigns["winter"].rejections_expire_at = deleted_on
+
+    page = _text(console.get("/console/campaigns/winter"))
+    download = console.get("/console/campaigns/winter/rejections.csv")
+
+    assert 'id="rejections-expired"' in page
+    assert "addresses were deleted on " + deleted_on.strftime("%Y-%m-%d") in page
+    assert "not-an-address" not in page
+    assert "2 rejected in all." in page  # the counts by reason stay
+    assert "rejections.csv" not in page
+    assert download.status_code == 410
+    assert "addresses were deleted on" in _text(download)
+    kept = _text(console.get("/console/campaigns/spring"))
+    assert 'id="rejections-expiry">Their addresses are kept until 2030-01-31 09:00:00 UTC' in kept
+
+
+def test_the_campaign_list_pages_with_the_apis_sealed_tokens(
+    console: FlaskClient, world: World
+) -> None:
+    for n in range(30):
+        name = f"bulk-{n:02}"
+        world.campaigns.campaigns[name] = campaign(name, CampaignStatus.COMPLETED)
+
+    first = _text(console.get("/console/campaigns"))
+    token = re.search(r'rel="next" href="/console/campaigns\?page=([^"]+)"', first)
+    assert token, "no next page"
+    second = _text(console.get(f"/console/campaigns?page={token.group(1)}"))
+    forged = console.get("/console/campaigns?page=" + token.group(1)[:-4] + "AAAA")
+
+    shown = re.findall(r'<tr data-campaign="([^"]+)"', first + second)
+    assert sorted(shown) == sorted(world.campaigns.campaigns)
+    assert "ann@example.com" not in token.group(1)  # a token tells nothing of where it starts
+    assert forged.status_code == 400
+    assert "start again without `page`" in _text(forged)
 
 
 def test_pause_and_resume_go_through_a_confirmation(console: FlaskClient, world: World) -> None:

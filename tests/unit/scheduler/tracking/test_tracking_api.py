@@ -22,7 +22,6 @@ from ems_common.dal.metrics import CampaignNumbers
 from ems_common.dal.timeline import TimelineMinute
 from ems_common.timeline import Series
 from ems_scheduler.settings import SchedulerSettings
-from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.tracking.reads import (
     DynamoTrackingReads,
     EventHistory,
@@ -524,16 +523,6 @@ def test_adapter_reads_the_metrics_items_per_segment(dynamodb: tuple[Any, Stubbe
 
     assert numbers.total == Counter(sent=4, delivered=2)
     assert numbers.segments["silver"] == Counter(sent=1)
-
-
-def test_page_tokens_round_trip_and_refuse_junk() -> None:
-    token = encode_page_token("b@example.com")
-
-    assert decode_page_token(token) == "b@example.com"
-    assert encode_page_token(None) is None
-    assert decode_page_token(None) is None
-    with pytest.raises(ValueError, match="page token"):
-        decode_page_token("%%%")
 
 
 def test_adapter_reads_the_timeline_from_the_launch_minute_oldest_first(

@@ -5,6 +5,7 @@ The service and the routes are the code under test; only the AWS adapters are fa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -63,8 +64,10 @@ class FakeTemplates:
     def delete(self, name: str) -> bool:
         return self.records.pop(name, None) is not None
 
-    def page(self, *, limit: int, page: str | None) -> tuple[list[TemplateRecord], str | None]:
-        return sorted(self.records.values(), key=lambda r: r.name)[:limit], None
+    def page(self, *, limit: int, start: str | None) -> tuple[list[TemplateRecord], str | None]:
+        names = sorted(name for name in self.records if start is None or name > start)
+        window = names[:limit]
+        return [self.records[n] for n in window], (window[-1] if len(names) > limit else None)
 
 
 class FakeSes:
@@ -165,8 +168,15 @@ class FakeReads:
         return [], False
 
 
+DEFAULTS = TransactionalDefaults(
+    default_from="EMS <noreply@mail.example.com>",
+    configuration_set="ems-local",
+    template_buckets=frozenset({"assets"}),
+)
+
+
 class World:
-    def __init__(self) -> None:
+    def __init__(self, defaults: TransactionalDefaults = DEFAULTS) -> None:
         self.templates = FakeTemplates()
         self.ses = FakeSes()
         self.objects = FakeObjects()
@@ -186,11 +196,7 @@ class World:
             ),
         )
         self.service = TransactionalService(
-            TransactionalDefaults(
-                default_from="EMS <noreply@mail.example.com>",
-                configuration_set="ems-local",
-                template_buckets=frozenset({"assets"}),
-            ),
+            defaults,
             lambda: adapters,
             clock=lambda: NOW,
         )
@@ -638,3 +644,40 @@ def test_a_marketing_template_is_not_sent_to_who_left_its_list_a_receipt_is(
         headers=AUTH,
     )
     assert receipt_sent.status_code == 202
+
+
+def test_a_from_off_the_sender_domain_or_an_unknown_configuration_set_is_a_400_by_path(
+    settings: SchedulerSettings,
+) -> None:
+    # Given a deployment that sends from mail.example.com through its own configuration sets
+    world = World(
+        dataclasses.replace(
+            DEFAULTS, sender_domain="mail.example.com", configuration_sets=frozenset({"ems-tx"})
+        )
+    )
+    app = create_app(settings, object(), transactional=world.service)  # type: ignore[arg-type]
+    with app.test_client() as client:
+        assert client.post("/templates", json=RECEIPT, headers=AUTH).status_code == 201
+        data = {"fname": "Ann", "order": "A-1"}
+        body = {"to": "a@example.com", "template": "receipt", "data": data}
+
+        # When a request names another domain's sender and a set EMS does not track
+        refused = client.post(
+            "/emails",
+            json={**body, "from": "shop@elsewhere.example", "configuration_set": "other"},
+            headers=AUTH,
+        )
+        # Then it is a 400 naming both, and nothing is queued
+        assert refused.status_code == 400
+        problems = {p["path"]: p["message"] for p in (refused.json or {})["problems"]}
+        assert "not on the sender domain mail.example.com" in problems["$.from"]
+        assert "ems-local, ems-tx" in problems["$.configuration_set"]
+        assert world.queue.batches == []
+
+        # And the deployment's own are accepted
+        accepted = client.post(
+            "/emails",
+            json={**body, "from": "Shop <shop@mail.example.com>", "configuration_set": "ems-tx"},
+            headers=AUTH,
+        )
+        assert accepted.status_code == 202, accepted.json

@@ -1,5 +1,6 @@
-"""`ems campaign ...`: create, list, describe, reschedule, cancel and delete campaigns; follow
-their numbers (`metrics`, `timeline`) and look at one recipient's email (`recipient`)."""
+"""`ems campaign ...`: create, list, describe, reschedule, pause, resume, cancel and delete
+campaigns; follow their numbers (`metrics`, `timeline`) and look at one recipient's email
+(`recipient`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ems_cli.client import EmsClient, JsonObject, Page
+from ems_cli.client import ApiError, ApiUnreachableError, EmsClient, JsonObject, Page
 from ems_cli.listing import AllPagesOption, Listing, PageOption, list_pages
 from ems_cli.options import JsonOption, YesOption, confirm_unless
 from ems_cli.render import (
@@ -50,11 +51,14 @@ UNSUCCESSFUL: Final = frozenset({"REJECTED", "FAILED"})
 DEFAULT_WAIT_S: Final = 900.0
 # While a campaign is in one of these, its numbers move as it sends: `metrics` keeps refreshing.
 SENDING_STATES: Final = frozenset({"LAUNCHING", "SENDING"})
+# A campaign in one of these may have emails out: `describe` reads its numbers too.
+LAUNCHED_STATES: Final = frozenset({"LAUNCHING", "SENDING", "PAUSED", "COMPLETED", "CANCELLED"})
+CONFLICT: Final = 409
 DEFAULT_REFRESH_S: Final = 5.0
 
 app = typer.Typer(
-    help="Create, list, describe, reschedule, cancel and delete email campaigns; follow their"
-    " numbers and look at one recipient's email.",
+    help="Create, list, describe, reschedule, pause, resume, cancel and delete email campaigns;"
+    " follow their numbers and look at one recipient's email.",
     no_args_is_help=True,
 )
 
@@ -266,7 +270,7 @@ def list_campaigns(
             "-s",
             metavar="STATUS",
             help="Only campaigns in this status: VERIFYING, SCHEDULED, LAUNCHING, SENDING,"
-            " COMPLETED, CANCELLED, FAILED or REJECTED.",
+            " PAUSED, COMPLETED, CANCELLED, FAILED or REJECTED.",
         ),
     ] = None,
     limit: Annotated[
@@ -298,14 +302,41 @@ def list_campaigns(
 def describe(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = False) -> None:
     """Show one campaign: status, date, recipients, rejections, segments, progress.
 
+    A PAUSED campaign shows who paused it (an operator, the reputation brake, SES), when, why,
+    and what it resumes to. A campaign completed without every email's final outcome shows
+    `Settled`: the emails that got no final event are counted unconfirmed. Emails whose SES
+    answer was lost (ambiguous) and unconfirmed ones are shown when there are any (--json
+    prints the campaign only: `ems campaign metrics ID --json` has those counts).
+
     Example:
 
         ems campaign describe summer-2025
     """
     session = session_of(ctx)
+    numbers: JsonObject | None = None
     with reporting_errors(session), session.client() as client:
         campaign = client.get_campaign(campaign_id)
-    print_answer(campaign, campaign_summary, as_json=as_json)
+        if not as_json and campaign.get("status") in LAUNCHED_STATES:
+            numbers = _numbers_if_readable(client, campaign_id)
+    print_answer(
+        campaign,
+        lambda answer: campaign_summary(answer, numbers=numbers),
+        as_json=as_json,
+    )
+
+
+def _numbers_if_readable(client: EmsClient, campaign_id: str) -> JsonObject | None:
+    """The campaign's numbers, or None (said on stderr) if they cannot be read: the campaign
+    itself is what `describe` is for."""
+    try:
+        return client.campaign_metrics(campaign_id)
+    except (ApiError, ApiUnreachableError) as error:
+        make_console(stderr=True).print(
+            f"ems: could not read the numbers of campaign {campaign_id} ({error});"
+            f" try `ems campaign metrics {campaign_id}`",
+            markup=False,
+        )
+        return None
 
 
 @app.command()
@@ -334,6 +365,63 @@ def reschedule(
         campaign_summary,
         as_json=as_json,
         headline=f"Rescheduled campaign {campaign_id}.",
+    )
+
+
+@app.command()
+def pause(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = False) -> None:
+    """Pause a LAUNCHING or SENDING campaign: no more of its email goes out within seconds.
+
+    Its queued emails are held, not dropped: `ems campaign resume` sends each of them once.
+    Pausing a paused campaign changes nothing (it keeps who paused it and why).
+
+    Example:
+
+        ems campaign pause summer-2025
+    """
+    session = session_of(ctx)
+    with reporting_errors(session), session.client() as client:
+        try:
+            campaign = client.pause_campaign(campaign_id)
+        except ApiError as error:
+            if error.status == CONFLICT:
+                error.add_note(
+                    "Only a LAUNCHING or SENDING campaign can be paused (a SCHEDULED one sends"
+                    " nothing yet: `ems campaign reschedule` or `ems campaign cancel` it)."
+                )
+            raise
+    print_answer(
+        campaign,
+        campaign_summary,
+        as_json=as_json,
+        headline=(
+            f"Paused campaign {campaign_id}: nothing more is sent until"
+            f" `ems campaign resume {campaign_id}`."
+        ),
+    )
+
+
+@app.command()
+def resume(ctx: typer.Context, campaign_id: CampaignId, as_json: JsonOption = False) -> None:
+    """Resume a PAUSED campaign where it stopped: each held email is sent once.
+
+    Whoever paused it (an operator, the reputation brake, SES refusing its sender), fix the
+    cause first: `ems campaign describe` says why it was paused. A campaign the brake paused
+    pauses again at its next bounce or complaint while its rates are over the limits. Resuming a
+    campaign that is sending changes nothing.
+
+    Example:
+
+        ems campaign resume summer-2025
+    """
+    session = session_of(ctx)
+    with reporting_errors(session), session.client() as client:
+        campaign = client.resume_campaign(campaign_id)
+    print_answer(
+        campaign,
+        campaign_summary,
+        as_json=as_json,
+        headline=f"Resumed campaign {campaign_id}.",
     )
 
 

@@ -188,6 +188,15 @@ class EmsClient:
         """POST /campaigns/{id}/cancel."""
         return _object(self._request("POST", f"{_campaign_path(campaign_id)}/cancel"))
 
+    def pause_campaign(self, campaign_id: str) -> JsonObject:
+        """POST /campaigns/{id}/pause: a LAUNCHING or SENDING campaign stops sending (its queued
+        emails are held) until resumed; 409 in any other state."""
+        return _object(self._request("POST", f"{_campaign_path(campaign_id)}/pause"))
+
+    def resume_campaign(self, campaign_id: str) -> JsonObject:
+        """POST /campaigns/{id}/resume: a PAUSED campaign goes on where it stopped."""
+        return _object(self._request("POST", f"{_campaign_path(campaign_id)}/resume"))
+
     def delete_campaign(self, campaign_id: str) -> None:
         """DELETE /campaigns/{id} (only before launch)."""
         self._request("DELETE", _campaign_path(campaign_id))

@@ -24,11 +24,37 @@ STATUS_STYLES: Final = {
     "SCHEDULED": "cyan",
     "LAUNCHING": "yellow",
     "SENDING": "yellow",
+    "PAUSED": "bold yellow",
     "COMPLETED": "green",
     "CANCELLED": "dim",
     "FAILED": "bold red",
     "REJECTED": "bold red",
 }
+# Who paused a campaign (the API's `pause.by`), in a person's words.
+PAUSED_BY: Final = {
+    "operator": "an operator (ems campaign pause)",
+    "brake": "the reputation brake (its bounce or complaint rate)",
+    "ses": "SES (it refused the campaign's sender)",
+}
+# The counts `describe` adds when they are not 0: (label, the API's field, what they mean).
+OUTCOME_NOTES: Final = (
+    (
+        "Ambiguous",
+        "ambiguous",
+        "SES's answer to the send was lost, so never sent again; SES's events tell whether it"
+        " went out, else it is counted unconfirmed when the campaign settles",
+    ),
+    (
+        "Unconfirmed",
+        "unconfirmed",
+        "settled without a final event (no delivery or bounce report came, or held on a"
+        " dead-letter queue: `ems dlq list`), counted finished",
+    ),
+)
+SETTLED_MEANING: Final = (
+    "completed without every email's final outcome: the emails with no final event are"
+    " counted unconfirmed"
+)
 _MINUTE: Final = 60
 _HOUR: Final = 3600
 _DAY: Final = 86400
@@ -108,13 +134,24 @@ def _n(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def campaign_summary(campaign: JsonObject, *, rejections_shown: int = 10) -> RenderableType:
-    """What a person wants to know about one campaign, in reading order."""
+def campaign_summary(
+    campaign: JsonObject, *, rejections_shown: int = 10, numbers: JsonObject | None = None
+) -> RenderableType:
+    """What a person wants to know about one campaign, in reading order.
+
+    `numbers` (its GET /campaigns/{id}/metrics answer) adds the emails whose outcome is not
+    known, when there are any.
+    """
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     recipients = campaign.get("recipients") or {}
     facts.add_row("Status", status_text(campaign.get("status")))
+    _pause_rows(facts, campaign)
+    if campaign.get("settled"):
+        settled = Text(SETTLED_MEANING + ". ")
+        settled.append(str(campaign["settled"]), style="yellow")
+        facts.add_row("Settled", settled)
     facts.add_row("Date", when(campaign.get("date")))
     facts.add_row(
         "Recipients",
@@ -127,6 +164,10 @@ def campaign_summary(campaign: JsonObject, *, rejections_shown: int = 10) -> Ren
     if by_reason:
         reasons = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))
         facts.add_row("Rejected by", Text(", ".join(f"{r} {_n(n)}" for r, n in reasons)))
+    if campaign.get("rejections_expire_at"):
+        # The addresses of rejected recipients are personal data, kept for a while only.
+        label = "Details deleted" if campaign.get("rejections_expired") else "Details kept until"
+        facts.add_row(label, when(campaign["rejections_expire_at"]))
     progress = progress_text(campaign.get("progress"))
     if progress is not None:
         facts.add_row("Progress", progress)
@@ -136,6 +177,10 @@ def campaign_summary(campaign: JsonObject, *, rejections_shown: int = 10) -> Ren
         facts.add_row("Candidate", Text(str(campaign["candidate_s3_uri"])))
     if campaign.get("error"):
         facts.add_row("Error", Text(str(campaign["error"]), style="red"))
+    for label, count, meaning in OUTCOME_NOTES:
+        found = (numbers or {}).get(count)
+        if isinstance(found, int) and found > 0:
+            facts.add_row(label, Text(f"{_n(found)} email{'' if found == 1 else 's'}: {meaning}"))
     facts.add_row("Created", when(campaign.get("created_at")))
     facts.add_row("Updated", when(campaign.get("updated_at")))
 
@@ -159,6 +204,25 @@ def campaign_summary(campaign: JsonObject, *, rejections_shown: int = 10) -> Ren
             )
         )
     return Group(*parts)
+
+
+def _pause_rows(facts: Table, campaign: JsonObject) -> None:
+    """Who paused the campaign, when, why, and how it goes on (nothing unless it is paused)."""
+    pause = campaign.get("pause")
+    if not isinstance(pause, dict):
+        return
+    by = str(pause.get("by", "?"))
+    facts.add_row("Paused by", Text(PAUSED_BY.get(by, by)))
+    facts.add_row("Paused at", when(pause.get("paused_at")))
+    facts.add_row("Why", Text(str(pause.get("reason", "")), style="yellow"))
+    campaign_id = campaign.get("campaign_id", "ID")
+    facts.add_row(
+        "Resume",
+        Text(
+            f"ems campaign resume {campaign_id} goes back to {pause.get('resume_to', 'SENDING')}"
+            " and sends each held email once (or: ems campaign cancel)"
+        ),
+    )
 
 
 def _segments_table(segments: list[Any]) -> Table:
@@ -307,8 +371,12 @@ METRIC_ROWS: Final = (
     ("Unsubscribed", "unsubscribed", None),
     ("Failed", "failed", None),
     ("Suppressed", "suppressed", None),
+    ("Ambiguous", "ambiguous", None),
+    ("Unconfirmed", "unconfirmed", None),
     ("Finished", "finished", "progress"),
 )
+# Rows shown only when a column counts some: most campaigns never have any.
+RARE_METRIC_ROWS: Final = frozenset({"ambiguous", "unconfirmed"})
 NO_SEGMENT_LABEL: Final = "(no segment)"
 # A metrics column is never narrower than this (a count, a rate and the padding).
 _NARROWEST_COLUMN: Final = 8
@@ -395,13 +463,16 @@ def _finished_text(metrics: JsonObject) -> Text:
 
 
 def metrics_table(columns: Sequence[tuple[str, JsonObject]]) -> Table:
-    """A row per count (METRIC_ROWS) and a column per (heading, numbers), the first the total:
-    each numbers object has the API's count fields and its `rates`."""
+    """A row per count (METRIC_ROWS; the rare ones only when some column has any) and a column
+    per (heading, numbers), the first the total: each numbers object has the API's count fields
+    and its `rates`."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("", no_wrap=True)
     for position, (heading, _) in enumerate(columns):
         table.add_column(heading, justify="right", no_wrap=position == 0)
     for label, count, rate in METRIC_ROWS:
+        if count in RARE_METRIC_ROWS and not any(numbers.get(count) for _, numbers in columns):
+            continue
         sub_row = label.startswith(" ")
         cells = [Text(label, style="dim" if sub_row else "")]
         for _, numbers in columns:

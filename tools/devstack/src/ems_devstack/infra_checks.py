@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +122,10 @@ class InfraPaths:
     def guard_dir(self) -> Path:
         """The scratch copy of terraform/ the environment guard is tried in."""
         return self.work_dir / "guard"
+
+    def trial_dir(self) -> Path:
+        """The scratch copy of terraform/ where variables are tried (`trial_plan`)."""
+        return self.work_dir / "trial"
 
 
 def terraform_roots(terraform_dir: Path) -> list[Path]:
@@ -617,6 +621,45 @@ def seed_guard_state(
         f"apply of {GUARD_ADDRESS} alone with {environment}{TFVARS_SUFFIX}",
     )
     return GuardTrial(paths, environment, terraform)
+
+
+@dataclass(frozen=True)
+class VariableTrial:
+    """The AWS root in a scratch copy (`.ems/infra/trial/`), initialised, where an
+    environment's plan is tried with some variables changed (made by `variable_trial`)."""
+
+    paths: InfraPaths
+    terraform: Callable[[Sequence[str], str], str]
+
+    def plan(self, environment: str, variables: Mapping[str, str]) -> str | None:
+        """A plan of `environment` with `variables` set over its tfvars, as a deployer's
+        `-var` would: None if it succeeds, else Terraform's error with its wrapped lines
+        joined (what the variables' validations and the modules' preconditions say)."""
+        require_environment(self.paths, environment)
+        settings = [f"-var={name}={value}" for name, value in variables.items()]
+        try:
+            self.terraform(
+                [
+                    "plan",
+                    "-lock=false",
+                    *_offline_variables(environment, self.paths.dist_dir),
+                    *settings,
+                ],
+                f"plan of {environment}{TFVARS_SUFFIX} with {' '.join(settings)}",
+            )
+        except StackError as exc:
+            return " ".join(str(exc).split())
+        return None
+
+
+def variable_trial(paths: InfraPaths, *, runner: InfraChecks | None = None) -> VariableTrial:
+    """A fresh offline copy of the AWS root, initialised, to try variables in."""
+    checks = runner or InfraChecks(paths)
+    require_packages(paths.dist_dir)
+    work = paths.trial_dir()
+    terraform = _offline_terraform(checks, _offline_root(paths, work), work / "data")
+    terraform(plan_init_args(), "offline terraform init of the variables' scratch root")
+    return VariableTrial(paths, terraform)
 
 
 def plan_is_stale(paths: InfraPaths, environment: str) -> bool:

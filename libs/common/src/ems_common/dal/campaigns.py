@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -14,9 +12,12 @@ from pydantic import ValidationError
 
 from ems_common import keys
 from ems_common.campaigns import (
+    PAUSABLE,
     Campaign,
     CampaignStatus,
     LaunchCheckpoint,
+    Pause,
+    PausedBy,
     utc_iso,
     utc_now,
 )
@@ -44,10 +45,6 @@ class CampaignExistsError(Exception):
     def __init__(self, existing: Campaign) -> None:
         super().__init__(f"campaign {existing.campaign_id} already exists")
         self.existing = existing
-
-
-class InvalidPageTokenError(ValueError):
-    """A page token this API did not hand out."""
 
 
 class CampaignNotFoundError(LookupError):
@@ -232,6 +229,30 @@ class CampaignRepository:
             raise StatusConflictError(self.require(campaign_id), expected, action) from error
         return _from_item(response["Attributes"])
 
+    def pause(self, campaign_id: str, *, by: PausedBy, reason: str) -> Campaign | None:
+        """Pause a LAUNCHING or SENDING campaign with `reason`, to resume to the state it was in
+        (a paused launch goes on launching); None if it is in no state to pause (paused,
+        cancelled, completed meanwhile). The move is conditioned on the state read."""
+        current = self.get(campaign_id)
+        if current is None or current.status not in PAUSABLE:
+            return None
+        pause = Pause(
+            by=by,
+            reason=reason,
+            paused_at=utc_now(),
+            resume_to="LAUNCHING" if current.status is CampaignStatus.LAUNCHING else "SENDING",
+        )
+        try:
+            return self.transition(
+                campaign_id,
+                expected={current.status},
+                to=CampaignStatus.PAUSED,
+                action=f"pause ({by})",
+                changes={"pause": pause.model_dump(mode="json")},
+            )
+        except StatusConflictError:
+            return None
+
     def update(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
         """Set fields (e.g. progress) without a status condition; the campaign must exist."""
         expression, names, values = update_expression(changes)
@@ -320,14 +341,22 @@ class CampaignRepository:
             raise StatusConflictError(self.require(campaign_id), expected, "delete") from error
 
     def list_page(
-        self, *, status: CampaignStatus | None = None, limit: int = 50, page: str | None = None
-    ) -> tuple[list[Campaign], str | None]:
-        """A page of campaigns (of one status, newest date first, when `status` is given; in
-        the table's order otherwise) and the next token."""
-        start = _decode_page(page)
+        self,
+        *,
+        status: CampaignStatus | None = None,
+        limit: int = 50,
+        start: Mapping[str, Any] | None = None,
+    ) -> tuple[list[Campaign], dict[str, Any] | None]:
+        """A page of campaigns (of one status, newest date first, when `status` is given; in the
+        table's order otherwise) from `start`, and the start of the next page (DynamoDB's key,
+        None at the end).
+
+        `start` goes to DynamoDB as it is: callers pass back only what this returned (the API
+        seals it into its page tokens, `ems_scheduler.shared.page_tokens`).
+        """
         request: dict[str, Any] = {"TableName": self._table, "Limit": limit}
         if start:
-            request["ExclusiveStartKey"] = start
+            request["ExclusiveStartKey"] = dict(start)
         if status is None:
             request["FilterExpression"] = f"{keys.SORT_KEY} = :sk"
             request["ExpressionAttributeValues"] = to_item({":sk": CAMPAIGN_SK})
@@ -340,7 +369,8 @@ class CampaignRepository:
             request["ScanIndexForward"] = False  # the newest date first, as the API says
             response = self._db.query(**request)
         campaigns = _campaigns(response.get("Items", []))
-        return campaigns, _encode_page(response.get("LastEvaluatedKey"))
+        last = response.get("LastEvaluatedKey")
+        return campaigns, dict(last) if last else None
 
     def due(self, now: datetime, *, status: CampaignStatus, limit: int = 100) -> list[Campaign]:
         """Campaigns in `status` whose date has come, oldest first (a query, never a scan)."""
@@ -356,23 +386,3 @@ class CampaignRepository:
             Limit=limit,
         )
         return _campaigns(response.get("Items", []))
-
-
-def _encode_page(key: Mapping[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _decode_page(page: str | None) -> dict[str, Any] | None:
-    if not page:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(page.encode()))
-    except (ValueError, TypeError) as error:
-        msg = "the page token is not one this API returned: start again without it"
-        raise InvalidPageTokenError(msg) from error
-    if not isinstance(decoded, dict):
-        msg = "the page token is not one this API returned: start again without it"
-        raise InvalidPageTokenError(msg)
-    return decoded

@@ -27,6 +27,14 @@ class SendBatch(BaseModel):
     part: int = Field(ge=1, description="Campaign-file part the emails come from")
     first_line: int = Field(ge=0, description="Index in that part of the first email")
     emails: list[CampaignFileLine] = Field(min_length=1)
+    holds: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "How many times in a row the sender held these emails (a paused campaign, SES's"
+            " pause): each hold waits twice as long, up to SQS's 15 minutes"
+        ),
+    )
 
     @classmethod
     def from_body(cls, body: str | bytes) -> Self:

@@ -27,6 +27,7 @@ from ems_scheduler.console.blueprint import ConsoleServices, console_blueprint, 
 from ems_scheduler.console.session import ConsoleKeys, ConsoleSessionInterface
 from ems_scheduler.dead_letters.queues import DeadLetterQueues
 from ems_scheduler.settings import SchedulerSettings
+from ems_scheduler.shared.page_tokens import PageTokens
 from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys
 from ems_scheduler.suppressions.service import SuppressionsService
 from ems_scheduler.tracking.reads import TrackingReads
@@ -51,9 +52,11 @@ def create_app(
     suppressions: SuppressionsService,
     unsubscribe: UnsubscribeService,
     dead_letters: DeadLetterQueues,
+    page_tokens: PageTokens,
     keyring: Callable[[], UnsubscribeKeys],
 ) -> OpenAPI:
-    """The API app for these settings, over these services, with its console at /console.
+    """The API app for these settings, over these services, sealing its lists' page tokens
+    with `page_tokens`, with its console at /console.
 
     `ems_scheduler.wiring` builds them (wired to AWS); tests give fakes. `keyring` gives EMS's
     keys (read on first use), from which the console derives its session keys.
@@ -89,14 +92,14 @@ def create_app(
     app.session_interface = ConsoleSessionInterface(console_keys)
     require_api_key(app, settings.api_key, console_gate(console_keys, settings.api_key))
     register_campaign_errors(app)
-    app.register_api(campaigns_api(campaigns))
+    app.register_api(campaigns_api(campaigns, page_tokens))
     app.register_api(dlq_api(dead_letters))
     app.register_api(tracking_api(campaigns, tracking))
     register_suppression_errors(app)
-    app.register_api(suppressions_api(suppressions))
+    app.register_api(suppressions_api(suppressions, page_tokens))
     app.register_api(unsubscribe_api(unsubscribe))
     register_transactional_errors(app)
-    app.register_api(templates_api(transactional, tracking))
+    app.register_api(templates_api(transactional, tracking, page_tokens))
     app.register_api(emails_api(transactional, tracking))
     app.register_blueprint(
         console_blueprint(
@@ -106,6 +109,7 @@ def create_app(
                 suppressions=suppressions,
                 transactional=transactional,
                 dead_letters=dead_letters,
+                page_tokens=page_tokens,
             ),
             console_keys,
             settings.api_key,

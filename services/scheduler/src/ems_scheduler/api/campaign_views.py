@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -10,11 +11,13 @@ from pydantic import BaseModel, Field
 from ems_common.campaigns import (
     Campaign,
     CampaignStatus,
+    Held,
     Pause,
     Progress,
     RecipientCounts,
     Rejection,
     SegmentSummary,
+    utc_now,
 )
 from ems_scheduler.api.errors import ProblemView
 
@@ -29,8 +32,24 @@ class CampaignView(BaseModel):
     updated_at: datetime
     recipients: RecipientCounts
     rejected_by_reason: dict[str, int] = Field(description="Rejected recipients by reason")
-    rejections: list[Rejection] = Field(description="The first rejected recipients")
+    rejections: list[Rejection] = Field(
+        description=(
+            "The first rejected recipients, with their addresses: in GET /campaigns/{id} and the"
+            " create answer until rejections_expire_at (empty in lists, and after)"
+        )
+    )
     rejections_total: int = Field(description="How many were rejected in all")
+    rejections_expire_at: datetime | None = Field(
+        default=None,
+        description=(
+            "When the rejected recipients' details are deleted (rejection_details_days after"
+            " verification); the counts stay. Null: none were rejected"
+        ),
+    )
+    rejections_expired: bool = Field(
+        default=False,
+        description="The rejected recipients' details were deleted: only the counts are left",
+    )
     segments: list[SegmentSummary]
     progress: Progress | None = None
     problems: list[ProblemView] = Field(description="Why the candidate was rejected")
@@ -42,12 +61,20 @@ class CampaignView(BaseModel):
         default=None,
         description="Why it completed without every email's final outcome, if it did",
     )
+    held: Held | None = Field(
+        default=None,
+        description=(
+            "While SENDING: the last time its email waited on SES (sending paused, the account"
+            " under review, the day's quota spent), and why"
+        ),
+    )
     emails_enqueued: int = 0
     candidate_s3_uri: str | None = None
 
     @classmethod
-    def of(cls, campaign: Campaign) -> CampaignView:
-        """The view of a stored campaign."""
+    def of(cls, campaign: Campaign, rejections: Sequence[Rejection] = ()) -> CampaignView:
+        """The view of a stored campaign, with its first rejected recipients if given."""
+        expire_at = campaign.rejections_expire_at
         return cls(
             campaign_id=campaign.campaign_id,
             status=campaign.status,
@@ -56,14 +83,17 @@ class CampaignView(BaseModel):
             updated_at=campaign.updated_at,
             recipients=campaign.recipients,
             rejected_by_reason=campaign.rejected_by_reason,
-            rejections=campaign.rejections,
+            rejections=list(rejections),
             rejections_total=campaign.recipients.rejected,
+            rejections_expire_at=expire_at,
+            rejections_expired=expire_at is not None and expire_at <= utc_now(),
             segments=campaign.segments,
             progress=campaign.progress,
             problems=[ProblemView.model_validate(p) for p in campaign.problems],
             error=campaign.error,
             pause=campaign.pause,
             settled=campaign.settled,
+            held=campaign.held if campaign.status is CampaignStatus.SENDING else None,
             emails_enqueued=campaign.emails_enqueued,
             candidate_s3_uri=campaign.candidate_s3_uri,
         )

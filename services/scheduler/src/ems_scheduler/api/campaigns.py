@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from flask import Flask, Response, request
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
+from ems_common.campaigns import Campaign, CampaignStatus
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
 from ems_scheduler.api.campaign_views import (
     CampaignPage,
@@ -20,6 +21,7 @@ from ems_scheduler.api.errors import ErrorView, error_response
 from ems_scheduler.api.public_url import public_url
 from ems_scheduler.campaigns.candidate import InvalidCandidateError
 from ems_scheduler.campaigns.service import CampaignConflictError, CampaignService
+from ems_scheduler.shared.page_tokens import PagedList, PageTokens
 
 _ERRORS: dict[str | int, type[BaseModel] | dict[Any, Any] | None] = {
     400: ErrorView,
@@ -45,7 +47,34 @@ _CANDIDATE_BODY = {
 }
 
 
-def campaigns_api(service: CampaignService) -> APIBlueprint:
+# DynamoDB's start key: attribute -> {type: value}. The two lists' keys differ (the table's, the
+# status index's), so each is its own list and neither's token opens for the other.
+_CAMPAIGN_START: Final = TypeAdapter(dict[str, dict[str, str]])
+
+
+def _campaigns(status: CampaignStatus | None) -> PagedList:
+    if status is None:
+        return PagedList("campaigns")
+    return PagedList("campaigns by status", {"status": status.value})
+
+
+def page_of_campaigns(
+    service: CampaignService,
+    page_tokens: PageTokens,
+    *,
+    status: CampaignStatus | None,
+    limit: int,
+    page: str | None,
+) -> tuple[list[Campaign], str | None]:
+    """A page of campaigns from the `page` token (InvalidPageTokenError: not one of this list),
+    and the next page's token (None: the last page). The API's list and the console's page."""
+    listing = _campaigns(status)
+    start = page_tokens.open(listing, page, _CAMPAIGN_START)
+    campaigns, after = service.list(status=status, limit=limit, start=start)
+    return campaigns, page_tokens.seal(listing, after)
+
+
+def campaigns_api(service: CampaignService, page_tokens: PageTokens) -> APIBlueprint:
     """The /campaigns routes, bound to `service`."""
     api = APIBlueprint(
         "campaigns",
@@ -69,20 +98,24 @@ def campaigns_api(service: CampaignService) -> APIBlueprint:
         do not fail the campaign but are counted and listed.
         """
         outcome = service.create(request.get_data(cache=False), public_url=public_url())
-        return CampaignView.of(outcome.campaign).model_dump(mode="json"), outcome.http_status
+        view = CampaignView.of(outcome.campaign, outcome.rejections)
+        return view.model_dump(mode="json"), outcome.http_status
 
     @api.get("", responses={200: CampaignPage, **_ERRORS})
     def list_campaigns(query: CampaignQuery) -> dict[str, Any]:
         """List campaigns, newest state first within a status when filtered by it."""
-        campaigns, next_page = service.list(status=query.status, limit=query.limit, page=query.page)
+        campaigns, next_page = page_of_campaigns(
+            service, page_tokens, status=query.status, limit=query.limit, page=query.page
+        )
         return CampaignPage(
             campaigns=[CampaignView.of(c) for c in campaigns], next_page=next_page
         ).model_dump(mode="json")
 
     @api.get("/<campaign_id>", responses={200: CampaignView, **_ERRORS})
     def describe(path: CampaignPath) -> dict[str, Any]:
-        """One campaign: status, counts, rejections, progress."""
-        return CampaignView.of(service.get(path.campaign_id)).model_dump(mode="json")
+        """One campaign: status, counts, rejections (while kept), progress."""
+        campaign = service.get(path.campaign_id)
+        return CampaignView.of(campaign, service.rejections_of(campaign)).model_dump(mode="json")
 
     @api.patch("/<campaign_id>", responses={200: CampaignView, **_ERRORS})
     def reschedule(path: CampaignPath, body: RescheduleBody) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from flask import Flask, Response, jsonify
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ems_common.dal.campaigns import InvalidPageTokenError
 from ems_common.problems import Problem, validation_problems
+from ems_scheduler.shared.page_tokens import InvalidPageTokenError
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InvalidPageTokenError)
     def _bad_page(error: InvalidPageTokenError) -> tuple[Response, int]:
         return error_response(
-            400, "bad_request", str(error), [{"path": "page", "message": str(error)}]
+            400, "bad_request", str(error), [{"path": "$.page", "message": str(error)}]
         )
 
     @app.errorhandler(HTTPException)

@@ -7,14 +7,15 @@ data: they appear in answers to the caller who sent them, never in the logs.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from flask import Flask, Response
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from ems_common.suppressions import Scope, Suppression, SuppressionReason
 from ems_scheduler.api.errors import ApiError, ErrorView, error_response
+from ems_scheduler.shared.page_tokens import PagedList, PageTokens
 from ems_scheduler.shared.recipients import ADDRESS_MAX_LENGTH
 from ems_scheduler.suppressions.service import (
     MAX_ADDRESSES_PER_REQUEST,
@@ -117,7 +118,37 @@ class ScopeQuery(BaseModel):
     scope: Scope | None = None
 
 
-def suppressions_api(service: SuppressionsService) -> APIBlueprint:
+_SUPPRESSION_START: Final = TypeAdapter(tuple[str, str])  # (address, scope) to start after
+
+
+def _suppressions(scope: str | None, reason: str | None) -> PagedList:
+    """The suppression list as filtered: a token opens for the same filters only."""
+    return PagedList("suppressions", {"scope": scope, "reason": reason})
+
+
+def page_of_suppressions(
+    service: SuppressionsService,
+    page_tokens: PageTokens,
+    *,
+    limit: int,
+    page: str | None,
+    scope: str | None,
+    reason: str | None,
+) -> tuple[list[Suppression], str | None]:
+    """A page of suppressions (filtered) from the `page` token (InvalidPageTokenError: not one
+    of this list and filters), and the next page's token (None: the last page). The API's list
+    and the console's page."""
+    listing = _suppressions(scope, reason)
+    items, after = service.page(
+        limit=limit,
+        start=page_tokens.open(listing, page, _SUPPRESSION_START),
+        scope=scope,
+        reason=reason,
+    )
+    return items, page_tokens.seal(listing, after)
+
+
+def suppressions_api(service: SuppressionsService, page_tokens: PageTokens) -> APIBlueprint:
     """The /suppressions routes, bound to `service`."""
     api = APIBlueprint(
         "suppressions",
@@ -130,8 +161,13 @@ def suppressions_api(service: SuppressionsService) -> APIBlueprint:
     @api.get("", responses={200: SuppressionPage, **_ERRORS})
     def list_suppressions(query: SuppressionQuery) -> dict[str, Any]:
         """A page of suppressions, filtered by scope and reason, with why and since when."""
-        items, next_page = service.page(
-            limit=query.limit, page=query.page, scope=query.scope, reason=query.reason
+        items, next_page = page_of_suppressions(
+            service,
+            page_tokens,
+            limit=query.limit,
+            page=query.page,
+            scope=query.scope,
+            reason=query.reason,
         )
         return SuppressionPage(
             suppressions=[SuppressionView.of(item) for item in items], next_page=next_page

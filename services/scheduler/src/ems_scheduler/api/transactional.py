@@ -12,7 +12,7 @@ from typing import Annotated, Any, Final
 
 from flask import Flask, Response, jsonify, request
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from ems_common.dal.metrics import CampaignNumbers
 from ems_common.metrics import Metric
@@ -20,6 +20,7 @@ from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID, template_partiti
 from ems_scheduler.api.errors import ApiError, ErrorView, error_response
 from ems_scheduler.api.public_url import public_url
 from ems_scheduler.api.tracking import MetricCounts, RecipientView
+from ems_scheduler.shared.page_tokens import PagedList, PageTokens
 from ems_scheduler.tracking.reads import TrackingReads
 from ems_scheduler.transactional.models import (
     AcceptedEmail,
@@ -190,7 +191,23 @@ class EmailPath(BaseModel):
 # --- routes ---------------------------------------------------------------------------------
 
 
-def templates_api(service: TransactionalService, reads: TrackingReads) -> APIBlueprint:
+_TEMPLATES: Final = PagedList("templates")
+_TEMPLATE_START: Final = TypeAdapter(str)  # the name the next page starts after
+
+
+def page_of_templates(
+    service: TransactionalService, page_tokens: PageTokens, *, limit: int, page: str | None
+) -> tuple[list[TemplateRecord], str | None]:
+    """A page of templates from the `page` token (InvalidPageTokenError: not one of this list),
+    and the next page's token (None: the last page). The API's list and the console's page."""
+    start = page_tokens.open(_TEMPLATES, page, _TEMPLATE_START)
+    records, after = service.list_templates(limit=limit, start=start)
+    return records, page_tokens.seal(_TEMPLATES, after)
+
+
+def templates_api(
+    service: TransactionalService, reads: TrackingReads, page_tokens: PageTokens
+) -> APIBlueprint:
     """The /templates routes."""
     api = APIBlueprint(
         "templates",
@@ -208,7 +225,9 @@ def templates_api(service: TransactionalService, reads: TrackingReads) -> APIBlu
     @api.get("", responses={200: TemplatePage, **_ERRORS})
     def list_templates(query: TemplateQuery) -> dict[str, Any]:
         """A page of templates."""
-        records, next_page = service.list_templates(limit=query.limit, page=query.page)
+        records, next_page = page_of_templates(
+            service, page_tokens, limit=query.limit, page=query.page
+        )
         return TemplatePage(
             templates=[TemplateView.of(r) for r in records], next_page=next_page
         ).model_dump(mode="json")

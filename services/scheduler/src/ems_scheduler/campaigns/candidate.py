@@ -60,7 +60,7 @@ from ems_common.problems import Problem, json_path, validation_problems
 from ems_common.transactional import (
     TRANSACTIONAL_CAMPAIGN_ID,
     TRANSACTIONAL_SCOPE_PREFIX,
-    is_transactional_scope,
+    is_reserved_campaign_id,
 )
 from ems_scheduler.shared.request_fields import (
     ConfigurationSetName,
@@ -141,13 +141,18 @@ def check_campaign_id(text: str) -> str:
             "names EMS derives from them hold 64), shorten it",
             {"length": len(text), "limit": CAMPAIGN_ID_MAX_LENGTH},
         )
-    if is_transactional_scope(text):
-        # Transactional emails are filed under these: a campaign there would mix with them.
+    if is_reserved_campaign_id(text):
+        # Transactional emails are filed under these, and their SES templates are ems-tx-*: a
+        # campaign there would mix with them, and its templates could replace theirs.
         raise PydanticCustomError(
             "campaign_id_reserved",
-            "is reserved for transactional email ({name!r} and ids starting {prefix!r}): "
-            "choose another campaign_id",
-            {"name": TRANSACTIONAL_CAMPAIGN_ID, "prefix": TRANSACTIONAL_SCOPE_PREFIX},
+            "is reserved for transactional email ({name}, {short} and ids starting {prefix},"
+            " in any case): choose another campaign_id",
+            {
+                "name": repr(TRANSACTIONAL_CAMPAIGN_ID),
+                "short": repr(TRANSACTIONAL_SCOPE_PREFIX.rstrip("-")),
+                "prefix": repr(TRANSACTIONAL_SCOPE_PREFIX),
+            },
         )
     return text
 

@@ -117,7 +117,6 @@ class S3PartSink:
         )
 
 
-CANDIDATE_UPLOAD_PREFIX: Final = "candidates/"
 CANDIDATE_UPLOAD_MAX_BYTES: Final = 1024**3
 """The largest candidate a browser may upload (a million recipients take about 150 MB)."""
 UPLOAD_FORM_SECONDS: Final = 3600
@@ -140,14 +139,17 @@ class CandidateUploads:
     posts it to S3 with a form this signs for one key, one size range and one hour.
     """
 
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    def __init__(self, client: S3Client, bucket: str, prefix: str) -> None:
+        """Uploads to `bucket` under `prefix` (`InfraSettings.candidates_prefix`: where
+        candidates expire, and the only place the API takes a candidateS3Uri from)."""
         self._s3 = client
         self._bucket = bucket
+        self._prefix = prefix
 
     def form(self, key: str, *, redirect: str) -> UploadForm:
-        """A form that puts one JSON file at `candidates/<key>`, then sends the browser to
+        """A form that puts one JSON file at `<prefix><key>`, then sends the browser to
         `redirect` (S3 adds bucket, key and etag to it)."""
-        object_key = f"{CANDIDATE_UPLOAD_PREFIX}{key}"
+        object_key = f"{self._prefix}{key}"
         fields = {"success_action_redirect": redirect, "Content-Type": "application/json"}
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,

@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self, overload
 
@@ -24,7 +24,6 @@ from ems_common.campaigns import (
     REPLACEABLE,
     Campaign,
     CampaignStatus,
-    Pause,
     PausedBy,
     Progress,
     RecipientCounts,
@@ -39,7 +38,9 @@ from ems_common.dal.campaigns import (
     CampaignRepository,
     StatusConflictError,
 )
+from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
+from ems_common.metrics import BRAKE_COUNTERS
 from ems_common.problems import Problem
 from ems_scheduler.campaigns.candidate import (
     InvalidCandidateError,
@@ -64,6 +65,7 @@ from ems_scheduler.campaigns.files import (
     S3PartSink,
     UploadForm,
 )
+from ems_scheduler.campaigns.rejections import RejectedRecipients, RejectionDetails
 from ems_scheduler.campaigns.schedules import CampaignSchedules
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.shared.request_digest import request_digest
@@ -83,10 +85,12 @@ class CampaignConflictError(Exception):
 
 @dataclass(frozen=True)
 class CreateOutcome:
-    """A created (or replayed) campaign and the HTTP status that says which."""
+    """A created (or replayed) campaign, its first rejected recipients while they are kept, and
+    the HTTP status that says which."""
 
     campaign: Campaign
     http_status: int
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 @dataclass
@@ -94,6 +98,7 @@ class CampaignAdapters:
     """Everything the service reads and writes."""
 
     campaigns: CampaignRepository
+    rejections: RejectionDetails
     suppressions: SuppressionList
     objects: S3Objects
     files: CampaignFiles
@@ -106,6 +111,8 @@ class CampaignAdapters:
     unsubscribe_links: Callable[[str], UnsubscribeLinks]
     # Presigned browser uploads of large candidates (the console).
     uploads: CandidateUploads | None = None
+    # The counters, read when a campaign the brake paused is resumed (its new baseline).
+    metrics: CampaignMetrics | None = None
 
 
 class _Collaborator[T]:
@@ -127,6 +134,7 @@ class CampaignService:
 
     # Its collaborators, by name; all are made together on first use (no client at start).
     _campaigns = _Collaborator(lambda adapters: adapters.campaigns)
+    _rejections = _Collaborator(lambda adapters: adapters.rejections)
     _suppressions = _Collaborator(lambda adapters: adapters.suppressions)
     _objects = _Collaborator(lambda adapters: adapters.objects)
     _files = _Collaborator(lambda adapters: adapters.files)
@@ -136,6 +144,7 @@ class CampaignService:
     _template_source = _Collaborator(lambda adapters: adapters.template_source)
     _part_sink = _Collaborator(lambda adapters: adapters.part_sink)
     _unsubscribe_links = _Collaborator(lambda adapters: adapters.unsubscribe_links)
+    _metrics = _Collaborator(lambda adapters: adapters.metrics)
 
     def __init__(
         self,
@@ -188,14 +197,14 @@ class CampaignService:
             )
         compiled = self._compile(campaign_id, lambda: io.BytesIO(body), public_url)
         campaign = self._schedule_compiled(compiled, digest, source="inline", uri=None)
-        return CreateOutcome(campaign, 201)
+        return CreateOutcome(campaign, 201, self.rejections_of(campaign))
 
     def _replay(self, campaign_id: str, digest: str) -> CreateOutcome | None:
         existing = self._campaigns.get(campaign_id)
         if existing is None or existing.status in REPLACEABLE:
             return None
         if existing.request_hash == digest:
-            return CreateOutcome(existing, 200)
+            return CreateOutcome(existing, 200, self.rejections_of(existing))
         msg = (
             f"campaign {campaign_id} already exists with a different body: choose another"
             " campaign_id, or DELETE the existing campaign first"
@@ -205,7 +214,7 @@ class CampaignService:
     def _accept_reference(
         self, campaign_id: str, uri: str, digest: str, public_url: str
     ) -> CreateOutcome:
-        bucket, _ = split_s3_uri(uri)
+        bucket, key = split_s3_uri(uri)
         if bucket not in self._compile_settings.template_buckets:
             allowed = ", ".join(sorted(self._compile_settings.template_buckets))
             raise InvalidCandidateError(
@@ -216,6 +225,15 @@ class CampaignService:
                     }
                 ]
             )
+        prefix = self._settings.candidates_prefix
+        if not key.startswith(prefix):
+            # Candidates hold recipients' addresses: only under the prefix do they expire.
+            where = f"s3://{self._settings.assets_bucket}/{prefix}<name>.json"
+            message = (
+                f"must be under {prefix}, e.g. {where}: upload candidates there, where they"
+                " expire once no longer needed"
+            )
+            raise InvalidCandidateError([{"path": "$.candidateS3Uri", "message": message}])
         if self._objects.head(uri) is None:
             raise InvalidCandidateError(
                 [{"path": "$.candidateS3Uri", "message": "no such object: upload it first"}]
@@ -287,9 +305,11 @@ class CampaignService:
     def _schedule_compiled(
         self, compiled: CompiledCampaign, digest: str, *, source: str, uri: str | None
     ) -> Campaign:
-        """Templates into SES, the manifest next to the parts, the record, the schedule."""
+        """Templates into SES, the manifest and the rejected recipients' details, the record,
+        the schedule."""
         manifest_key = self._publish(compiled)
         now = self._clock()
+        expire_at = self._keep_rejections(compiled)
         campaign = Campaign(
             campaign_id=compiled.campaign_id,
             status=CampaignStatus.SCHEDULED,
@@ -299,12 +319,28 @@ class CampaignService:
             request_hash=digest,
             source="s3" if source == "s3" else "inline",
             candidate_s3_uri=uri,
+            rejections_expire_at=expire_at,
             **_compiled_fields(compiled, manifest_key),
         )
         stored = self._store_new(campaign)
         if stored is campaign:
             self._schedules.put(campaign.campaign_id, compiled.date)
         return stored
+
+    def _keep_rejections(self, compiled: CompiledCampaign) -> datetime | None:
+        """Store the first rejected recipients apart from the record, until they expire; when
+        they do (None: there were none)."""
+        if not compiled.rejections:
+            return None
+        expires_at = self._clock() + timedelta(days=self._settings.rejection_details_days)
+        rejections = [
+            Rejection(segment=r.segment, to_address=r.to_address, reason=str(r.reason))
+            for r in compiled.rejections
+        ]
+        self._rejections.put(
+            compiled.campaign_id, RejectedRecipients(rejections=rejections, expires_at=expires_at)
+        )
+        return expires_at
 
     def _publish(self, compiled: CompiledCampaign) -> str:
         """Create the campaign's SES templates and store its manifest; returns the key."""
@@ -368,9 +404,11 @@ class CampaignService:
             return self._reject(campaign_id, [problem])
 
         manifest_key = self._publish(compiled)
+        expire_at = self._keep_rejections(compiled)
         changes = {
             "scheduled_at": utc_iso(compiled.date),
             "progress": None,
+            "rejections_expire_at": utc_iso(expire_at) if expire_at else None,
             **{k: _jsonable(v) for k, v in _compiled_fields(compiled, manifest_key).items()},
         }
         try:
@@ -384,6 +422,7 @@ class CampaignService:
         except StatusConflictError:
             # Cancelled or deleted while it compiled: leave nothing behind.
             self._files.delete_campaign(campaign_id)
+            self._rejections.delete(campaign_id)
             return self._campaigns.get(campaign_id)
         self._schedules.put(campaign_id, compiled.date)
         return scheduled
@@ -431,11 +470,18 @@ class CampaignService:
         """One campaign (CampaignNotFoundError -> 404)."""
         return self._campaigns.require(campaign_id)
 
+    def rejections_of(self, campaign: Campaign) -> list[Rejection]:
+        """The campaign's first rejected recipients, while their details are kept ([] after)."""
+        if campaign.rejections_expire_at is None:
+            return []
+        details = self._rejections.get(campaign.campaign_id, self._clock())
+        return list(details.rejections) if details else []
+
     def list(
-        self, *, status: CampaignStatus | None, limit: int, page: str | None
-    ) -> tuple[list[Campaign], str | None]:
-        """A page of campaigns."""
-        return self._campaigns.list_page(status=status, limit=limit, page=page)
+        self, *, status: CampaignStatus | None, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Campaign], dict[str, Any] | None]:
+        """A page of campaigns from `start`, and where the next starts (None: the last page)."""
+        return self._campaigns.list_page(status=status, limit=limit, start=start)
 
     # --- change ------------------------------------------------------------------------------
 
@@ -494,22 +540,14 @@ class CampaignService:
         current = self._campaigns.require(campaign_id)
         if current.status is CampaignStatus.PAUSED:
             return current
-        if current.status not in PAUSABLE:
-            raise StatusConflictError(current, PAUSABLE, "pause")
-        now = self._clock()
-        pause = Pause(
-            by=PausedBy.OPERATOR,
-            reason="paused by an operator: POST /campaigns/{id}/resume to go on",
-            paused_at=now,
-            resume_to="LAUNCHING" if current.status is CampaignStatus.LAUNCHING else "SENDING",
+        reason = (
+            f"paused by an operator: POST /campaigns/{campaign_id}/resume"
+            f" (ems campaign resume {campaign_id}) to go on"
         )
-        return self._campaigns.transition(
-            campaign_id,
-            expected={current.status},
-            to=CampaignStatus.PAUSED,
-            action="pause",
-            changes={"pause": pause.model_dump(mode="json")},
-        )
+        paused = self._campaigns.pause(campaign_id, by=PausedBy.OPERATOR, reason=reason)
+        if paused is None:
+            raise StatusConflictError(self._campaigns.require(campaign_id), PAUSABLE, "pause")
+        return paused
 
     def resume(self, campaign_id: str) -> Campaign:
         """Resume a PAUSED campaign where it stopped (its held emails go out again, each once);
@@ -519,13 +557,19 @@ class CampaignService:
             return current
         if current.status is not CampaignStatus.PAUSED or current.pause is None:
             raise StatusConflictError(current, {CampaignStatus.PAUSED}, "resume")
+        # The reconciler's watch starts again: a pause is no time without progress.
+        changes: dict[str, Any] = {"pause": None, "watched": None}
+        metrics = self._metrics
+        if current.pause.by is PausedBy.BRAKE and metrics is not None:
+            # The brake judges what is sent from now on, not the bounces it paused for.
+            total = metrics.read(campaign_id).total
+            changes["brake_baseline"] = {m.value: total[m.value] for m in BRAKE_COUNTERS}
         return self._campaigns.transition(
             campaign_id,
             expected={CampaignStatus.PAUSED},
             to=CampaignStatus(current.pause.resume_to),
             action="resume",
-            # The reconciler's watch starts again: a pause is no time without progress.
-            changes={"pause": None, "watched": None},
+            changes=changes,
         )
 
     def delete(self, campaign_id: str) -> None:
@@ -538,6 +582,7 @@ class CampaignService:
         if campaign.status not in deletable:
             raise StatusConflictError(campaign, deletable, "delete")
         self._campaigns.delete(campaign_id, expected=deletable)
+        self._rejections.delete(campaign_id)
         self._schedules.delete(campaign_id)
         self._files.delete_campaign(campaign_id)
         for name in campaign.template_names:
@@ -561,10 +606,6 @@ def _compiled_fields(compiled: CompiledCampaign, manifest_key: str) -> dict[str,
     return {
         "recipients": RecipientCounts(accepted=totals.accepted, rejected=totals.rejected),
         "rejected_by_reason": dict(totals.rejected_by_reason),
-        "rejections": [
-            Rejection(segment=r.segment, to_address=r.to_address, reason=str(r.reason))
-            for r in compiled.rejections
-        ],
         "segments": [
             SegmentSummary(
                 list_name=s.list_name,

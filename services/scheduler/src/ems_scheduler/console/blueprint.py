@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ems_common.campaigns import CampaignStatus
-from ems_common.dal.campaigns import CampaignNotFoundError, InvalidPageTokenError
+from ems_common.dal.campaigns import CampaignNotFoundError
 from ems_scheduler.console import pages
 from ems_scheduler.console.campaign_pages import add_campaign_pages
 from ems_scheduler.console.common import CSP, HEADERS, ConsoleServices, local_path, next_path, page
@@ -35,6 +35,7 @@ from ems_scheduler.console.session import (
 )
 from ems_scheduler.console.suppression_pages import add_suppression_pages
 from ems_scheduler.dead_letters.queues import UnknownQueueError
+from ems_scheduler.shared.page_tokens import InvalidPageTokenError
 from ems_scheduler.transactional.service import TemplateNotFound
 
 __all__ = ["ConsoleServices", "console_blueprint", "console_gate"]

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from ems_common.campaigns import CANCELLABLE, PAUSABLE, Campaign, CampaignStatus, utc_now
 from ems_common.dal.campaigns import CampaignNotFoundError, StatusConflictError
 from ems_scheduler.api.campaign_views import CampaignView
+from ems_scheduler.api.campaigns import page_of_campaigns
 from ems_scheduler.api.public_url import public_url
 from ems_scheduler.api.suppressions import SuppressionView
 from ems_scheduler.api.tracking import CampaignMetricsView, RecipientView
@@ -55,7 +56,9 @@ def add_campaign_pages(console: Blueprint, services: ConsoleServices) -> None:  
     def campaigns_page() -> Response:
         status = campaign_status(request.args.get("status"))
         token = request.args.get("page") or None
-        found, next_page = services.campaigns.list(status=status, limit=PAGE_SIZE, page=token)
+        found, next_page = page_of_campaigns(
+            services.campaigns, services.page_tokens, status=status, limit=PAGE_SIZE, page=token
+        )
         rows = [
             (campaign, _metrics(campaign))
             for campaign in sorted(found, key=_newest_first_key, reverse=True)
@@ -67,7 +70,11 @@ def add_campaign_pages(console: Blueprint, services: ConsoleServices) -> None:  
     @console.get("/campaigns/<campaign_id>")
     def campaign_page(campaign_id: str) -> Response:
         campaign = _campaign(campaign_id)
-        return page("campaign.html", 200, **_campaign_context(campaign))
+        context = _campaign_context(campaign)
+        # The rejected recipients' details are read apart from the record, as the API reads
+        # them, and only here (the live part never shows them).
+        context["campaign"] = CampaignView.of(campaign, services.campaigns.rejections_of(campaign))
+        return page("campaign.html", 200, **context)
 
     @console.get("/campaigns/<campaign_id>/live")
     def campaign_live(campaign_id: str) -> Response:
@@ -77,7 +84,16 @@ def add_campaign_pages(console: Blueprint, services: ConsoleServices) -> None:  
     @console.get("/campaigns/<campaign_id>/rejections.csv")
     def rejections_csv(campaign_id: str) -> Response:
         campaign = _campaign(campaign_id)
-        body = pages.rejections_csv(CampaignView.of(campaign).rejections)
+        rejections = services.campaigns.rejections_of(campaign)
+        if not rejections:
+            view = CampaignView.of(campaign)
+            return page(
+                "error.html",
+                410 if view.rejections_expired else 404,
+                title="No rejected recipients",
+                message=pages.no_rejection_details(view),
+            )
+        body = pages.rejections_csv(rejections)
         return Response(
             body,
             200,

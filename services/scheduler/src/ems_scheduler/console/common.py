@@ -14,6 +14,7 @@ from ems_common.campaigns import CampaignStatus
 from ems_common.suppressions import SuppressionReason
 from ems_scheduler.campaigns.service import CampaignService
 from ems_scheduler.dead_letters.queues import DeadLetterQueues
+from ems_scheduler.shared.page_tokens import PageTokens
 from ems_scheduler.suppressions.service import SuppressionsService
 from ems_scheduler.tracking.reads import TrackingReads
 from ems_scheduler.transactional.service import TransactionalService
@@ -44,6 +45,8 @@ class ConsoleServices:
     suppressions: SuppressionsService
     transactional: TransactionalService
     dead_letters: DeadLetterQueues
+    # The lists' `page` tokens, sealed as the API seals them (a token opens in either).
+    page_tokens: PageTokens
 
 
 def page(name: str, status: int, /, **context: Any) -> Response:

@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ems_common.transactional import template_partition
-from ems_scheduler.api.transactional import TemplateMetricsView, TemplateView
+from ems_scheduler.api.transactional import TemplateMetricsView, TemplateView, page_of_templates
 from ems_scheduler.console import pages
 from ems_scheduler.console.common import PAGE_SIZE, ConsoleServices, page
 from ems_scheduler.dead_letters.queues import MAX_PEEK, RedriveRunningError, UnknownQueueError
@@ -29,8 +29,11 @@ def add_operations_pages(console: Blueprint, services: ConsoleServices) -> None:
 
     @console.get("/templates")
     def templates_page() -> Response:
-        records, next_page = services.transactional.list_templates(
-            limit=PAGE_SIZE, page=request.args.get("page") or None
+        records, next_page = page_of_templates(
+            services.transactional,
+            services.page_tokens,
+            limit=PAGE_SIZE,
+            page=request.args.get("page") or None,
         )
         return page(
             "templates.html",

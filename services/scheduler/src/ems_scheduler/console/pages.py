@@ -21,6 +21,7 @@ from ems_common.campaigns import CampaignStatus, Rejection
 from ems_common.dal.timeline import TimelineMinute
 from ems_common.suppressions import SuppressionReason, scope_problem
 from ems_common.timeline import Series, minute_of
+from ems_scheduler.api.campaign_views import CampaignView
 
 # While a campaign is in one of these, its page refreshes itself (htmx; a meta refresh without
 # JavaScript): verification progress, sending, numbers moving.
@@ -98,6 +99,18 @@ def rejections_csv(rejections: Iterable[Rejection]) -> str:
     for rejection in rejections:
         writer.writerow([rejection.segment, rejection.to_address, rejection.reason])
     return out.getvalue()
+
+
+def no_rejection_details(campaign: CampaignView) -> str:
+    """Why a campaign has no rejected recipients' details to show: none were rejected, or they
+    were deleted (the counts stay)."""
+    if campaign.rejections_expired and campaign.rejections_expire_at is not None:
+        deleted = utc(campaign.rejections_expire_at)
+        return (
+            f"The rejected recipients' addresses were deleted on {deleted} (EMS keeps them for"
+            " a while only); their counts by reason stay on the campaign's page."
+        )
+    return f"Campaign {campaign.campaign_id} has no rejected recipients' details."
 
 
 def rejections_by_reason(counts: dict[str, int]) -> list[tuple[str, int]]:

@@ -27,14 +27,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import SecretStr
 
 from ems_scheduler.console.paths import PREFIX, is_console
-from ems_scheduler.shared.derived_keys import derive_keys
+from ems_scheduler.shared.derived_keys import KeyPurpose, derive_keys
 from ems_scheduler.shared.unsubscribe_links import UnsubscribeKeys
 
 SESSION_HOURS: Final = 12
 COOKIE_NAME: Final = "ems_console"
 CSRF_FIELD: Final = "csrf_token"
-SESSION_INFO: Final = b"ems console session cookie v1"
-CSRF_INFO: Final = b"ems console csrf token v1"
 _SIGNED_IN_AT: Final = "at"
 _KEY_FINGERPRINT: Final = "key"
 # Browsers send Secure cookies to these over plain http: the local stack's console works.
@@ -51,12 +49,13 @@ class ConsoleKeys:
     @functools.cached_property
     def session(self) -> list[bytes]:
         """Session-cookie keys, the current one last."""
-        return derive_keys(self._ring(), SESSION_INFO)
+        return list(derive_keys(self._ring(), KeyPurpose.CONSOLE_SESSION).values())
 
     @functools.cached_property
     def csrf(self) -> bytes:
         """The key CSRF tokens are signed with."""
-        return derive_keys(self._ring(), CSRF_INFO)[-1]
+        ring = self._ring()
+        return derive_keys(ring, KeyPurpose.CONSOLE_CSRF)[ring.current]
 
 
 def is_local(host: str) -> bool:

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ems_common.suppressions import ALL, LIST_PREFIX, SuppressionReason, scope_problem
-from ems_scheduler.api.suppressions import SuppressionView
+from ems_scheduler.api.suppressions import SuppressionView, page_of_suppressions
 from ems_scheduler.console import pages
 from ems_scheduler.console.common import (
     PAGE_SIZE,
@@ -39,7 +39,9 @@ def add_suppression_pages(console: Blueprint, services: ConsoleServices) -> None
         elif address:
             found = services.suppressions.of(address)
         else:
-            found, next_page = services.suppressions.page(
+            found, next_page = page_of_suppressions(
+                services.suppressions,
+                services.page_tokens,
                 limit=PAGE_SIZE,
                 page=request.args.get("page") or None,
                 scope=scope,

@@ -5,5 +5,5 @@
 - `template_source`: reading HTML templates from S3.
 - `recipients`: the address SES is given for a recipient, and why a recipient is left out.
 - `request_digest`: a request's digest, for replays and idempotency keys.
-- `page_tokens`: the API's opaque `page` tokens.
+- `page_tokens`: the API's `page` tokens, sealed (AES-GCM) for one list and its filters.
 """

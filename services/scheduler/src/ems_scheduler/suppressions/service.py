@@ -15,16 +15,12 @@ from typing import Final, Protocol
 from email_validator import EmailNotValidError
 
 from ems_common.campaigns import utc_now
-from ems_common.dal.campaigns import InvalidPageTokenError
 from ems_common.problems import Problem
 from ems_common.suppressions import Suppression, SuppressionReason
-from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.shared.recipients import AddressChecker
 
 MAX_ADDRESSES_PER_REQUEST: Final = 10_000
 """Addresses one `POST /suppressions` takes (an import of more: several requests)."""
-_KEY_SEPARATOR: Final = "\n"  # in neither an address nor a scope
-_UNKNOWN_PAGE: Final = "the page token is not one this API returned: start again without it"
 
 
 class SuppressionStore(Protocol):
@@ -66,13 +62,16 @@ class SuppressionsService:
         self._store = functools.cache(store)  # the table's client is made on first use
 
     def page(
-        self, *, limit: int, page: str | None, scope: str | None, reason: str | None
-    ) -> tuple[list[Suppression], str | None]:
-        """A page of suppressions (filtered), and the token of the next."""
-        items, after = self._store().page(
-            limit=limit, start=_decode(page), scope=scope, reason=reason
-        )
-        return items, encode_page_token(_KEY_SEPARATOR.join(after) if after else None)
+        self,
+        *,
+        limit: int,
+        start: tuple[str, str] | None,
+        scope: str | None,
+        reason: str | None,
+    ) -> tuple[list[Suppression], tuple[str, str] | None]:
+        """A page of suppressions (filtered) after the (address, scope) `start`, and the key the
+        next page starts after (None: the last page)."""
+        return self._store().page(limit=limit, start=start, scope=scope, reason=reason)
 
     def of(self, address: str) -> list[Suppression]:
         """Every suppression of `address`."""
@@ -118,13 +117,3 @@ class SuppressionsService:
     def remove(self, address: str, scope: str | None) -> list[str]:
         """Lift `address`'s suppression in `scope` (every scope: None); the scopes lifted."""
         return self._store().remove(address, scope)
-
-
-def _decode(token: str | None) -> tuple[str, str] | None:
-    start = decode_page_token(token)
-    if start is None:
-        return None
-    address, separator, scope = start.partition(_KEY_SEPARATOR)
-    if not separator or not address or not scope:
-        raise InvalidPageTokenError(_UNKNOWN_PAGE)
-    return address, scope

@@ -102,7 +102,7 @@ class Templates(Protocol):
     def put(self, record: TemplateRecord) -> None: ...
     def get(self, name: str) -> TemplateRecord | None: ...
     def delete(self, name: str) -> bool: ...
-    def page(self, *, limit: int, page: str | None) -> tuple[list[TemplateRecord], str | None]: ...
+    def page(self, *, limit: int, start: str | None) -> tuple[list[TemplateRecord], str | None]: ...
 
 
 class SesTemplateStore(Protocol):
@@ -259,10 +259,11 @@ class TransactionalService:
         return record
 
     def list_templates(
-        self, *, limit: int, page: str | None
+        self, *, limit: int, start: str | None
     ) -> tuple[list[TemplateRecord], str | None]:
-        """A page of templates and the next page's token."""
-        return self._a.templates.page(limit=limit, page=page)
+        """A page of templates after the one named `start`, and the name the next page starts
+        after (None: the last page)."""
+        return self._a.templates.page(limit=limit, start=start)
 
     def delete_template(self, name: str) -> None:
         """Delete a template from SES and EMS (TemplateNotFound if there is none)."""

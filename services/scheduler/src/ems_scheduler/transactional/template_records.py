@@ -15,7 +15,6 @@ from ems_common import keys
 from ems_common.campaigns import utc_iso
 from ems_common.dal.items import from_item, to_item
 from ems_common.transactional import TEMPLATE_PARTITION_PREFIX, template_partition
-from ems_scheduler.shared.page_tokens import decode_page_token, encode_page_token
 from ems_scheduler.transactional.models import TemplateRecord
 
 if TYPE_CHECKING:
@@ -84,13 +83,13 @@ class TemplateRecords:
         )
         return "Attributes" in response
 
-    def page(self, *, limit: int, page: str | None) -> tuple[list[TemplateRecord], str | None]:
-        """Up to `limit` templates after the `page` token, and the next token.
+    def page(self, *, limit: int, start: str | None) -> tuple[list[TemplateRecord], str | None]:
+        """Up to `limit` templates after the one named `start`, and the name the next page
+        starts after (None: the last page).
 
         A filtered scan of the campaigns table: templates are few, and a page is filled by
         scanning on until `limit` are found or the table ends.
         """
-        start = decode_page_token(page)
         request: dict[str, Any] = {
             "TableName": self._table,
             "FilterExpression": "#sk = :sk AND begins_with(#pk, :prefix)",
@@ -108,8 +107,6 @@ class TemplateRecords:
             found.extend(_from_item(item) for item in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last:
-                return found[:limit], (
-                    encode_page_token(found[limit - 1].name) if len(found) > limit else None
-                )
+                return found[:limit], (found[limit - 1].name if len(found) > limit else None)
             request["ExclusiveStartKey"] = last
-        return found[:limit], encode_page_token(found[limit - 1].name)
+        return found[:limit], found[limit - 1].name

@@ -35,6 +35,19 @@ class Standing:
         """Whether bulk mail may go out now."""
         return self.enforcement == HEALTHY and self.sending_enabled
 
+    def describe(self) -> str:
+        """Why campaign email waits, in words an operator can act on."""
+        if not self.sending_enabled:
+            return (
+                "SES has sending paused for the account (GetAccount SendingEnabled false):"
+                " campaign email waits and goes on by itself when sending is enabled again"
+            )
+        return (
+            f"SES has the account under review (EnforcementStatus {self.enforcement}):"
+            " campaign email waits, transactional email goes on; see the SES console's"
+            " reputation page, and campaign email goes on by itself once SES says HEALTHY"
+        )
+
 
 class AccountStanding:
     """The account's standing, cached; a failed read keeps the last answer (or assumes good)."""

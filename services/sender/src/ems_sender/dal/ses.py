@@ -30,13 +30,15 @@ THROTTLING_CODES: Final = frozenset(
 PERMANENT_CODES: Final = frozenset(
     {
         "MessageRejected",  # e.g. a recipient SES will not mail (in the sandbox: unverified)
-        "NotFoundException",  # the template or configuration set does not exist
         "BadRequestException",  # a parameter SES refuses (an address, the template data ...)
     }
 )
+# What SES was asked to use (the template, the configuration set) is gone: a setup problem.
+MISSING_SETUP_CODES: Final = frozenset({"NotFoundException"})
 # SES has paused sending, for the account or the configuration set (SES's review, or an
-# operator): every email would get the same answer. Hold and retry; nothing failed.
-PAUSED_CODES: Final = frozenset({"SendingPausedException"})
+# operator), or suspended the account: every email would get the same answer. Hold and retry
+# (less and less often); nothing failed, and sending goes on when SES lifts it.
+PAUSED_CODES: Final = frozenset({"SendingPausedException", "AccountSuspendedException"})
 # SES refuses the sender itself: its identity, its MAIL FROM domain, EMS's permission. Every
 # email of the same From would get the same answer: not an email's failure, a setup one.
 SENDER_REFUSED_CODES: Final = frozenset(
@@ -56,6 +58,11 @@ class PermanentSendError(Exception):
 
 class TransientSendError(Exception):
     """SES or the network failed this time (5xx, timeout): retry with backoff."""
+
+
+class MissingSetupError(PermanentSendError):
+    """The template or configuration set SES was asked for does not exist: this email fails for
+    good, and so would every other email of its campaign (which is paused instead)."""
 
 
 class SendingPausedError(Exception):
@@ -122,6 +129,8 @@ class SesSender:
                 raise SendingPausedError(f"{code}: {message}") from error
             if _refuses_the_sender(code, message, line):
                 raise SenderRefusedError(f"{code}: {message}") from error
+            if code in MISSING_SETUP_CODES:
+                raise MissingSetupError(f"{code}: {message}") from error
             if code in PERMANENT_CODES:
                 raise PermanentSendError(f"{code}: {message}") from error
             raise TransientSendError(f"{code}: {message}") from error

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ems_common.aws import AwsClients, client_config
+from ems_common.campaigns import PausedBy
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
@@ -110,7 +111,7 @@ def _handle(lane: Lane, event: dict[str, Any], context: Any) -> PartialItemFailu
         with single_metric(
             name=PAUSED_METRIC, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
         ) as metric:
-            metric.add_dimension("by", "ses")
+            metric.add_dimension("by", PausedBy.SES.value)
         logger.warning("campaign %s paused: SES refused its sender", campaign_id)
     logger.info("%s lane so far: %s", lane, sender.summary())
     return response

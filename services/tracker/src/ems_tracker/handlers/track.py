@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ems_common.aws import AwsClients
+from ems_common.campaigns import PausedBy
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.suppressions import SuppressionList
@@ -90,7 +91,7 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         with single_metric(
             name=PAUSED_METRIC, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
         ) as metric:
-            metric.add_dimension("by", "brake")
+            metric.add_dimension("by", PausedBy.BRAKE.value)
         logger.warning("campaign %s paused by the reputation brake", campaign_id)
     # Counts by event type only: never an address.
     logger.info("tracker so far: %s", dict(tracker.stats))
