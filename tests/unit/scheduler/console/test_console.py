@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from datetime import timedelta
 from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
 
-from ems_common.campaigns import CampaignStatus, utc_now
+from ems_common.campaigns import CampaignStatus, Held, Pause, PausedBy, utc_now
+from ems_common.dal.metrics import CampaignNumbers
 from ems_common.suppressions import Suppression, SuppressionReason
 from tests.unit.scheduler.conftest import API_KEY
-from tests.unit.scheduler.console.conftest import World, campaign, csrf_of, sign_in
+from tests.unit.scheduler.console.conftest import NOW, World, campaign, csrf_of, sign_in
 
 
 def _text(response: object) -> str:
@@ -240,6 +242,67 @@ def test_expired_rejection_details_are_said_to_be_gone_and_the_counts_stay(
     assert "addresses were deleted on" in _text(download)
     kept = _text(console.get("/console/campaigns/spring"))
     assert 'id="rejections-expiry">Their addresses are kept until 2030-01-31 09:00:00 UTC' in kept
+
+
+def test_a_paused_campaign_says_who_paused_it_why_and_what_resuming_does(
+    console: FlaskClient, world: World
+) -> None:
+    world.campaigns.campaigns["spring"] = campaign(
+        "spring",
+        CampaignStatus.PAUSED,
+        pause=Pause(
+            by=PausedBy.BRAKE,
+            reason="bounce rate 6.3% over 5% of 79 sent",
+            paused_at=NOW,
+            resume_to="LAUNCHING",
+        ),
+    )
+
+    page = _text(console.get("/console/campaigns/spring"))
+
+    assert "Paused by brake (the reputation brake" in page
+    assert "at 2030-01-01 09:00:00 UTC" in page
+    assert '<span id="pause-why">bounce rate 6.3% over 5% of 79 sent</span>' in page
+    assert "Resuming goes back to LAUNCHING" in page
+    assert 'id="action-resume"' in page
+    assert 'id="action-pause"' not in page
+
+
+def test_a_held_sending_campaign_and_a_settled_one_say_so(
+    console: FlaskClient, world: World
+) -> None:
+    world.campaigns.campaigns["spring"].held = Held(reason="SES sending is paused", at=NOW)
+    world.campaigns.campaigns["winter"].settled = "3 emails had no final event after 24 h"
+    world.campaigns.campaigns["winter"].held = Held(reason="old news", at=NOW)
+
+    sending = _text(console.get("/console/campaigns/spring"))
+    completed = _text(console.get("/console/campaigns/winter"))
+
+    assert 'id="held-reason">Its email waits on SES (last held 2030-01-01 09:00:00 UTC)' in sending
+    assert "SES sending is paused" in sending
+    assert "3 emails had no final event after 24 h" in completed
+    assert "counted unconfirmed" in completed
+    assert "old news" not in completed  # held only means something while SENDING
+
+
+def test_ambiguous_and_unconfirmed_rows_show_only_when_some_are_counted(
+    console: FlaskClient, world: World
+) -> None:
+    quiet = _text(console.get("/console/campaigns/spring"))
+    world.tracking.numbers["winter"] = CampaignNumbers(
+        total=Counter(sent=10, ambiguous=2, unconfirmed=1, finished=10),
+        segments={"gold": Counter(sent=10, ambiguous=2, unconfirmed=1, finished=10)},
+    )
+
+    page = _text(console.get("/console/campaigns/winter"))
+
+    assert 'data-metric="ambiguous"' not in quiet
+    assert 'data-metric="unconfirmed"' not in quiet
+    assert _cell(page, "total", "ambiguous") == "2"
+    assert _cell(page, "gold", "unconfirmed") == "1"
+    assert _cell(page, "silver", "ambiguous") == "0"
+    assert 'id="ambiguous-meaning"' in page
+    assert 'id="unconfirmed-meaning"' in page
 
 
 def test_the_campaign_list_pages_with_the_apis_sealed_tokens(

@@ -99,6 +99,8 @@ def console_blueprint(
             "percent": pages.percent,
             "utc": pages.utc,
             "statuses": list(CampaignStatus),
+            "paused_by": pages.PAUSED_BY,
+            "rare_metrics": pages.RARE_METRICS,
             "signed_in": is_signed_in(keys, api_key),
         }
 

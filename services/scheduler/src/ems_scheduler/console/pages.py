@@ -17,7 +17,7 @@ from email import message_from_string, policy
 from email.message import EmailMessage
 from typing import Final
 
-from ems_common.campaigns import CampaignStatus, Rejection
+from ems_common.campaigns import CampaignStatus, PausedBy, Rejection
 from ems_common.dal.timeline import TimelineMinute
 from ems_common.suppressions import SuppressionReason, scope_problem
 from ems_common.timeline import Series, minute_of
@@ -29,6 +29,14 @@ LIVE_STATES: Final = frozenset(
     {CampaignStatus.VERIFYING, CampaignStatus.LAUNCHING, CampaignStatus.SENDING}
 )
 REFRESH_SECONDS: Final = 5
+# Who paused a campaign (`Pause.by`), in a person's words.
+PAUSED_BY: Final = {
+    PausedBy.OPERATOR: "a person: the Pause button, ems campaign pause or the API",
+    PausedBy.BRAKE: "the reputation brake: its bounce or complaint rate crossed the limit",
+    PausedBy.SES: "SES: it refused the campaign's sender or configuration set",
+}
+# Metrics rows shown only where some are counted: most campaigns never have any (as the CLI).
+RARE_METRICS: Final = frozenset({"ambiguous", "unconfirmed"})
 # The chart draws at most this many minutes (the newest): two weeks, every minute.
 CHART_MINUTES: Final = 14 * 24 * 60
 CSV_MAX_LINES: Final = 1_000_000
