@@ -14,7 +14,7 @@ RUN := $(UV) run --locked --no-sync
 TF_ROOTS := $(wildcard terraform/environments/*) $(wildcard terraform/modules/*)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help venv install browser up down status demo chaos test unit e2e lint check bench fmt clean package infra
+.PHONY: help venv install browser up down status demo chaos test unit e2e lint check bench fmt clean package infra screenshot
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -77,6 +77,12 @@ unit: install ## Unit tests (no emulator, no Terraform)
 
 e2e: install browser ## Whole-stack tests against LocalStack + DynamoDB Local (starts the stack if down)
 	$(RUN) pytest -m e2e
+
+# Test runs write the console's screenshot to build/artifacts/ (git-ignored); only this target
+# replaces the README's. Starts the stack if it is down, like `make e2e`.
+SCREENSHOT_TEST := tests/e2e/test_console.py::test_a_campaign_page_shows_the_apis_numbers_and_its_chart
+screenshot: install browser ## Refresh docs/console-campaign.png (the README's) from the console's browser test
+	EMS_CONSOLE_SCREENSHOT=$(CURDIR)/docs/console-campaign.png $(RUN) pytest -m e2e $(SCREENSHOT_TEST)
 
 package: venv ## Build one Lambda zip per service into dist/ (reproducible, from uv.lock)
 	$(RUN) ems-stack package
