@@ -40,7 +40,6 @@ from typing import Final, Protocol
 
 from pydantic import ValidationError
 
-from ems_common.campaigns import CampaignStatus, Held, PausedBy, utc_now
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
@@ -64,13 +63,10 @@ from ems_sender.dal.ses import (
     TransientSendError,
 )
 from ems_sender.limiter.model import Lane
+from ems_sender.watch import CampaignWatch, Hold, Timing
 
 logger = logging.getLogger(__name__)
 
-# A pause or a cancel stops a campaign's sending within about this (each email looks).
-_CAMPAIGN_CACHE_SECONDS = 1.0
-# A campaign whose email waits on SES says so (`Campaign.held`) at most this often per process.
-_HELD_NOTE_SECONDS = 60.0
 _THROTTLE_BACKOFF_SECONDS = 2.0
 _TRANSIENT_BACKOFF_SECONDS = 5.0
 
@@ -129,24 +125,6 @@ class _Step(StrEnum):
     RETRY = "retry"  # leave the message to SQS
 
 
-@dataclass(frozen=True)
-class Hold:
-    """Why the rest of a batch waits, and for how long."""
-
-    why: str
-    delay_s: float
-
-
-@dataclass(frozen=True)
-class Timing:
-    """How long the sender holds and stops."""
-
-    paused_hold_s: float = 30.0  # a PAUSED campaign's email comes back this often
-    ses_paused_retry_s: float = 60.0  # SES paused sending: ask again this often
-    refused_hold_s: float = 300.0  # a transactional email whose sender SES refuses
-    stop_margin_s: float = 45.0  # claim nothing new this close to the invocation's end
-
-
 @dataclass
 class Sender:
     """Sends the emails of send-queue messages."""
@@ -167,11 +145,19 @@ class Sender:
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:12]}")
     stats: SendCounts = field(default_factory=SendCounts)
     clock: Callable[[], float] = time.monotonic
-    _campaign_cache: dict[str, tuple[float, CampaignStatus | None]] = field(default_factory=dict)
-    _held_noted: dict[str, float] = field(default_factory=dict)
     _finished: bool = field(default=False, init=False)
-    # Campaigns this sender paused because SES refused their sender (the handler reports them).
-    paused: list[str] = field(default_factory=list)
+    watch: CampaignWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.watch = CampaignWatch(
+            # Read through, so that a clock set later (a test's) is the one used.
+            self.campaigns, self.account, self.timing, clock=lambda: self.clock()  # noqa: PLW0108
+        )
+
+    @property
+    def paused(self) -> list[str]:
+        """Campaigns this sender paused because SES refused them (the handler reports them)."""
+        return self.watch.paused
 
     def summary(self) -> dict[str, int]:
         """What this sender did so far, by outcome, and how often SES throttled it: counts only,
@@ -197,48 +183,6 @@ class Sender:
             complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
         return outcome
 
-    def _campaign_status(self, campaign_id: str) -> CampaignStatus | None:
-        cached = self._campaign_cache.get(campaign_id)
-        if cached is not None and self.clock() - cached[0] < _CAMPAIGN_CACHE_SECONDS:
-            return cached[1]
-        campaign = self.campaigns.get(campaign_id)
-        status = campaign.status if campaign else None
-        self._campaign_cache[campaign_id] = (self.clock(), status)
-        return status
-
-    def _gate(self, batch: SendBatch) -> Hold | bool | None:
-        """Whether the batch's campaign lets its next email go now: None (go), a Hold, or
-        False (the campaign is cancelled or gone: drop the rest)."""
-        if is_transactional_scope(batch.campaign_id):
-            return None  # no campaign; the account's standing holds bulk mail only
-        status = self._campaign_status(batch.campaign_id)
-        if status is None or status is CampaignStatus.CANCELLED:
-            return False
-        if status is CampaignStatus.PAUSED:
-            return Hold("the campaign is paused", self.timing.paused_hold_s)
-        standing = self.account.current() if self.account is not None else None
-        if standing is not None and not standing.campaigns_may_send:
-            why = standing.describe()
-            self._note_held(batch.campaign_id, why)
-            return Hold(why, self.timing.ses_paused_retry_s)
-        return None
-
-    def _note_held(self, campaign_id: str, why: str) -> None:
-        """Say on the campaign that its email waits on SES, and why (at most once a minute):
-        the reconciler does not settle a campaign that only waits, and the operator sees why."""
-        if is_transactional_scope(campaign_id):
-            return
-        last = self._held_noted.get(campaign_id)
-        if last is not None and self.clock() - last < _HELD_NOTE_SECONDS:
-            return
-        self._held_noted[campaign_id] = self.clock()
-        try:
-            self.campaigns.update(
-                campaign_id, {"held": Held(reason=why, at=utc_now()).model_dump(mode="json")}
-            )
-        except Exception:  # a note, not the send: never let it stop the hold itself
-            logger.warning("could not note the hold on campaign %s", campaign_id, exc_info=True)
-
     def _send_emails(self, batch: SendBatch, time_left: Callable[[], float]) -> Outcome:
         # Checked at send time, so that an unsubscribe made while a campaign sends stops the
         # address's remaining emails of that list (the compiler checked at verification).
@@ -250,7 +194,7 @@ class Sender:
         progressed = False
         for index, email in enumerate(batch.emails):
             rest = batch.emails[index:] + busy
-            hold = self._gate(batch)
+            hold = self.watch.gate(batch.campaign_id)
             if hold is False:
                 self.stats.add("dropped", len(batch.emails) - index)
                 return Outcome.DONE  # with the emails another worker held: gone as well
@@ -295,7 +239,7 @@ class Sender:
         retry_after = self.gate.wait_for_send(self.lane)
         if retry_after is not None:
             self.records.release(key, owner=self.owner)
-            self._note_held(batch.campaign_id, "the SES account's sending quota is spent")
+            self.watch.note_held(batch.campaign_id, "the SES account's sending quota is spent")
             self._later(batch, rest, retry_after, "quota spent")
             return _Step.REQUEUED
         try:
@@ -309,7 +253,7 @@ class Sender:
             self.records.release(key, owner=self.owner)
             self.stats.add("held_ses_paused", len(rest))
             logger.warning("SES paused sending (%s): holding the rest", error)
-            self._note_held(batch.campaign_id, f"SES paused sending: {error}")
+            self.watch.note_held(batch.campaign_id, f"SES paused sending: {error}")
             self._hold(
                 batch,
                 rest,
@@ -388,11 +332,7 @@ class Sender:
     ) -> None:
         """Every email of the campaign would get SES's answer: pause it with the reason (and an
         alarm, through `paused`), and hold its email instead of failing every recipient."""
-        if self.campaigns.pause(batch.campaign_id, by=PausedBy.SES, reason=reason) is not None:
-            self.paused.append(batch.campaign_id)
-        # Paused (or cancelled) meanwhile by someone else: the hold below applies all the same.
-        self._campaign_cache.pop(batch.campaign_id, None)
-        logger.warning("campaign %s PAUSED: %s", batch.campaign_id, reason)
+        self.watch.pause_for_ses(batch.campaign_id, reason)
         self._hold(
             batch, rest, self.timing.paused_hold_s, "the campaign is paused", progressed=progressed
         )
