@@ -151,7 +151,10 @@ class Sender:
     def __post_init__(self) -> None:
         self.watch = CampaignWatch(
             # Read through, so that a clock set later (a test's) is the one used.
-            self.campaigns, self.account, self.timing, clock=lambda: self.clock()  # noqa: PLW0108
+            self.campaigns,
+            self.account,
+            self.timing,
+            clock=lambda: self.clock(),  # noqa: PLW0108
         )
 
     @property

@@ -10,7 +10,6 @@ from typing import Any, Final
 from ems_common import keys
 from ems_common.dal.items import to_item
 
-
 # Sort keys of the sender's send-batch records, in a campaign's partition of the emails table
 # beside its recipients' records (an address never starts with "#batch#").
 BATCH_SORT_KEY_PREFIX: Final = "#batch#"

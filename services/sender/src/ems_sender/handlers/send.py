@@ -32,8 +32,8 @@ from ems_sender.dal.ses import SesSender
 from ems_sender.gate import build_gate
 from ems_sender.limiter import Lane
 from ems_sender.sending import Outcome, Sender
-from ems_sender.watch import Timing
 from ems_sender.settings import SenderSettings
+from ems_sender.watch import Timing
 
 
 def build_sender(lane: Lane, settings: SenderSettings, clients: AwsClients | None = None) -> Sender:
