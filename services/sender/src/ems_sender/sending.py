@@ -30,15 +30,13 @@ skip it if suppressed, wait for the limiter, call SES, record the outcome.
 """
 
 import logging
+import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final, Protocol
-
-from pydantic import ValidationError
+from typing import Protocol
 
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.emails import EmailKey
@@ -63,31 +61,13 @@ from ems_sender.dal.ses import (
     TransientSendError,
 )
 from ems_sender.limiter.model import Lane
-from ems_sender.watch import CampaignWatch, Hold, Timing
+from ems_sender.messages import Outcome, SendCounts, list_of, read_batch
+from ems_sender.watch import CampaignWatch, Hold, Timing, missing_reason, refused_reason
 
 logger = logging.getLogger(__name__)
 
 _THROTTLE_BACKOFF_SECONDS = 2.0
 _TRANSIENT_BACKOFF_SECONDS = 5.0
-
-
-ONE_CLICK_HEADER: Final = "List-Unsubscribe-Post"
-"""RFC 8058's header: an email carrying it is list mail, whatever lane it takes."""
-
-
-def list_of(batch: SendBatch, email: CampaignFileLine) -> str | None:
-    """The list an email belongs to, for the suppressions that block it; None for transactional
-    email, which only a suppression of every email (`all`) blocks.
-
-    A campaign email's list is its segment's list_name (the segmentId tag). A transactional email
-    of a marketing template carries a one-click unsubscribe header, and is list mail too: its list
-    is its template (also its segmentId).
-    """
-    if not is_transactional_scope(batch.campaign_id):
-        return email.segment_id
-    if any(name == ONE_CLICK_HEADER for name, _ in email.headers):
-        return email.segment_id
-    return None
 
 
 class SendGate(Protocol):
@@ -96,24 +76,6 @@ class SendGate(Protocol):
     def wait_for_send(self, lane: Lane) -> float | None:
         """Block until one send is allowed (None), or say in how many seconds to try again."""
         ...
-
-
-class Outcome(StrEnum):
-    """What to tell SQS about a message."""
-
-    DONE = "done"  # delete it (its emails are sent, recorded, requeued or dead-lettered)
-    RETRY = "retry"  # leave it: SQS delivers it again, and after maxReceiveCount to the DLQ
-
-
-@dataclass
-class SendCounts:
-    """What happened to the emails the sender saw."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def add(self, what: str, n: int = 1) -> None:
-        """Count `n` of `what`."""
-        self.counts[what] += n
 
 
 class _Step(StrEnum):
@@ -145,7 +107,8 @@ class Sender:
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:12]}")
     stats: SendCounts = field(default_factory=SendCounts)
     clock: Callable[[], float] = time.monotonic
-    _finished: bool = field(default=False, init=False)
+    # Whether the message under way finished an email itself: per thread (threads share us).
+    _call: threading.local = field(default_factory=threading.local, init=False)
     watch: CampaignWatch = field(init=False)
 
     def __post_init__(self) -> None:
@@ -165,24 +128,17 @@ class Sender:
     def summary(self) -> dict[str, int]:
         """What this sender did so far, by outcome, and how often SES throttled it: counts only,
         never an address."""
-        return {**self.stats.counts, "ses_throttled": self.ses.counters.throttled}
+        return {**self.stats.snapshot(), "ses_throttled": self.ses.counters.throttled}
 
     def process(self, body: str, time_left: Callable[[], float] = lambda: float("inf")) -> Outcome:
         """Handle one message body; `time_left` is the invocation's seconds to go."""
-        try:
-            batch = SendBatch.from_body(body)
-        except ValidationError as error:
-            first = error.errors(include_input=False, include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "$"
-            reason = f"not a send batch: {where}: {first['msg']} ({error.error_count()} problems)"
-            self.requeue.dead_letter(self.dlq_url, body, reason)
-            self.stats.add("dead_lettered")
-            logger.warning("message dead-lettered: %s", reason)
+        batch = read_batch(body, requeue=self.requeue, dlq_url=self.dlq_url, stats=self.stats)
+        if batch is None:
             return Outcome.DONE
-        self._finished = False
+        self._call.finished = False
         outcome = self._send_emails(batch, time_left)
         # Its last emails may be failed or suppressed ones: no SES event will complete it then.
-        if self._finished and self.metrics is not None:
+        if self._call.finished and self.metrics is not None:
             complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
         return outcome
 
@@ -281,8 +237,7 @@ class Sender:
                 batch,
                 rest,
                 progressed=progressed,
-                reason=f"SES cannot find what the campaign's emails use: {error}. Create it again"
-                " (its template or configuration set), or cancel the campaign; then resume",
+                reason=missing_reason(str(error)),
             )
             return _Step.REQUEUED
         except PermanentSendError as error:
@@ -326,8 +281,7 @@ class Sender:
             batch,
             rest,
             progressed=progressed,
-            reason=f"SES refused the campaign's sender: {error}. Verify the From address's domain"
-            " (and its MAIL FROM), or EMS's permission to send from it, then resume",
+            reason=refused_reason(error),
         )
 
     def _pause_for_ses(
@@ -364,7 +318,7 @@ class Sender:
     ) -> None:
         """Record an outcome no SES event will report (failed, suppressed), counted once."""
         if self.records.complete(key, state, segment=segment, reason=reason):
-            self._finished = True
+            self._call.finished = True
 
     def _hold(
         self,

@@ -125,3 +125,19 @@ class CampaignWatch:
         with self._lock:
             paused, self.paused = self.paused, []
         return paused
+
+
+def refused_reason(error: str) -> str:
+    """The pause reason when SES refuses a campaign's sender: SES's answer and what to do."""
+    return (
+        f"SES refused the campaign's sender: {error}. Verify the From address's domain"
+        " (and its MAIL FROM), or EMS's permission to send from it, then resume"
+    )
+
+
+def missing_reason(error: str) -> str:
+    """The pause reason when SES cannot find a campaign's template or configuration set."""
+    return (
+        f"SES cannot find what the campaign's emails use: {error}. Create it again"
+        " (its template or configuration set), or cancel the campaign; then resume"
+    )
