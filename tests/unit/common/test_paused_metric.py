@@ -46,10 +46,20 @@ class _TrackerThatBraked:
 
 
 @dataclass
+class _WatchThatPaused:
+    paused: list[str] = field(default_factory=lambda: ["spring"])
+
+    def take_paused(self) -> list[str]:
+        paused, self.paused = self.paused, []
+        return paused
+
+
+@dataclass
 class _SenderThatPaused:
     """A sender that paused one campaign because SES refused its sender."""
 
-    paused: list[str] = field(default_factory=lambda: ["spring"])
+    watch: _WatchThatPaused = field(default_factory=_WatchThatPaused)
+    threads: int = 1
 
     def summary(self) -> dict[str, int]:
         return {}

@@ -133,6 +133,7 @@ class BatchSender:
     queue_url: str
     dlq_url: str
     requeue_busy_after_s: float = 60.0
+    threads: int = 1  # messages handled at once (the handler's threads)
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:12]}")
     stats: SendCounts = field(default_factory=SendCounts)
 

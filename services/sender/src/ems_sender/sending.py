@@ -101,6 +101,7 @@ class Sender:
     dlq_url: str
     lane: Lane
     requeue_busy_after_s: float = 60.0
+    threads: int = 1  # messages handled at once (the handler's threads)
     metrics: CampaignMetrics | None = None  # to complete a campaign whose last email failed
     account: AccountStanding | None = None  # SES's standing: campaign email waits while bad
     timing: Timing = field(default_factory=Timing)

@@ -89,6 +89,7 @@ def build_sender(
             queue_url=settings.send_queue_url,
             dlq_url=settings.send_dlq_url,
             requeue_busy_after_s=settings.requeue_busy_after_seconds,
+            threads=settings.send_threads,
         )
     return Sender(
         records=EmailRecords(
@@ -109,6 +110,7 @@ def build_sender(
         requeue_busy_after_s=settings.requeue_busy_after_seconds,
         metrics=metrics,
         timing=_timing(settings),
+        threads=settings.send_threads,
     )
 
 
@@ -116,11 +118,6 @@ def build_sender(
 def warm_sender(lane: Lane) -> Sender | BatchSender:
     """The lane's sender, built on the first invocation and kept while the environment is warm."""
     return build_sender(lane, SenderSettings())
-
-
-@functools.cache
-def _threads() -> int:
-    return SenderSettings().send_threads
 
 
 def _campaign_id(body: str) -> str | None:
@@ -139,7 +136,7 @@ def _handle(lane: Lane, event: dict[str, Any], context: Any) -> PartialItemFailu
             raise RetryLater
 
     response = process_sqs_batch(
-        event, context, send, logger=logger, campaign_id_of=_campaign_id, threads=_threads()
+        event, context, send, logger=logger, campaign_id_of=_campaign_id, threads=sender.threads
     )
     for campaign_id in sender.watch.take_paused():
         # A metric the alarms watch (EMS / CampaignsPaused): the sender's setup needs a look.
