@@ -217,7 +217,9 @@ class LambdaSizing:
         main = (app_dir / "main.tf").read_text()
         variables = (app_dir / "variables.tf").read_text()
         return cls(
-            sender_memory_mb=terraform_block_setting(main, "module", "sender", "memory_mb"),
+            sender_memory_mb=terraform_block_setting(
+                variables, "variable", "sender_memory_mb", "default"
+            ),
             sender_batch_size=terraform_block_setting(
                 variables, "variable", "sender_batch_size", "default"
             ),

@@ -468,6 +468,8 @@ locals {
     EMS_SEND_RATE_FRACTION   = tostring(var.send_rate_fraction)
     EMS_DAILY_QUOTA_FRACTION = tostring(var.daily_quota_fraction)
     EMS_RECORD_TTL_DAYS      = tostring(var.record_ttl_days)
+    # One thread per message of an invocation: each has its SES call in flight at once.
+    EMS_SEND_THREADS = tostring(var.sender_batch_size)
   })
 }
 
@@ -480,7 +482,7 @@ module "sender" {
   description          = "EMS sender, campaign lane: sends the send queue's emails at the account's SES rate"
   package_file         = local.packages.sender
   handler              = local.handlers.sender
-  memory_mb            = 512
+  memory_mb            = var.sender_memory_mb
   timeout_seconds      = var.sender_timeout_seconds
   reserved_concurrency = var.sender_max_concurrency
   log_retention_days   = var.log_retention_days
@@ -505,7 +507,7 @@ module "sender_transactional" {
   description          = "EMS sender, transactional lane: sends transactional emails first in line at the shared SES rate"
   package_file         = local.packages.sender
   handler              = local.handlers.sender_transactional
-  memory_mb            = 512
+  memory_mb            = var.sender_memory_mb
   timeout_seconds      = var.sender_timeout_seconds
   reserved_concurrency = var.transactional_max_concurrency
   log_retention_days   = var.log_retention_days

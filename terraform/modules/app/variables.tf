@@ -81,9 +81,25 @@ variable "daily_quota_fraction" {
 }
 
 variable "sender_max_concurrency" {
-  description = "Campaign senders running at once (the send queue trigger's maximum concurrency, and the function's reserved concurrency). Each sends about limiter_worker_send_rate emails a second."
+  description = "Campaign senders running at once (the send queue trigger's maximum concurrency, and the function's reserved concurrency). Each sends up to EMS_LIMITER_WORKER_SEND_RATE (300) emails a second in SendBulkEmail calls, several in flight; while a campaign sends, each running sender is billed for its whole time, waiting on the limiter included, so more senders than the rate needs cost Lambda time for nothing (docs/sending.md, \"Cost\")."
   type        = number
-  default     = 10
+  default     = 2
+
+  validation {
+    condition     = var.sender_max_concurrency >= 2 && floor(var.sender_max_concurrency) == var.sender_max_concurrency
+    error_message = "sender_max_concurrency must be a whole number, at least 2 (the least maximum concurrency an SQS event source mapping takes)."
+  }
+}
+
+variable "sender_memory_mb" {
+  description = "Memory of each sender function. The sender mostly waits on the limiter and on SES; 256 MB holds its threads' work with room."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.sender_memory_mb >= 128 && var.sender_memory_mb <= 10240
+    error_message = "sender_memory_mb must be from 128 to 10240 (Lambda's range)."
+  }
 }
 
 variable "transactional_max_concurrency" {
@@ -122,9 +138,14 @@ variable "sender_timeout_seconds" {
 }
 
 variable "sender_batch_size" {
-  description = "Send-queue messages (50 emails each) one sender invocation takes."
+  description = "Send-queue messages (50 emails each) one sender invocation takes; it handles them on as many threads at once (EMS_SEND_THREADS), so that an SES call is always in flight while the others wait for their slots."
   type        = number
-  default     = 2
+  default     = 4
+
+  validation {
+    condition     = var.sender_batch_size >= 1 && var.sender_batch_size <= 16 && floor(var.sender_batch_size) == var.sender_batch_size
+    error_message = "sender_batch_size must be a whole number from 1 to 16 (the sender's threads, EMS_SEND_THREADS, follow it)."
+  }
 }
 
 ################################################################################

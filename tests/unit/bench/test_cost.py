@@ -119,7 +119,7 @@ def test_a_missing_block_or_setting_says_which() -> None:
 
 def test_the_app_modules_sizes_are_read_from_terraform() -> None:
     sizing = LambdaSizing.from_terraform()
-    assert sizing.sender_memory_mb == 512
+    assert sizing.sender_memory_mb == 256  # a variable's default (sender_memory_mb)
     assert sizing.tracker_memory_mb == 512
     assert sizing.tracker_batch_size == 10
     assert sizing.sender_batch_size >= 1

@@ -256,7 +256,7 @@ def test_a_batch_goes_out_in_calls_as_large_as_the_limiter_grants_each_recipient
     assert rig.ses.sent == ADDRESSES
     assert rig.batches.lines() == "S" * 20
     # Each email's events can be traced to its launcher batch
-    assert rig.ses.tags[0] == {BATCH_TAG: "1.100"}
+    assert rig.ses.tags[0] == {BATCH_TAG: "1-100"}
 
 
 def test_the_same_message_twice_sends_nothing_twice() -> None:

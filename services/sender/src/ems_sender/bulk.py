@@ -70,7 +70,8 @@ logger = logging.getLogger(__name__)
 THROTTLE_BACKOFF_SECONDS: Final = 2.0
 TRANSIENT_BACKOFF_SECONDS: Final = 5.0
 BATCH_TAG: Final = "emsBatch"
-"""Every email's SES events carry its launcher batch (part.first line): traceable to it."""
+"""Every email's SES events carry its launcher batch ("part-first line": SES tag values
+allow no dots), so an email is traceable to its batch."""
 
 
 class BurstGate(Protocol):
@@ -276,7 +277,7 @@ class BatchSender:
             return _Stop("no send slot in time", sends.retry_after_s)
         call = group[: sends.count]
         lines = [work.line(i) for i in call]
-        tag = {BATCH_TAG: f"{work.batch.part}.{work.batch.first_line}"}
+        tag = {BATCH_TAG: f"{work.batch.part}-{work.batch.first_line}"}
         try:
             results = self.ses.send_bulk(lines, extra_tags=tag)
         except ThrottledError:

@@ -134,15 +134,14 @@ CAMPAIGN_SENDER_NAMES = tuple(f"sender-campaign-{w}" for w in range(1, CAMPAIGN_
 # Settings the local deployment uses where the defaults are sized for AWS: parts of 2,000
 # lines make a campaign of a few thousand recipients span several parts, as a large one does;
 # LocalStack's SES answers the send quota with a fixed 1 email/s and 200 a day, so the local
-# send rate and quota are set here, within what LocalStack sustains on 2 cores (about 20 SES
-# calls a second through the configuration set), with one limiter stripe per campaign sender.
+# send rate and quota are set here: R = 200/s, reached as on AWS in SendBulkEmail calls, with the
+# limiter sized as on AWS (one stripe, calls of up to 6 emails: docs/sending.md, "Bulk calls").
 # The tracker's reputation brake judges a campaign after 100 sent emails instead of 500, so that
 # a local campaign of a few hundred recipients can trip it (tests publish its Bounce events:
 # LocalStack's SES makes none); its rates are AWS's defaults.
 LOCAL_SERVICE_SETTINGS = {
     "EMS_PART_LINES": "2000",
-    "EMS_SEND_RATE_OVERRIDE": "20",
-    "EMS_LIMITER_WORKER_SEND_RATE": "10",
+    "EMS_SEND_RATE_OVERRIDE": "200",
     "EMS_DAILY_QUOTA_OVERRIDE": "10000000",
     # Held email (a paused campaign, SES's pause) looks again within seconds, not the half
     # minute and minute sized for AWS's cost: resume and SES's un-pause show at once locally.
