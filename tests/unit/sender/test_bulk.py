@@ -87,6 +87,7 @@ class Batches:
     finals: list[FinalOutcome] = field(default_factory=list)
     seen_by_ses: set[str] = field(default_factory=set)
     lose_claim_on_record: bool = False
+    claim_seconds: int = 300
 
     def claim(self, key: BatchKey, *, size: int, owner: str) -> BatchClaim:
         record = self.records.setdefault(key, _Record("." * size))
@@ -510,13 +511,26 @@ def test_no_slot_in_time_puts_the_rest_back_and_a_spent_quota_says_why() -> None
     assert "quota" in rig.campaigns.held.reason
 
 
-def test_a_worker_whose_claim_ran_out_stops_and_leaves_the_batch_to_its_new_holder() -> None:
+def test_a_worker_stops_before_its_claim_runs_out_and_puts_the_rest_back() -> None:
+    # Given a claim of 300 s, and a sender whose first call is made 200 s after it claimed
+    rig = _rig()
+    now = iter([0.0, 200.0, 260.0])
+    rig.sender.clock = lambda: next(now)
+
+    assert rig.sender.process(_body(_batch(*ADDRESSES))) is Outcome.DONE
+
+    # Then it makes no call within the stop margin (45 s) of the claim's end: the rest goes back
+    assert rig.ses.sent == ADDRESSES[:9]
+    assert _requeued(rig) == ADDRESSES[9:]
+    assert rig.batches.lines() == "S" * 9 + "." * 11
+
+
+def test_a_worker_that_lost_its_claim_leaves_the_batch_to_its_new_holder() -> None:
     rig = _rig()
     rig.batches.lose_claim_on_record = True
 
     assert rig.sender.process(_body(_batch(*ADDRESSES))) is Outcome.DONE
 
-    assert rig.ses.sent == ADDRESSES[:9]  # the call in flight, then nothing more
     assert rig.requeue.later_calls == []
     assert rig.sender.stats.counts["lost_claims"] == 1
 

@@ -10,10 +10,11 @@ For each send-queue message (a launcher batch of up to 50 emails, or the unsent 
 3. Suppressed addresses are skipped, counted (checked at send time: an unsubscribe made while a
    campaign sends stops the rest of it).
 4. The rest goes out in calls of one segment's emails each, as many as the limiter grants at
-   once (`LimiterGate.sends`, up to its burst size), each call when its slots come due; after
-   each call the batch's record says where each email is. An email SES refuses for good is
-   FAILED with SES's reason, one whose answer was lost AMBIGUOUS: counted once, never sent
-   again.
+   once (`LimiterGate.sends`, up to its burst size), each call when its slots come due. An
+   email SES refuses for good is FAILED with SES's reason, one whose answer was lost
+   AMBIGUOUS: written with the batch's states at once, counted once, never sent again. The
+   sent ones are written with the batch's last write (its end, or its rest going back), which
+   gives the claim back: two writes a batch.
 5. What stops the rest, as the per-email sender does (`ems_sender.sending`): SES's throttling
    (the rest comes back in 2 s), SES's pause (held, less and less often), SES refusing the
    campaign's sender or missing its template (the campaign is paused with SES's answer, the
@@ -28,6 +29,7 @@ Threads of one process run several messages at once: nothing here is per message
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +105,7 @@ class _Work:
     owner: str
     lines: list[str]
     todo: list[int]  # indexes into batch.emails, in order, still to send
+    claimed_at: float = 0.0  # the sender's clock when it claimed the batch
     sent_any: bool = False
     finished: bool = False
 
@@ -137,6 +140,7 @@ class BatchSender:
     threads: int = 1  # messages handled at once (the handler's threads)
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:12]}")
     stats: SendCounts = field(default_factory=SendCounts)
+    clock: Callable[[], float] = time.monotonic
 
     @property
     def paused(self) -> list[str]:
@@ -196,7 +200,7 @@ class BatchSender:
                 stop = _Stop("held by another worker", self.requeue_busy_after_s)
                 self._later(batch, pending, stop, sent_any=False)
             return None
-        work = _Work(batch, key, owner, list(claim.lines), pending)
+        work = _Work(batch, key, owner, list(claim.lines), pending, claimed_at=self.clock())
         if claim.outcome is ClaimOutcome.RECLAIMED and pending:
             self._recover(work, claim)
         return work
@@ -225,6 +229,8 @@ class BatchSender:
                 stop = self._call(work)
             if stop is not None:
                 return self._stop(work, stop)
+        # All done: the states written and the claim given back in one write.
+        self.batches.record(work.key, owner=work.owner, lines=work.states, release=True)
         return Outcome.DONE
 
     def _skip_suppressed(self, work: _Work) -> None:
@@ -264,6 +270,11 @@ class BatchSender:
             return _Stop(gate.why, gate.delay_s, hold=True)
         if time_left() <= self.watch.timing.stop_margin_s:
             return _Stop("the invocation is near its end", 0)
+        # Its sent emails are written at the end: the claim must not run out before then, or
+        # another worker could take the batch and send them again.
+        held_for = self.clock() - work.claimed_at
+        if held_for >= self.batches.claim_seconds - self.watch.timing.stop_margin_s:
+            return _Stop("its claim is near its end", 0)
         return None
 
     def _call(self, work: _Work) -> _Stop | None:  # noqa: PLR0911 - one per kind of SES answer
@@ -353,9 +364,12 @@ class BatchSender:
                 continue
             left.append(index)
             stop = _worst(stop, self._stop_for(work, result))
-        work.finished |= self.batches.record(
-            work.key, owner=work.owner, lines=work.states, finals=finals
-        )
+        # Sent emails are written with the batch's next write (at its end, or when the rest
+        # goes back): one write a batch, not a call; until then their SES events show them sent.
+        if finals:  # counted once: with the batch's states, in one transaction
+            work.finished |= self.batches.record(
+                work.key, owner=work.owner, lines=work.states, finals=finals
+            )
         done = set(call) - set(left)
         work.todo = [i for i in work.todo if i not in done]
         return stop

@@ -8,11 +8,12 @@ so a batch's (part, first line) names the same emails whichever message carries 
 
 A claim is a conditional write that takes the record if nobody holds it (or the holder's claim
 ran out) and answers the record as it was: a second worker, or the same message delivered
-twice, finds it held (`BUSY`) or its emails done. After each SES call the holder writes the
-new states, on the condition that it still holds the record; outcomes no SES event will
-report (failed, suppressed, ambiguous) go in the same transaction with their recipients'
-records and the campaign's counters, so they are counted once. The window that remains: a
-holder that dies after SES accepted a call and before writing its outcome. The next holder
+twice, finds it held (`BUSY`) or its emails done. The holder writes the new states on the
+condition that it still holds the record: at once for outcomes no SES event will report
+(failed, suppressed, ambiguous: in the same transaction with their recipients' records and
+the campaign's counters, so they are counted once), and for sent emails with its last write,
+which gives the claim back. The window that remains: a holder that dies after SES accepted a
+call and before that write. The next holder
 finds those emails still pending; it sends again only those of them whose recipients' records
 show no SES event (`seen`): SES's Send event arrives within seconds, the claim runs out after
 minutes (docs/sending.md).
@@ -166,6 +167,11 @@ class BatchRecords:
         self._metrics = metrics
         self._claim_seconds = claim_seconds
         self._ttl_seconds = ttl_days * 86_400
+
+    @property
+    def claim_seconds(self) -> int:
+        """How long a claim holds before another worker may take the batch."""
+        return self._claim_seconds
 
     def claim(self, key: BatchKey, *, size: int, owner: str) -> BatchClaim:
         """Take the batch (of `size` emails) for `owner`, unless another holds it."""
