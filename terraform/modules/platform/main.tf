@@ -17,6 +17,7 @@ locals {
 
   campaigns_status_index  = "status-date"
   emails_message_id_index = "message-id"
+  suppressions_day_index  = "day"
 
   # The SES message tags every campaign send carries. The code's names are CAMPAIGN_ID_TAG and
   # SEGMENT_ID_TAG in libs/common/src/ems_common/formats/tags.py: change both places together
@@ -286,6 +287,21 @@ module "suppressions_table" {
 
   name      = "${var.name_prefix}-suppressions"
   range_key = "sk"
+
+  # The senders look up only what was suppressed since a campaign was compiled (its compile
+  # left out the rest): the day's suppressions, in time order (ems_common.dal.suppressions).
+  attributes = [
+    { name = "suppressed_day", type = "S" },
+    { name = "suppressed_at", type = "S" },
+  ]
+  global_secondary_indexes = [
+    {
+      name            = local.suppressions_day_index
+      hash_key        = "suppressed_day"
+      range_key       = "suppressed_at"
+      projection_type = "ALL"
+    },
+  ]
 
   point_in_time_recovery = var.point_in_time_recovery
   dynamodb_local         = var.dynamodb_local

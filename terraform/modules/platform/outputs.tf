@@ -22,6 +22,7 @@ output "service_settings" {
       emails_table            = module.emails_table.name
       emails_message_id_index = local.emails_message_id_index
       suppressions_table      = module.suppressions_table.name
+      suppressions_day_index  = local.suppressions_day_index
       events_table            = module.events_table.name
       rate_limits_table       = module.rate_limits_table.name
       launcher_rule_name      = module.launcher_schedule.rule_name

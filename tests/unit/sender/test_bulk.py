@@ -39,6 +39,7 @@ from ems_sender.dal.ses import (
 from ems_sender.gate import Sends
 from ems_sender.limiter import Lane
 from ems_sender.messages import Outcome
+from ems_sender.recent_suppressions import RecentSuppressions
 from ems_sender.watch import CampaignWatch, Timing
 from tests.support.suppressions import InMemorySuppressions
 from tests.unit.sender.fakes import Account, Campaigns, Requeue
@@ -214,7 +215,7 @@ def _rig(
         batches=batches,  # type: ignore[arg-type]
         ses=ses,  # type: ignore[arg-type]
         requeue=requeue,  # type: ignore[arg-type]
-        suppressions=InMemorySuppressions(*suppressed),  # type: ignore[arg-type]
+        suppressions=RecentSuppressions(InMemorySuppressions(*suppressed), "day"),  # type: ignore[arg-type]
         watch=watch,
         gate=gate,
         metrics=MagicMock(),

@@ -184,6 +184,13 @@ class Campaign(BaseModel):
     problems: list[Problem] = Field(default_factory=list, description="Why it was REJECTED")
     error: str | None = Field(default=None, description="Why it FAILED")
     emails_enqueued: int = 0
+    suppressions_as_of: datetime | None = Field(
+        default=None,
+        description=(
+            "Its compile left out every address suppressed before this (its read of the list,"
+            " less a margin): at send time only suppressions made since are looked up"
+        ),
+    )
     launched_at: datetime | None = None
     launch: LaunchCheckpoint | None = Field(
         default=None, description="How far the launcher got, and who holds the launch"

@@ -44,6 +44,9 @@ class InfraSettings(BaseSettings):
     emails_table: str = Field(description="DynamoDB table of emails (one per recipient)")
     emails_message_id_index: str = Field(description="Index of emails by SES message id")
     suppressions_table: str = Field(description="DynamoDB table of suppressed addresses")
+    suppressions_day_index: str = Field(
+        description="Index of suppressions by the day they were made, in time order"
+    )
     events_table: str = Field(description="DynamoDB table of raw SES events (with a TTL)")
     rate_limits_table: str = Field(description="DynamoDB table holding the shared send limiter")
     launcher_rule_name: str = Field(description="EventBridge rule that triggers the launcher")

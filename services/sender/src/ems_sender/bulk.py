@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
-from ems_common.dal.suppressions import SuppressionList
 from ems_common.formats.campaign_file import MAX_BULK_ENTRIES, CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.suppressions import most_telling
@@ -65,6 +64,7 @@ from ems_sender.dal.ses import (
 from ems_sender.gate import Sends
 from ems_sender.limiter.model import Lane
 from ems_sender.messages import Outcome, SendCounts, list_of, read_batch
+from ems_sender.recent_suppressions import RecentSuppressions
 from ems_sender.watch import CampaignWatch, Hold, missing_reason, refused_reason
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class BatchSender:
     batches: BatchRecords
     ses: SesSender
     requeue: Requeue
-    suppressions: SuppressionList
+    suppressions: RecentSuppressions
     watch: CampaignWatch
     gate: BurstGate
     metrics: CampaignMetrics
@@ -237,7 +237,8 @@ class BatchSender:
         """Record the suppressed addresses of the work (counted), and leave them out."""
         batch = work.batch
         pairs = {i: (work.line(i).to_address, list_of(batch, work.line(i))) for i in work.todo}
-        blocked = self.suppressions.blocking(pairs.values())
+        since = self.watch.suppressions_as_of(batch.campaign_id)
+        blocked = self.suppressions.blocking(pairs.values(), since=since)
         finals = []
         for index, pair in pairs.items():
             found = most_telling(blocked.get(pair, []))

@@ -17,8 +17,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from ems_common.campaigns import CampaignStatus, Held, PausedBy, utc_now
+from ems_common.campaigns import Campaign, CampaignStatus, Held, PausedBy, utc_now
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.transactional import is_transactional_scope
 from ems_sender.dal.account import AccountStanding
@@ -59,21 +60,30 @@ class CampaignWatch:
     clock: Callable[[], float] = time.monotonic
     # Campaigns this process paused because SES refused them (the handler reports them).
     paused: list[str] = field(default_factory=list)
-    _cache: dict[str, tuple[float, CampaignStatus | None]] = field(default_factory=dict)
+    _cache: dict[str, tuple[float, Campaign | None]] = field(default_factory=dict)
     _held_noted: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def status(self, campaign_id: str) -> CampaignStatus | None:
-        """The campaign's status, at most a second old; None if there is no such campaign."""
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        """The campaign's record, at most a second old; None if there is no such campaign."""
         with self._lock:
             cached = self._cache.get(campaign_id)
         if cached is not None and self.clock() - cached[0] < CAMPAIGN_CACHE_SECONDS:
             return cached[1]
         campaign = self.campaigns.get(campaign_id)
-        status = campaign.status if campaign else None
         with self._lock:
-            self._cache[campaign_id] = (self.clock(), status)
-        return status
+            self._cache[campaign_id] = (self.clock(), campaign)
+        return campaign
+
+    def status(self, campaign_id: str) -> CampaignStatus | None:
+        """The campaign's status, at most a second old; None if there is no such campaign."""
+        campaign = self.campaign(campaign_id)
+        return campaign.status if campaign else None
+
+    def suppressions_as_of(self, campaign_id: str) -> datetime | None:
+        """When the campaign's compile read the suppression list (None: not known)."""
+        campaign = self.campaign(campaign_id)
+        return campaign.suppressions_as_of if campaign else None
 
     def gate(self, campaign_id: str) -> Hold | bool | None:
         """Whether the campaign's next email may go now: None (go), a Hold, or False (the

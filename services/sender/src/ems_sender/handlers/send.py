@@ -37,6 +37,7 @@ from ems_sender.dal.ses import SesSender
 from ems_sender.gate import build_gate
 from ems_sender.limiter import Lane
 from ems_sender.messages import Outcome
+from ems_sender.recent_suppressions import RecentSuppressions
 from ems_sender.sending import Sender
 from ems_sender.settings import SenderSettings
 from ems_sender.watch import CampaignWatch, Timing
@@ -74,7 +75,10 @@ def build_sender(
             ),
             ses=SesSender(ses_clients.client("sesv2")),
             requeue=Requeue(clients.client("sqs")),
-            suppressions=SuppressionList(dynamodb, settings.suppressions_table),
+            suppressions=RecentSuppressions(
+                SuppressionList(dynamodb, settings.suppressions_table),
+                settings.suppressions_day_index,
+            ),
             # Campaign email waits while SES has the account under review.
             watch=CampaignWatch(
                 campaigns,
