@@ -13,7 +13,27 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from ems_common.emails import HARD_BOUNCE, EmailRecord, EmailState
+from ems_common.emails import (
+    BOUNCE_TYPE,
+    BOUNCED_AT,
+    CLICKED_AT,
+    CLICKS,
+    COMPLAINED_AT,
+    DELAYED_AT,
+    DELIVERED_AT,
+    FINISHED_AT,
+    HARD_BOUNCE,
+    OPENED_AT,
+    OPENS,
+    REJECTED_AT,
+    RENDERING_FAILED_AT,
+    SEGMENT_ID,
+    SENT_AT,
+    STATE,
+    UNSUBSCRIBED_AT,
+    EmailRecord,
+    EmailState,
+)
 from ems_common.metrics import Metric
 
 RECOUNTED: Final = frozenset(Metric) - {Metric.UNCONFIRMED}
@@ -22,22 +42,33 @@ moves (counted on no record)."""
 
 # A counter per email that has this field, or is in this sender's state.
 _FIELDS: Final = (
-    (Metric.SENT, "sent_at"),
-    (Metric.DELIVERED, "delivered_at"),
-    (Metric.COMPLAINED, "complained_at"),
-    (Metric.REJECTED, "rejected_at"),
-    (Metric.OPENED_UNIQUE, "opened_at"),
-    (Metric.CLICKED_UNIQUE, "clicked_at"),
-    (Metric.RENDERING_FAILURES, "rendering_failed_at"),
-    (Metric.DELIVERY_DELAYS, "delayed_at"),
-    (Metric.UNSUBSCRIBED, "unsubscribed_at"),
-    (Metric.FINISHED, "finished_at"),
+    (Metric.SENT, SENT_AT),
+    (Metric.DELIVERED, DELIVERED_AT),
+    (Metric.COMPLAINED, COMPLAINED_AT),
+    (Metric.REJECTED, REJECTED_AT),
+    (Metric.OPENED_UNIQUE, OPENED_AT),
+    (Metric.CLICKED_UNIQUE, CLICKED_AT),
+    (Metric.RENDERING_FAILURES, RENDERING_FAILED_AT),
+    (Metric.DELIVERY_DELAYS, DELAYED_AT),
+    (Metric.UNSUBSCRIBED, UNSUBSCRIBED_AT),
+    (Metric.FINISHED, FINISHED_AT),
 )
 _STATES: Final = {
     EmailState.FAILED: Metric.FAILED,
     EmailState.SUPPRESSED: Metric.SUPPRESSED,
     EmailState.AMBIGUOUS: Metric.AMBIGUOUS,
 }
+
+RECORD_FIELDS: Final = (
+    *(name for _, name in _FIELDS),
+    SEGMENT_ID,
+    STATE,
+    BOUNCED_AT,
+    BOUNCE_TYPE,
+    OPENS,
+    CLICKS,
+)
+"""The record's attributes a recount reads (a query may read only these)."""
 
 
 def count_records(
