@@ -515,3 +515,28 @@ def test_a_large_campaign_is_counted_over_several_ticks() -> None:
     clock.now += MINUTE
     assert reconciler.run() == {"c1": Reconciled.COMPLETED}
     assert store.read("c1").total[Metric.FINISHED.value] == 10
+
+
+def test_settling_counts_unconfirmed_only_what_the_records_say_never_finished() -> None:
+    # Given a campaign of 10: 7 delivered on the records, 5 counted, 3 never delivered
+    store = Store(campaigns={"c1": _campaign("c1", segments={"news": 10})})
+    _deliver(store, "c1", "news", 7)
+    _count(store, "c1", "news", 5)
+    reconciler, clock = _reconciler(store)
+    reconciler.run()
+
+    # When it stands still long past the settle time, ticks apart
+    results: list[str] = []
+    for _ in range(6):
+        clock.now += 7 * HOUR
+        results.extend(reconciler.run().values())
+
+    # Then its lost deliveries were recounted first, and only the 3 were settled unconfirmed
+    assert results == [Reconciled.RECOUNTED, Reconciled.SETTLED]
+    numbers = store.read("c1").total
+    assert numbers[Metric.DELIVERED.value] == 7
+    assert numbers[Metric.UNCONFIRMED.value] == 3
+    assert numbers[Metric.FINISHED.value] == 10
+    settled = store.campaigns["c1"].settled
+    assert settled is not None
+    assert "3 of 10 emails" in settled
