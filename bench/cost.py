@@ -50,6 +50,8 @@ SES_USD_PER_EMAIL: Final = 0.10 / 1000
 # The goals (issue 9), per million emails, beyond SES's own $100.
 GOAL_SEND_PATH_USD: Final = 0.25
 GOAL_ALL_USD: Final = 3.0
+# Issue 19: the tracker's DynamoDB write units per SES event, over the tracker bench's mix.
+GOAL_TRACKER_WRITE_UNITS_PER_EVENT: Final = 1.5
 NAIVE_REFERENCE_USD: Final = 5.6
 
 # Events an email produces: Send and Delivery always, plus a share of opens and clicks.

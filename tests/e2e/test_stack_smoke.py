@@ -221,6 +221,10 @@ def test_tables_have_the_keys_and_indexes_the_code_uses(
         by_name = {i["IndexName"]: i for i in description.get("GlobalSecondaryIndexes", [])}
         assert index in by_name, f"{table} has no index {index}"
         assert _key_schema(by_name[index]) == expected  # type: ignore[arg-type]
+        if index == settings.emails_message_id_index:
+            # Keys only: an index holding the whole record would double the cost of the
+            # tracker's update of every event (docs/tracking.md, "What an event costs")
+            assert by_name[index]["Projection"]["ProjectionType"] == "KEYS_ONLY"
 
     tables_with_ttl = (
         settings.campaigns_table,  # rejected recipients' details expire

@@ -381,10 +381,14 @@ module "launcher" {
   reserved_concurrency = 5
   log_retention_days   = var.log_retention_days
 
-  # Its reconciler: when a quiet campaign is settled, and when a verification is given up on.
+  # Its reconciler: when a quiet campaign is settled, and when a verification is given up on;
+  # a recount corrects a campaign's counters once every tracker batch that was under way when
+  # it counted the records is over (the tracker's timeout: docs/tracking.md).
   environment = merge(local.infra_env, {
     EMS_SETTLE_AFTER_SECONDS          = tostring(var.settle_after_seconds)
     EMS_VERIFICATION_DEADLINE_SECONDS = tostring(var.verification_deadline_seconds)
+    EMS_RECOUNT_AFTER_SECONDS         = tostring(var.recount_after_seconds)
+    EMS_TRACKER_BATCH_SECONDS         = tostring(local.tracker_timeout_s)
   })
 
   policy_statements = [
@@ -397,6 +401,12 @@ module "launcher" {
       sid       = "Campaigns"
       actions   = local.dynamodb_item_writes
       resources = local.dynamodb_arns.campaigns_table
+    },
+    {
+      # The reconciler's recount of a quiet campaign reads its email records (one partition).
+      sid       = "RecountEmailRecords"
+      actions   = ["dynamodb:Query"]
+      resources = [local.arns.emails_table]
     },
     {
       sid       = "FanOut"
@@ -537,9 +547,11 @@ module "tracker" {
   reserved_concurrency = var.tracker_max_concurrency
   log_retention_days   = var.log_retention_days
 
-  # The reputation brake: a campaign pauses itself at these rates, after this many sent.
+  # The reputation brake: a campaign pauses itself at these rates, after this many sent. An
+  # email record the tracker creates (the sender wrote none) expires as the sender's would.
   environment = merge(local.infra_env, {
     EMS_EVENT_TTL_DAYS         = tostring(var.event_ttl_days)
+    EMS_RECORD_TTL_DAYS        = tostring(var.record_ttl_days)
     EMS_BRAKE_HARD_BOUNCE_RATE = tostring(var.brake_hard_bounce_rate)
     EMS_BRAKE_COMPLAINT_RATE   = tostring(var.brake_complaint_rate)
     EMS_BRAKE_MIN_SENT         = tostring(var.brake_min_sent)

@@ -358,6 +358,18 @@ variable "settle_after_seconds" {
   }
 }
 
+variable "recount_after_seconds" {
+  description = "The launcher's reconciler recounts the counters of a SENDING campaign whose finished emails have not moved for this long from its email records, once per quiet spell (EMS_RECOUNT_AFTER_SECONDS): a tracker stopped between a batch's records and its counters left them short (docs/tracking.md, \"The crash window\"). Each recount reads the campaign's records once."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.recount_after_seconds >= 1 && floor(var.recount_after_seconds) == var.recount_after_seconds
+    error_message = "recount_after_seconds must be a whole number of seconds, at least 1 (300, 5 minutes, by default): a campaign is recounted after that long without progress."
+  }
+}
+
 variable "verification_deadline_seconds" {
   description = "The launcher's reconciler marks a campaign still VERIFYING this long after it was accepted FAILED (EMS_VERIFICATION_DEADLINE_SECONDS). It must exceed the compile worker's whole retry span (its attempts times its queue's visibility timeout): the plan fails otherwise, saying by how much."
   type        = number

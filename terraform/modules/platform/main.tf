@@ -265,10 +265,14 @@ module "emails_table" {
   attributes = [
     { name = "ses_message_id", type = "S" },
   ]
+  # Keys only, and the id written once: the tracker's update of every event (which sets the
+  # id only where it is missing) then never writes the index, whose item a copy of the record's
+  # would otherwise double each write's cost. An event without tags finds its email's key here.
   global_secondary_indexes = [
     {
-      name     = local.emails_message_id_index
-      hash_key = "ses_message_id"
+      name            = local.emails_message_id_index
+      hash_key        = "ses_message_id"
+      projection_type = "KEYS_ONLY"
     },
   ]
   ttl_attribute = "expires_at"

@@ -149,6 +149,11 @@ LOCAL_SERVICE_SETTINGS = {
     "EMS_SES_PAUSED_RETRY_SECONDS": "3",
     "EMS_ACCOUNT_CHECK_SECONDS": "3",
     "EMS_BRAKE_MIN_SENT": "100",
+    # A campaign left short of its counters by a killed tracker (the fault suite kills it) is
+    # recounted after 20 s without progress, not 5 minutes; local tracker batches take well
+    # under a second (no Lambda timeout stops them), so the correction waits 10 s, not 60.
+    "EMS_RECOUNT_AFTER_SECONDS": "20",
+    "EMS_TRACKER_BATCH_SECONDS": "10",
 }
 
 
