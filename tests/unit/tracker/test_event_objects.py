@@ -344,3 +344,40 @@ def _sqs_record(message_id: str, body: str) -> dict[str, Any]:
             "awsRegion": "us-east-1",
         }
     )
+
+
+# -- AWS's own examples ------------------------------------------------------------------------
+
+# The ten records of AWS's page "Examples of event data that Amazon SES publishes to Amazon SNS",
+# as AWS published them (the same JSON SES puts into Firehose, one record per line).
+AWS_EXAMPLES = EVENTS / "aws_ses_event_examples.json"
+
+
+def test_all_ten_of_aws_s_example_events_for_an_email_ems_sent_are_applied_from_one_object() -> (
+    None
+):
+    # Given AWS's examples, each made about one email EMS sent (its message id and tags)
+    examples: dict[str, dict[str, Any]] = json.loads(AWS_EXAMPLES.read_text())
+    message_id = "0100019ems-sent-0000-0000-0000-000000000001-000000"
+    for example in examples.values():
+        example["mail"]["messageId"] = message_id
+        example["mail"].setdefault("tags", {}).update(
+            {"campaignId": ["spring-2026"], "segmentId": ["all"]}
+        )
+    s3 = FakeS3()
+    s3.put(KEY, "".join(_line(example) for example in examples.values()))
+    events = FakeEmailEvents({message_id: {"state": "SENT"}})
+    tracker, _, sqs = _tracker(events)
+
+    # When S3 tells the tracker of the object Firehose wrote
+    track_message(tracker, _objects(s3), _notification(), set())
+
+    # Then every one of the ten types is applied to that email, none kept apart or refused
+    assert sorted(examples) == sorted(
+        ["Bounce", "Complaint", "Delivery", "Send", "Reject", "Open", "Click",
+         "Rendering Failure", "DeliveryDelay", "Subscription"]
+    )  # fmt: skip
+    assert len(events.applied) == len(examples) == 10
+    assert {ref.scope for ref, _ in events.applied} == {"spring-2026"}
+    assert events.unmatched == []
+    assert _dead_letters(sqs) == []
