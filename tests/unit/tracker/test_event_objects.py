@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
@@ -328,6 +329,57 @@ def test_the_handler_reports_only_the_unreadable_message_for_another_delivery(
     assert response["batchItemFailures"] == [{"itemIdentifier": "gone"}]
     assert len(events.applied) == 2
     assert [body for body, _ in _dead_letters(sqs)] == ["chaos poison"]
+
+
+class SlowS3(FakeS3):
+    """Each read waits until `together` reads are under way at once (or fails after 5 s)."""
+
+    def __init__(self, together: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(together, timeout=5)
+
+    def get_object(self, **kwargs: Any) -> Any:
+        self.barrier.wait()  # BrokenBarrierError if the reads come one after another
+        return super().get_object(**kwargs)
+
+
+def test_many_small_objects_of_a_batch_are_read_at_once_each_once_and_all_applied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given ten notifications, each of a small object (LocalStack's Firehose writes one a call)
+    s3 = SlowS3(together=10)
+    keys = [f"{KEY}-{n}" for n in range(10)]
+    for key in keys:
+        s3.put(key, _line(_event("send")) + _line(_event("delivery")))
+    events = _known("send", "delivery")
+    tracker, _, sqs = _tracker(events)
+    monkeypatch.setattr(track, "warm_tracker", lambda: tracker)
+    monkeypatch.setattr(track, "warm_event_objects", lambda: _objects(s3))
+    records = [_sqs_record(str(n), _notification(key=key)) for n, key in enumerate(keys)]
+
+    # When the handler takes the batch
+    response = track.handler({"Records": records}, None)
+
+    # Then the ten reads were under way together, each object was read once, all applied
+    assert response["batchItemFailures"] == []
+    assert sorted(key for _, key, _ in s3.reads) == sorted(keys)
+    assert len(events.applied) == 20
+    assert _dead_letters(sqs) == []
+    assert tracker.stats["objects"] == 10
+
+
+def test_read_all_says_why_an_object_cannot_be_read_and_reads_the_others() -> None:
+    s3 = FakeS3()
+    s3.put(KEY, "x")
+    objects = _objects(s3)
+    good, gone = EventObject(BUCKET, KEY), EventObject(BUCKET, f"{PREFIX}gone")
+
+    texts = objects.read_all([good, gone, good])
+
+    assert texts[good] == "x"
+    assert isinstance(texts[gone], UnreadableObjectError)
+    assert "gone" in str(texts[gone])
+    assert len(s3.reads) == 2  # the object named twice is read once
 
 
 def _sqs_record(message_id: str, body: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ looks at campaigns whose bounces or complaints moved.
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -44,6 +44,7 @@ from ems_tracker.dal.event_objects import (
     EventObject,
     EventObjects,
     NotificationError,
+    UnreadableObjectError,
     split_documents,
 )
 from ems_tracker.ingest import Tracker
@@ -154,8 +155,17 @@ def apply_object(tracker: Tracker, found: EventObject, text: str, finished: set[
     tracker.stats["objects"] += 1
 
 
-def track_message(tracker: Tracker, objects: EventObjects, body: str, finished: set[str]) -> None:
-    """Handle one tracker queue message (see the module's docstring)."""
+def track_message(
+    tracker: Tracker,
+    objects: EventObjects,
+    body: str,
+    finished: set[str],
+    texts: Mapping[EventObject, str | UnreadableObjectError] | None = None,
+) -> None:
+    """Handle one tracker queue message (see the module's docstring).
+
+    `texts`: objects already read (`read_batch`); any other is read here.
+    """
     try:
         named = objects.named_by(body)
     except NotificationError as error:
@@ -164,7 +174,28 @@ def track_message(tracker: Tracker, objects: EventObjects, body: str, finished: 
         logger.warning("message dead-lettered: %s", str(error)[:200])
         return
     for found in named:
-        apply_object(tracker, found, objects.read(found), finished)
+        text = texts.get(found) if texts else None
+        if isinstance(text, UnreadableObjectError):
+            raise text
+        apply_object(tracker, found, objects.read(found) if text is None else text, finished)
+
+
+def read_batch(
+    objects: EventObjects, bodies: Sequence[str]
+) -> dict[EventObject, str | UnreadableObjectError]:
+    """Read, all at once, every object the notifications among `bodies` name.
+
+    A busy stream writes an object a minute or more, LocalStack's one per PutRecordBatch: a
+    batch of notifications is then many small objects, whose reads would otherwise wait in turn.
+    What is not a notification is left to `track_message` (it dead-letters it).
+    """
+    named: list[EventObject] = []
+    for body in bodies:
+        try:
+            named += objects.named_by(body)
+        except NotificationError:
+            continue
+    return objects.read_all(named)
 
 
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
@@ -173,8 +204,13 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     service = service_logger("ems-tracker")
     finished: set[str] = set()
 
+    objects = warm_event_objects()
+    texts = read_batch(
+        objects, [str(record.get("body", "")) for record in event.get("Records", [])]
+    )
+
     def track(message: SQSRecord) -> None:
-        track_message(tracker, warm_event_objects(), message.body, finished)
+        track_message(tracker, objects, message.body, finished, texts)
 
     response = process_sqs_batch(event, context, track, logger=service)
     tracker.complete_finished(finished)
