@@ -78,8 +78,10 @@ locals {
 
   # Queues a consumer's visibility timeout must cover: 6 times the consumer's timeout (AWS's advice
   # for Lambda triggers, so a message is not received again while a retry still runs).
-  sender_visibility_s  = 6 * var.sender_timeout_seconds
-  tracker_timeout_s    = 60
+  sender_visibility_s = 6 * var.sender_timeout_seconds
+  # The tracker takes ten objects of SES events an invocation, each up to ses_events_buffer_mb
+  # (1 MB, about 600 events): at about 15 ms an event, some 90 s of work at worst.
+  tracker_timeout_s    = 180
   compile_timeout_s    = 300
   compile_max_receives = 3
   # From a compile job's first receive until its last attempt is over: each attempt is received

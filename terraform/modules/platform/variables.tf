@@ -166,9 +166,9 @@ variable "ses_events_buffer_seconds" {
 }
 
 variable "ses_events_buffer_mb" {
-  description = "How many MB of SES events Firehose buffers before it writes an object (1-128), whichever of this and ses_events_buffer_seconds comes first. 5 MB is about 3,000 events."
+  description = "How many MB of SES events Firehose buffers before it writes an object (1-128), whichever of this and ses_events_buffer_seconds comes first. 1 MB is about 600 events: the tracker takes ten objects an invocation and must apply them within its timeout; objects cost next to nothing (bench/cost.py)."
   type        = number
-  default     = 5
+  default     = 1
 
   validation {
     condition     = var.ses_events_buffer_mb >= 1 && var.ses_events_buffer_mb <= 128
