@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.aws_requests import CountingClients, RequestCounter
-from bench.cost import LambdaSizing, Usage, gb_seconds
+from bench.cost import EventPath, LambdaSizing, Usage, gb_seconds
 from ems_common.aws import AwsClients
 from ems_common.dal.items import to_item
 from ems_common.settings import InfraSettings
@@ -39,6 +39,7 @@ class TrackerFigures:
     events: int
     seconds: float
     counter: RequestCounter = field(repr=False)
+    event_bytes: float = 0.0  # an event as SES puts it into Firehose (compact JSON, newline)
 
     @property
     def requests(self) -> int:
@@ -65,25 +66,20 @@ class TrackerFigures:
         """DynamoDB requests per event (reads, transactions, suppressions)."""
         return self.requests / self.events
 
-    def usage(self, sizing: LambdaSizing) -> Usage:
-        """Billed usage per event, SNS and SQS included.
+    def usage(self, sizing: LambdaSizing, path: EventPath) -> Usage:
+        """Billed usage per event: the tracker's work and the event's way to it.
 
-        Measured: DynamoDB units and the tracker's time (DynamoDB Local). Derived: SES
-        publishes each event to the topic once (SNS), the topic delivers it to the tracker
-        queue (one SQS request, an event being far under 64 KB), and Lambda's event source
-        mapping receives and deletes up to `tracker_batch_size` events a request each, one
-        invocation per batch (full batches: a busy queue).
+        Measured: DynamoDB units and the tracker's time (DynamoDB Local). Derived: the event
+        path's Firehose record and its share of an object's S3, SQS and invocation
+        (`bench.cost.EventPath`).
         """
-        batch = sizing.tracker_batch_size
         tally = self.counter.total("dynamodb")
-        return Usage(
-            sqs_requests=1 + 2 / batch,
+        work = Usage(
             dynamodb_write_units=tally.write_units / self.events,
             dynamodb_read_units=tally.read_units / self.events,
-            lambda_requests=1 / batch,
             lambda_gb_seconds=gb_seconds(self.seconds / self.events, sizing.tracker_memory_mb),
-            sns_publishes=1,
         )
+        return work + path.per_event
 
 
 def _template(kind: str) -> dict[str, Any]:
@@ -145,7 +141,13 @@ def measure_tracker(emails: int = DEFAULT_EMAILS) -> TrackerFigures:
         tracker.process(body)
     seconds = time.perf_counter() - started
     print(f"tracker: {len(bodies)} events, {dict(tracker.stats)}\n{counter.summary()}")
-    return TrackerFigures(events=len(bodies), seconds=seconds, counter=counter)
+    record_bytes = [len(json.dumps(json.loads(b), separators=(",", ":"))) + 1 for b in bodies]
+    return TrackerFigures(
+        events=len(bodies),
+        seconds=seconds,
+        counter=counter,
+        event_bytes=sum(record_bytes) / len(record_bytes),
+    )
 
 
 def main() -> None:
