@@ -204,13 +204,12 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     service = service_logger("ems-tracker")
     finished: set[str] = set()
 
-    objects = warm_event_objects()
-    texts = read_batch(
-        objects, [str(record.get("body", "")) for record in event.get("Records", [])]
-    )
+    bodies = [str(record.get("body", "")) for record in event.get("Records", [])]
+    # The S3 reader is built only when there is something to read (warm_event_objects is cached)
+    texts = read_batch(warm_event_objects(), bodies) if bodies else {}
 
     def track(message: SQSRecord) -> None:
-        track_message(tracker, objects, message.body, finished, texts)
+        track_message(tracker, warm_event_objects(), message.body, finished, texts)
 
     response = process_sqs_batch(event, context, track, logger=service)
     tracker.complete_finished(finished)
