@@ -15,8 +15,11 @@ from pathlib import Path
 
 from bench.compile_bench import measure_compile
 from bench.cost import (
+    DEFAULT_EMAILS_PER_DAY,
     DYNAMODB_USD_PER_READ_UNIT,
     DYNAMODB_USD_PER_WRITE_UNIT,
+    FIREHOSE_RECORD_INCREMENT_BYTES,
+    FIREHOSE_USD_PER_GB,
     GOAL_ALL_USD,
     GOAL_SEND_PATH_USD,
     GOAL_TRACKER_WRITE_UNITS_PER_EVENT,
@@ -27,13 +30,16 @@ from bench.cost import (
     NAIVE_REFERENCE_USD,
     S3_USD_PER_GET,
     S3_USD_PER_PUT,
-    SNS_USD_PER_PUBLISH,
+    SECONDS_PER_DAY,
     SQS_USD_PER_REQUEST,
     CostModel,
     Dollars,
     EventMix,
+    EventPath,
     LambdaSizing,
+    firehose_billed_bytes,
     naive_reference,
+    price,
 )
 from bench.launch_bench import LaunchFigures, measure_launch, with_services_paused, with_stack
 from bench.limiter_bench import DEFAULT_RATE, LimiterFigures, measure_scaling
@@ -139,7 +145,9 @@ def _request_rows(
 
 
 def _dollar_row(name: str, dollars: Dollars, goal: str) -> str:
-    values = (dollars.sqs, dollars.dynamodb, dollars.lambda_, dollars.s3, dollars.sns, dollars.logs)
+    values = (
+        dollars.sqs, dollars.dynamodb, dollars.lambda_, dollars.s3, dollars.firehose, dollars.logs
+    )  # fmt: skip
     cells = " | ".join(f"${value:.3f}" for value in values)
     return f"| {name} | {cells} | **${dollars.total:.3f}** | {goal} |"
 
@@ -148,6 +156,7 @@ def _cost_section(
     model: CostModel,
     *,
     sizing: LambdaSizing,
+    path: EventPath,
     send_path: Dollars,
     in_all: Dollars,
     sender: SenderFigures,
@@ -157,8 +166,10 @@ def _cost_section(
     tracker_dollars = Dollars(
         sqs=in_all.sqs - send_path.sqs, dynamodb=in_all.dynamodb - send_path.dynamodb,
         lambda_=in_all.lambda_ - send_path.lambda_, s3=in_all.s3 - send_path.s3,
-        sns=in_all.sns - send_path.sns, logs=in_all.logs - send_path.logs,
+        firehose=in_all.firehose - send_path.firehose, logs=in_all.logs - send_path.logs,
     )  # fmt: skip
+    event_path = price(path.per_event.scaled(events * MILLION))
+    emails_per_day = path.events_per_second * SECONDS_PER_DAY / events
     usage, per_event = model.send_path_per_email, model.tracker_per_event
     operations = "; ".join(
         f"{service}: " + ", ".join(f"{name} {calls:.3f}" for name, calls in
@@ -171,11 +182,14 @@ def _cost_section(
         "`bench/cost.py` prices the usage measured above at us-east-1 list prices, per million"
         " emails; SES's own $0.10 per 1,000 emails ($100 per million) is outside the goals.",
         "",
-        "| per million emails | SQS | DynamoDB | Lambda | S3 | SNS | CloudWatch Logs | total |"
+        "| per million emails | SQS | DynamoDB | Lambda | S3 | Firehose | CloudWatch Logs | total |"
         " goal |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         _dollar_row("send path (launcher + sender)", send_path, f"<= ${GOAL_SEND_PATH_USD:.2f}"),
         _dollar_row(f"tracker ({events:g} events per email)", tracker_dollars, "reference"),
+        _dollar_row(
+            "of which the event path (SES -> Firehose -> S3 -> SQS)", event_path, "reference"
+        ),
         _dollar_row("in all", in_all, f"<= ${GOAL_ALL_USD:.2f}"),
         "",
         "Largest part: "
@@ -205,11 +219,28 @@ def _cost_section(
         f" at {sizing.launcher_memory_mb} MB.",
         f"- Tracker, per event: {per_event.dynamodb_write_units:.2f} write and"
         f" {per_event.dynamodb_read_units:.2f} read units (measured over the tracker bench's"
-        f" mix); one SNS publish, one SQS delivery and 2/{sizing.tracker_batch_size} of a"
-        " receive and a delete (Terraform's batch size, full batches), one invocation per"
-        f" batch (derived). Events per email: Send + Delivery + {model.mix.opens_per_email:g}"
+        f" mix). Events per email: Send + Delivery + {model.mix.opens_per_email:g}"
         f" open + {model.mix.clicks_per_email:g} click = {events:g} (`--opens-per-email`,"
         " `--clicks-per-email`).",
+        "- Event path (derived, `bench.cost.EventPath`): SES puts each event into Firehose as"
+        f" one record of {path.event_bytes:,.0f} bytes on average (the tracker bench's events"
+        f" as compact JSON), billed as {firehose_billed_bytes(path.event_bytes) // 1024} KB (each"
+        f" record is rounded up to the next {FIREHOSE_RECORD_INCREMENT_BYTES // 1024} KB)."
+        " Firehose writes an object when its buffer is"
+        f" {path.buffer_seconds} s old or {path.buffer_mb} MB full (Terraform's"
+        " `ses_events_buffer_seconds` / `_mb`); at a steady"
+        f" {emails_per_day:,.0f} emails a day (`--emails-per-day`) that is"
+        f" {path.events_per_object:,.0f} events an object,"
+        f" {events * MILLION / path.events_per_object:,.0f} objects per million emails."
+        " Each object is one S3 PUT (Firehose), one S3 GET (the tracker), one SQS request"
+        " (S3's notification) and"
+        f" 2/{sizing.tracker_batch_size} of a receive and a delete and"
+        f" 1/{sizing.tracker_batch_size} of an invocation (Terraform's batch size, full"
+        " batches). The events bucket's S3 Bucket Key makes KMS requests a few an hour, left"
+        " out. A quiet stream writes at most one object per buffer time, however few events it"
+        f" holds: {30 * SECONDS_PER_DAY // path.buffer_seconds:,} objects a month at most,"
+        f" ${30 * SECONDS_PER_DAY / path.buffer_seconds * (S3_USD_PER_PUT + S3_USD_PER_GET):.2f}"
+        " of S3 requests.",
         "- CloudWatch Logs: the INFO messages the sender logged, plus an estimated"
         " 160 bytes of Lambda's JSON envelope a line; the tracker's logs are not counted."
         " Empty SQS receives (the event source mapping's idle polling, a fixed cost a month,"
@@ -222,7 +253,8 @@ def _cost_section(
         f" and ${DYNAMODB_USD_PER_READ_UNIT * MILLION:.3f} per million read request units;"
         f" Lambda x86 ${LAMBDA_USD_PER_GB_SECOND:.10f} per GB-s and"
         f" ${LAMBDA_USD_PER_REQUEST * MILLION:.2f} per million requests;"
-        f" SNS ${SNS_USD_PER_PUBLISH * MILLION:.2f} per million publishes, delivery to SQS free;"
+        f" Firehose (Direct PUT) ${FIREHOSE_USD_PER_GB:.3f} per GB ingested, each record"
+        f" rounded up to {FIREHOSE_RECORD_INCREMENT_BYTES // 1024} KB;"
         f" S3 ${S3_USD_PER_GET * 1000:.4f} per 1,000 GET and ${S3_USD_PER_PUT * 1000:.3f} per"
         f" 1,000 PUT; CloudWatch Logs ${LOGS_USD_PER_GB:.2f} per GB ingested; Secrets Manager"
         " (read once per cold start) left out. Free tiers are ignored.",
@@ -270,6 +302,12 @@ def main() -> None:
     mix = EventMix()
     parser.add_argument("--opens-per-email", type=float, default=mix.opens_per_email)
     parser.add_argument("--clicks-per-email", type=float, default=mix.clicks_per_email)
+    parser.add_argument(
+        "--emails-per-day",
+        type=float,
+        default=DEFAULT_EMAILS_PER_DAY,
+        help="steady sending volume the event path is priced at (how full an object is)",
+    )
     args = parser.parse_args()
 
     compiled = measure_compile(args.recipients)
@@ -288,10 +326,12 @@ def main() -> None:
 
     tx, (launched, one, four, tracked, sender) = with_stack(on_the_stack, pause=False)
     sizing = LambdaSizing.from_terraform()
+    mix = EventMix(args.opens_per_email, args.clicks_per_email)
+    path = EventPath.at_volume(args.emails_per_day, mix, sizing, tracked.event_bytes)
     model = CostModel(
         send_path_per_email=launched.usage(sizing) + sender.usage(sizing),
-        tracker_per_event=tracked.usage(sizing),
-        mix=EventMix(args.opens_per_email, args.clicks_per_email),
+        tracker_per_event=tracked.usage(sizing, path),
+        mix=mix,
     )
     send_path, in_all = model.send_path_per_million(), model.all_per_million()
 
@@ -345,7 +385,13 @@ def main() -> None:
         *_table(rows),
         "",
         *_cost_section(
-            model, sizing=sizing, send_path=send_path, in_all=in_all, sender=sender, tracked=tracked
+            model,
+            sizing=sizing,
+            path=path,
+            send_path=send_path,
+            in_all=in_all,
+            sender=sender,
+            tracked=tracked,
         ),
         "",
         TX_SECTION,

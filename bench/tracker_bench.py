@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.aws_requests import CountingClients, RequestCounter
-from bench.cost import GOAL_TRACKER_WRITE_UNITS_PER_EVENT, LambdaSizing, Usage, gb_seconds
+from bench.cost import (
+    GOAL_TRACKER_WRITE_UNITS_PER_EVENT,
+    EventPath,
+    LambdaSizing,
+    Usage,
+    gb_seconds,
+)
 from ems_common.aws import AwsClients
 from ems_common.dal.items import to_item
 from ems_common.settings import InfraSettings
@@ -44,6 +50,7 @@ class TrackerFigures:
     seconds: float
     batch_size: int
     counter: RequestCounter = field(repr=False)
+    event_bytes: float = 0.0  # an event as SES puts it into Firehose (compact JSON, newline)
 
     @property
     def requests(self) -> int:
@@ -79,25 +86,20 @@ class TrackerFigures:
                 calls[name] = calls.get(name, 0.0) + tally.calls / self.events
         return calls
 
-    def usage(self, sizing: LambdaSizing) -> Usage:
-        """Billed usage per event, SNS and SQS included.
+    def usage(self, sizing: LambdaSizing, path: EventPath) -> Usage:
+        """Billed usage per event: the tracker's work and the event's way to it.
 
-        Measured: DynamoDB units and the tracker's time (DynamoDB Local). Derived: SES
-        publishes each event to the topic once (SNS), the topic delivers it to the tracker
-        queue (one SQS request, an event being far under 64 KB), and Lambda's event source
-        mapping receives and deletes up to `tracker_batch_size` events a request each, one
-        invocation per batch (full batches: a busy queue).
+        Measured: DynamoDB units and the tracker's time (DynamoDB Local). Derived: the event
+        path's Firehose record and its share of an object's S3, SQS and invocation
+        (`bench.cost.EventPath`).
         """
-        batch = sizing.tracker_batch_size
         tally = self.counter.total("dynamodb")
-        return Usage(
-            sqs_requests=1 + 2 / batch,
+        work = Usage(
             dynamodb_write_units=tally.write_units / self.events,
             dynamodb_read_units=tally.read_units / self.events,
-            lambda_requests=1 / batch,
             lambda_gb_seconds=gb_seconds(self.seconds / self.events, sizing.tracker_memory_mb),
-            sns_publishes=1,
         )
+        return work + path.per_event
 
 
 def _template(kind: str) -> dict[str, Any]:
@@ -185,8 +187,13 @@ def measure_tracker(emails: int = DEFAULT_EMAILS, *, with_records: bool = True) 
             raise RuntimeError(msg)
     seconds = time.perf_counter() - started
     print(f"tracker: {len(bodies)} events, {dict(tracker.stats)}\n{counter.summary()}")
+    record_bytes = [len(json.dumps(json.loads(b), separators=(",", ":"))) + 1 for b in bodies]
     return TrackerFigures(
-        events=len(bodies), seconds=seconds, batch_size=batch_size, counter=counter
+        events=len(bodies),
+        seconds=seconds,
+        batch_size=batch_size,
+        counter=counter,
+        event_bytes=sum(record_bytes) / len(record_bytes),
     )
 
 

@@ -176,9 +176,27 @@ variable "rejection_details_days" {
 }
 
 variable "event_ttl_days" {
-  description = "Days the raw SES events are kept."
+  description = "Days the tracker keeps each raw SES event in the events table (DynamoDB TTL)."
   type        = number
   default     = 90
+}
+
+variable "ses_events_retention_days" {
+  description = "Days the objects of raw SES events Firehose writes (the events bucket's ses-events/) are kept before they expire."
+  type        = number
+  default     = 30
+}
+
+variable "ses_events_buffer_seconds" {
+  description = "How long Firehose buffers SES events before writing them as one object (60-900): the tracker sees an event up to this late; fewer, larger objects cost less (bench/cost.py)."
+  type        = number
+  default     = 60
+}
+
+variable "ses_events_buffer_mb" {
+  description = "How many MB of SES events Firehose buffers before writing an object (1-128), whichever of this and ses_events_buffer_seconds comes first. 1 MB (about 600 events) is what the tracker applies well within its timeout, ten objects an invocation."
+  type        = number
+  default     = 1
 }
 
 variable "candidate_retention_days" {
