@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.test_sender import _create, _sent_to, template_uri  # noqa: F401 - a fixture
 from tests.e2e.waiting import eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 RECIPIENTS = 20_000
 

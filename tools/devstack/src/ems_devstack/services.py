@@ -92,6 +92,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 entry.process_handler("sender_transactional"),
                 "--queue-url-env",
                 "EMS_TRANSACTIONAL_QUEUE_URL",
+                *_SQS_SIZING["sender_transactional"],
             ),
         ),
         *(
@@ -104,6 +105,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                     entry.process_handler("sender"),
                     "--queue-url-env",
                     "EMS_SEND_QUEUE_URL",
+                    *_SQS_SIZING["sender"],
                 ),
             )
             for worker in range(1, CAMPAIGN_SENDERS + 1)
@@ -117,6 +119,7 @@ def local_services(config: StackConfig) -> list[LocalService]:
                 entry.process_handler("tracker"),
                 "--queue-url-env",
                 "EMS_TRACKER_QUEUE_URL",
+                *_SQS_SIZING["tracker"],
             ),
         ),
     ]
@@ -124,6 +127,15 @@ def local_services(config: StackConfig) -> list[LocalService]:
 
 TRACKER_NAME = "tracker"
 LAUNCHER_NAME = "launcher"
+
+# Messages an invocation takes and its timeout, as Terraform's defaults give each function
+# (terraform/modules/app: sender_batch_size, sender_timeout_seconds, the tracker's own):
+# the sender's threads and its stop margin work as on AWS.
+_SQS_SIZING = {
+    "sender": ("--batch-size", "4", "--timeout", "120"),
+    "sender_transactional": ("--batch-size", "1", "--timeout", "120"),
+    "tracker": ("--batch-size", "10", "--timeout", "180"),
+}
 
 
 # Sender processes on the campaign lane locally (Lambda's concurrency on AWS).
