@@ -55,6 +55,7 @@ GOAL_SEND_PATH_USD: Final = 0.25
 GOAL_ALL_USD: Final = 3.0
 # Issue 19: the tracker's DynamoDB write units per SES event, over the tracker bench's mix.
 GOAL_TRACKER_WRITE_UNITS_PER_EVENT: Final = 1.5
+GOAL_SENDER_GB_SECONDS_PER_EMAIL: Final = 0.004
 NAIVE_REFERENCE_USD: Final = 5.6
 
 # What Firehose writes an object of, whichever comes first (its buffer: Terraform's
@@ -227,6 +228,7 @@ class LambdaSizing:
 
     sender_memory_mb: int
     sender_batch_size: int  # send-queue messages per invocation
+    sender_max_concurrency: int  # campaign senders running at once
     tracker_memory_mb: int
     tracker_batch_size: int  # S3 notifications (objects of events) per invocation, at most
     launcher_memory_mb: int
@@ -244,6 +246,9 @@ class LambdaSizing:
             ),
             sender_batch_size=terraform_block_setting(
                 variables, "variable", "sender_batch_size", "default"
+            ),
+            sender_max_concurrency=terraform_block_setting(
+                variables, "variable", "sender_max_concurrency", "default"
             ),
             tracker_memory_mb=terraform_block_setting(main, "module", "tracker", "memory_mb"),
             tracker_batch_size=terraform_block_setting(main, "module", "tracker", "batch_size"),

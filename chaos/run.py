@@ -807,11 +807,15 @@ def stack_up() -> Iterator[tuple[StackConfig, dict[str, str]]]:
 
 def run(options: Options) -> bool:
     """One run; True if it passed."""
+    return run_verdict(options).ok
+
+
+def run_verdict(options: Options) -> Verdict:
+    """One run, and what it found (`make bench` reports its duplicates and losses)."""
     print(
         f"[chaos] seed {options.seed}: {options.recipients:,} recipients"
         f' (replay: make chaos CHAOS_ARGS="{replay_args(options)}")',
         flush=True,
     )
     with stack_up() as (config, env):
-        verdict = ChaosRun(options, config, env).run()
-    return verdict.ok
+        return ChaosRun(options, config, env).run()

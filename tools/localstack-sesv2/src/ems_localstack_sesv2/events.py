@@ -9,10 +9,15 @@ destination that takes them, as SES does:
 
 - an SNS topic gets one Publish per event, through LocalStack's internal SNS client for the
   topic's account and region (the emitter's own);
-- a Firehose stream gets the events of the whole call in one PutRecordBatch (one record per
-  event: its JSON and a newline), through LocalStack's internal Firehose client with the
-  destination's IAM role assumed, as SES assumes it. LocalStack's Firehose writes one S3 object
-  per call (it does not buffer), so a bulk call of 50 messages makes one object.
+- a Firehose stream gets the events as records (one per event: its JSON and a newline),
+  through LocalStack's internal Firehose client with the destination's IAM role assumed, as
+  SES assumes it. SES delivers events after the call, on its own time; here the events of the
+  calls of `FLUSH_SECONDS` (0.5 s) go in together, in as few PutRecordBatch calls as the limits
+  allow. LocalStack's Firehose does not buffer as Firehose does (it writes one S3 object per
+  PutRecordBatch) and costs about 85 ms of LocalStack's CPU a call (it makes a client with an
+  assumed role each time): one PutRecordBatch per SES call would cap the local stack at about
+  a dozen calls a second. Events still pending when LocalStack stops are lost (test
+  infrastructure: a stopped stack's events are of no use).
 
 Other destination kinds (CloudWatch, EventBridge, Pinpoint) are stored but publish nothing here.
 A destination that fails is logged; the messages stay sent (SES publishes after the call).
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, cast
@@ -47,6 +54,10 @@ SES_PRINCIPAL: Final = cast(ServicePrincipal, "ses")
 # SNS publishes of one call run on this many threads: each is an SNS call (about 30 ms here),
 # so the 100 events of a 50-message bulk call one after the other would hold the call for 3 s.
 SNS_PUBLISHERS: Final = 8
+# Events for a stream are gathered this long, then put in together.
+FLUSH_SECONDS: Final = 0.5
+# An assumed-role client is made again after this long (LocalStack's sessions last an hour).
+CLIENT_SECONDS: Final = 600.0
 # The subject SES gives its SNS event notifications (LocalStack's emitter's).
 _SNS_SUBJECT: Final = "Amazon SES Email Event Notification"
 # The emitter wants a topic to publish to; the collecting client ignores it.
@@ -132,21 +143,69 @@ def _to_topic(topic_arn: str, events: Sequence[Event]) -> None:
 
 
 def _to_stream(firehose: Mapping[str, str], events: Sequence[Event], *, source_arn: str) -> None:
-    """The call's events into the stream, in as few PutRecordBatch calls as the limits allow."""
-    arn = stream_arn(firehose["DeliveryStreamArn"])
-    client = connect_to.with_assumed_role(
-        role_arn=firehose["IamRoleArn"],
-        service_principal=SES_PRINCIPAL,
-        region_name=arn.region,
-    ).firehose.request_metadata(source_arn=source_arn, service_principal=SES_PRINCIPAL)
-    for batch in record_batches(firehose_record(event) for event in events):
-        answer = client.put_record_batch(
-            DeliveryStreamName=arn.name, Records=[{"Data": record} for record in batch]
-        )
-        if answer.get("FailedPutCount"):
-            LOG.warning(
-                "sesv2: Firehose %s refused %s of %s records",
-                arn.name,
-                answer["FailedPutCount"],
-                len(batch),
+    """The call's events into the stream's buffer: put in within FLUSH_SECONDS."""
+    key = (firehose["DeliveryStreamArn"], firehose["IamRoleArn"], source_arn)
+    with _BUFFERS_LOCK:
+        buffer = _BUFFERS.get(key)
+        if buffer is None:
+            buffer = _BUFFERS[key] = _StreamBuffer(*key)
+    buffer.add([firehose_record(event) for event in events])
+
+
+class _StreamBuffer:
+    """Records for one stream (one role, one configuration set), put in every FLUSH_SECONDS."""
+
+    def __init__(self, stream: str, role: str, source_arn: str) -> None:
+        self._arn = stream_arn(stream)
+        self._role, self._source_arn = role, source_arn
+        self._records: list[bytes] = []
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._client_made = 0.0
+
+    def add(self, records: list[bytes]) -> None:
+        """Keep `records`; the first of a spell starts the timer that puts them in."""
+        with self._lock:
+            self._records += records
+            if self._timer is None:
+                self._timer = threading.Timer(FLUSH_SECONDS, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Put what was gathered into the stream (a failure is logged, as SES would not tell)."""
+        with self._lock:
+            records, self._records, self._timer = self._records, [], None
+        try:
+            client = self._firehose()
+            for batch in record_batches(records):
+                answer = client.put_record_batch(
+                    DeliveryStreamName=self._arn.name, Records=[{"Data": r} for r in batch]
+                )
+                if answer.get("FailedPutCount"):
+                    LOG.warning(
+                        "sesv2: Firehose %s refused %s of %s records",
+                        self._arn.name,
+                        answer["FailedPutCount"],
+                        len(batch),
+                    )
+        except Exception:
+            LOG.exception("sesv2: putting %d events into %s failed", len(records), self._arn.name)
+
+    def _firehose(self) -> Any:
+        """LocalStack's Firehose client with the destination's role assumed (kept a while)."""
+        if self._client is None or time.monotonic() - self._client_made > CLIENT_SECONDS:
+            self._client = connect_to.with_assumed_role(
+                role_arn=self._role,
+                service_principal=SES_PRINCIPAL,
+                region_name=self._arn.region,
+            ).firehose.request_metadata(
+                source_arn=self._source_arn, service_principal=SES_PRINCIPAL
             )
+            self._client_made = time.monotonic()
+        return self._client
+
+
+_BUFFERS: dict[tuple[str, str, str], _StreamBuffer] = {}
+_BUFFERS_LOCK = threading.Lock()
