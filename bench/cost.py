@@ -1,7 +1,9 @@
 """The AWS cost of sending, per million emails, from measured request counts and list prices.
 
 Pure arithmetic: `bench/requests_bench.py` measures what one email (send path) and one SES
-event (tracker) cost in requests, capacity units and Lambda time; this module prices them.
+event (tracker) cost in requests, capacity units and Lambda time; this module prices them, and
+what carries each event to the tracker (`EventPath`: SES -> Firehose -> S3 -> S3 notification
+-> SQS).
 Prices are us-east-1 list prices, each a named constant with its unit and source (checked
 2026-11-23 against the AWS pricing pages as stored by the project's search tool; DynamoDB's
 on-demand prices are those after the 50 % cut of 1 November 2024). SES's own $0.10 per 1,000
@@ -32,10 +34,11 @@ DYNAMODB_USD_PER_WRITE_UNIT_BEFORE_2024_11: Final = 1.25 / MILLION
 # (aws.amazon.com/lambda/pricing, first tier; the free tier is ignored).
 LAMBDA_USD_PER_GB_SECOND: Final = 0.0000166667
 LAMBDA_USD_PER_REQUEST: Final = 0.20 / MILLION
-# SNS standard topic: $0.50 per million publishes; delivery to SQS is free
-# (aws.amazon.com/sns/pricing). SES publishes each event of a configuration set to the topic.
-SNS_USD_PER_PUBLISH: Final = 0.50 / MILLION
-SNS_USD_PER_SQS_DELIVERY: Final = 0.0
+# Amazon Data Firehose, Direct PUT: $0.029 per GB ingested, each record rounded up to the next
+# 5 KB (aws.amazon.com/firehose/pricing, first 500 TB a month). SES puts each event of the
+# configuration set into the stream as one record.
+FIREHOSE_USD_PER_GB: Final = 0.029
+FIREHOSE_RECORD_INCREMENT_BYTES: Final = 5 * 1024
 # S3 Standard: $0.0004 per 1,000 GET and $0.005 per 1,000 PUT (aws.amazon.com/s3/pricing).
 S3_USD_PER_GET: Final = 0.0004 / 1000
 S3_USD_PER_PUT: Final = 0.005 / 1000
@@ -50,7 +53,18 @@ SES_USD_PER_EMAIL: Final = 0.10 / 1000
 # The goals (issue 9), per million emails, beyond SES's own $100.
 GOAL_SEND_PATH_USD: Final = 0.25
 GOAL_ALL_USD: Final = 3.0
+# Issue 19: the tracker's DynamoDB write units per SES event, over the tracker bench's mix.
+GOAL_TRACKER_WRITE_UNITS_PER_EVENT: Final = 1.5
+GOAL_SENDER_GB_SECONDS_PER_EMAIL: Final = 0.004
 NAIVE_REFERENCE_USD: Final = 5.6
+
+# What Firehose writes an object of, whichever comes first (its buffer: Terraform's
+# ses_events_buffer_seconds and ses_events_buffer_mb, read by LambdaSizing.from_terraform).
+MB: Final = 1024**2
+
+# A steady volume of sending, to know how full an object is (bench/run.py --emails-per-day).
+DEFAULT_EMAILS_PER_DAY: Final = 1_000_000
+SECONDS_PER_DAY: Final = 86_400
 
 # Events an email produces: Send and Delivery always, plus a share of opens and clicks.
 DEFAULT_OPENS_PER_EMAIL: Final = 0.25
@@ -70,7 +84,7 @@ class Usage:
     lambda_gb_seconds: float = 0.0
     s3_gets: float = 0.0
     s3_puts: float = 0.0
-    sns_publishes: float = 0.0
+    firehose_bytes: float = 0.0  # billed: each record rounded up to 5 KB
     log_bytes: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
@@ -91,18 +105,19 @@ class Dollars:
     dynamodb: float
     lambda_: float
     s3: float
-    sns: float
+    firehose: float
     logs: float
 
     @property
     def total(self) -> float:
         """All services."""
-        return self.sqs + self.dynamodb + self.lambda_ + self.s3 + self.sns + self.logs
+        return self.sqs + self.dynamodb + self.lambda_ + self.s3 + self.firehose + self.logs
 
     def by_service(self) -> dict[str, float]:
         """Service name -> dollars, largest first."""
         named = {"SQS": self.sqs, "DynamoDB": self.dynamodb, "Lambda": self.lambda_,
-                 "S3": self.s3, "SNS": self.sns, "CloudWatch Logs": self.logs}  # fmt: skip
+                 "S3": self.s3, "Firehose": self.firehose,
+                 "CloudWatch Logs": self.logs}  # fmt: skip
         return dict(sorted(named.items(), key=lambda item: -item[1]))
 
 
@@ -115,7 +130,7 @@ def price(usage: Usage) -> Dollars:
         lambda_=usage.lambda_requests * LAMBDA_USD_PER_REQUEST
         + usage.lambda_gb_seconds * LAMBDA_USD_PER_GB_SECOND,
         s3=usage.s3_gets * S3_USD_PER_GET + usage.s3_puts * S3_USD_PER_PUT,
-        sns=usage.sns_publishes * SNS_USD_PER_PUBLISH,
+        firehose=usage.firehose_bytes / GB * FIREHOSE_USD_PER_GB,
         logs=usage.log_bytes / GB * LOGS_USD_PER_GB,
     )
 
@@ -128,6 +143,12 @@ def sqs_billed_requests(payload_bytes: int) -> int:
 def gb_seconds(seconds: float, memory_mb: int) -> float:
     """Lambda GB-seconds of `seconds` of duration at `memory_mb`."""
     return seconds * memory_mb / 1024
+
+
+def firehose_billed_bytes(record_bytes: float) -> int:
+    """What Firehose bills for one record of `record_bytes`: the next multiple of 5 KB."""
+    increments = max(1, math.ceil(record_bytes / FIREHOSE_RECORD_INCREMENT_BYTES))
+    return increments * FIREHOSE_RECORD_INCREMENT_BYTES
 
 
 @dataclass(frozen=True)
@@ -148,7 +169,7 @@ class CostModel:
     """Per-email usage of the send path and per-event usage of the tracker, priced."""
 
     send_path_per_email: Usage  # launcher + sender
-    tracker_per_event: Usage
+    tracker_per_event: Usage  # the event path (EventPath.per_event) and the tracker's work
     mix: EventMix = field(default_factory=EventMix)
 
     @property
@@ -207,9 +228,12 @@ class LambdaSizing:
 
     sender_memory_mb: int
     sender_batch_size: int  # send-queue messages per invocation
+    sender_max_concurrency: int  # campaign senders running at once
     tracker_memory_mb: int
-    tracker_batch_size: int  # events per invocation, at most
+    tracker_batch_size: int  # S3 notifications (objects of events) per invocation, at most
     launcher_memory_mb: int
+    ses_events_buffer_seconds: int  # Firehose writes an object this often, at most
+    ses_events_buffer_mb: int  # ... or when this full
 
     @classmethod
     def from_terraform(cls, app_dir: Path = TERRAFORM_APP) -> LambdaSizing:
@@ -217,11 +241,80 @@ class LambdaSizing:
         main = (app_dir / "main.tf").read_text()
         variables = (app_dir / "variables.tf").read_text()
         return cls(
-            sender_memory_mb=terraform_block_setting(main, "module", "sender", "memory_mb"),
+            sender_memory_mb=terraform_block_setting(
+                variables, "variable", "sender_memory_mb", "default"
+            ),
             sender_batch_size=terraform_block_setting(
                 variables, "variable", "sender_batch_size", "default"
+            ),
+            sender_max_concurrency=terraform_block_setting(
+                variables, "variable", "sender_max_concurrency", "default"
             ),
             tracker_memory_mb=terraform_block_setting(main, "module", "tracker", "memory_mb"),
             tracker_batch_size=terraform_block_setting(main, "module", "tracker", "batch_size"),
             launcher_memory_mb=terraform_block_setting(main, "module", "launcher", "memory_mb"),
+            ses_events_buffer_seconds=terraform_block_setting(
+                variables, "variable", "ses_events_buffer_seconds", "default"
+            ),
+            ses_events_buffer_mb=terraform_block_setting(
+                variables, "variable", "ses_events_buffer_mb", "default"
+            ),
         )
+
+
+@dataclass(frozen=True)
+class EventPath:
+    """What carries SES events to the tracker, priced per event.
+
+    SES puts each event into the Firehose stream (one record: billed per 5 KB); Firehose writes
+    an object of events when its buffer is `buffer_seconds` old or `buffer_mb` full (one S3
+    PUT); S3 sends the tracker queue one notification per object (one SQS request, from S3);
+    Lambda's event source mapping receives and deletes up to `batch_size` notifications a
+    request each and invokes the tracker once per batch (full batches); the tracker GETs each
+    object once. The SSE-KMS bucket uses an S3 Bucket Key, so the KMS requests are a few per
+    hour, not per object, and left out. So the per-object costs are shared by the events of an
+    object: as many as arrive in `buffer_seconds` at `events_per_second`, at most as many of
+    `event_bytes` as fit `buffer_mb`.
+    """
+
+    event_bytes: float  # an event record: SES's JSON and a newline
+    events_per_second: float  # arriving from SES, steady
+    buffer_seconds: int
+    buffer_mb: int
+    batch_size: int  # notifications per tracker invocation
+
+    @classmethod
+    def at_volume(
+        cls, emails_per_day: float, mix: EventMix, sizing: LambdaSizing, event_bytes: float
+    ) -> EventPath:
+        """The path for a steady `emails_per_day`, with Terraform's buffer and batch size."""
+        return cls(
+            event_bytes=event_bytes,
+            events_per_second=emails_per_day * mix.events_per_email / SECONDS_PER_DAY,
+            buffer_seconds=sizing.ses_events_buffer_seconds,
+            buffer_mb=sizing.ses_events_buffer_mb,
+            batch_size=sizing.tracker_batch_size,
+        )
+
+    @property
+    def events_per_object(self) -> float:
+        """Events in one object: what arrives in a buffer's time, or fills it, if fewer."""
+        by_time = max(1.0, self.events_per_second * self.buffer_seconds)
+        by_size = max(1.0, self.buffer_mb * MB // self.event_bytes)
+        return min(by_time, by_size)
+
+    @property
+    def per_object(self) -> Usage:
+        """One object: Firehose's PUT, S3's notification, its receive and delete, its GET."""
+        return Usage(
+            s3_puts=1,
+            s3_gets=1,
+            sqs_requests=1 + 2 / self.batch_size,
+            lambda_requests=1 / self.batch_size,
+        )
+
+    @property
+    def per_event(self) -> Usage:
+        """One event: its Firehose record and its share of its object."""
+        record = Usage(firehose_bytes=firehose_billed_bytes(self.event_bytes))
+        return record + self.per_object.scaled(1 / self.events_per_object)

@@ -140,6 +140,8 @@ def create_due_campaign(
             created_at=now,
             updated_at=now,
             request_hash="bench",
+            # As a compile sets it: its read of the suppression list, just now.
+            suppressions_as_of=now - timedelta(minutes=5),
         )
     )
     return repo

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
-# LocalStack SES through the configuration set (which publishes each send's events to SNS)
+# LocalStack SES through the configuration set (which puts each send's events into Firehose)
 # takes about 50-70 ms a call and sustains about 20 calls/s in all from 4 processes on 2
 # cores: R = 12 is what one worker with two threads sustains, with the stack to spare.
 # Without the configuration set (--no-configuration-set) a call takes about 7 ms: R = 40.

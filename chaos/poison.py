@@ -1,9 +1,11 @@
 """Poison messages: bodies a queue's consumer cannot read, each carrying a marker to find it by.
 
 A consumer must put each one on its queue's DLQ at once with a `reason` attribute (not retry it
-until SQS moves it there without one). Two families: what the send and transactional queues
-carry (send batches, `ems_common.formats.send_batch`) and what the tracker queue carries (SES
-events, `ems_tracker.ses_events`).
+until SQS moves it there without one). Three families: what the send and transactional queues
+carry (send batches, `ems_common.formats.send_batch`); what the tracker queue carries (S3
+notifications of new objects of SES events, `ems_tracker.dal.event_objects`); and the SES event
+documents inside those objects (`ems_tracker.ses_events`), which are published into the SES
+events stream the way SES publishes events, and dead-lettered one document at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class Poison:
     kind: str
     marker: str
     body: str
+    # Published into the SES events stream as one event document, not sent to the queue: the
+    # tracker finds it in an object of events and dead-letters that document alone.
+    in_events_stream: bool = False
 
 
 def _json(value: object) -> str:
@@ -81,16 +86,64 @@ SES_EVENT_POISON: Final[dict[str, Callable[[str], str]]] = {
 }
 
 
+def _s3_record(marker: str, *, bucket: str, key: str, event_name: str) -> dict[str, object]:
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "eventName": event_name,
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": 1, "eTag": marker}},
+    }
+
+
+# What the tracker queue must refuse: anything but a notification of an object of SES events.
+TRACKER_MESSAGE_POISON: Final[dict[str, Callable[[str], str]]] = {
+    "not_json": lambda m: f"{m} not a notification",
+    # What SNS delivered before events went through Firehose: an SES event, not a notification.
+    "ses_event_itself": lambda m: _json(
+        {"eventType": "Send", "mail": {"messageId": m, "destination": ["a@example.org"]}}
+    ),
+    "records_not_s3": lambda m: _json({"Records": [{"eventSource": "aws:sns", "chaos": m}]}),
+    "other_bucket": lambda m: _json(
+        {
+            "Records": [
+                _s3_record(
+                    m,
+                    bucket="not-the-events-bucket",
+                    key=f"ses-events/{m}",
+                    event_name="ObjectCreated:Put",
+                )
+            ]
+        }
+    ),
+    "object_removed": lambda m: _json(
+        {
+            "Records": [
+                _s3_record(
+                    m, bucket="events", key=f"ses-events/{m}", event_name="ObjectRemoved:Delete"
+                )
+            ]
+        }
+    ),
+}
+
+
 def poison_messages(
     run_id: str, *, send_batch_queues: Sequence[str], ses_event_queues: Sequence[str]
 ) -> list[Poison]:
-    """Every kind of poison for every queue, each with its own marker."""
-    plan = [(q, SEND_BATCH_POISON) for q in send_batch_queues] + [
-        (q, SES_EVENT_POISON) for q in ses_event_queues
-    ]
+    """Every kind of poison for every queue, each with its own marker.
+
+    For a queue of SES events: its message poison, and the event documents published into the
+    SES events stream (kinds prefixed `event_`).
+    """
+    plan = [(q, SEND_BATCH_POISON, "", False) for q in send_batch_queues]
+    for queue in ses_event_queues:
+        plan += [
+            (queue, TRACKER_MESSAGE_POISON, "", False),
+            (queue, SES_EVENT_POISON, "event_", True),
+        ]
     return [
-        Poison(queue, kind, marker, build(marker))
-        for queue, builders in plan
+        Poison(queue, prefix + kind, marker, build(marker), in_events_stream=streamed)
+        for queue, builders, prefix, streamed in plan
         for kind, build in builders.items()
-        for marker in [f"chaos-poison-{run_id}-{queue}-{kind}"]
+        for marker in [f"chaos-poison-{run_id}-{queue}-{prefix}{kind}"]
     ]

@@ -4,9 +4,10 @@
    scheduled a few seconds ahead; the launcher is restarted with a crash point, the campaign
    senders and the tracker with injected faults (SES throttling and 5xx, DynamoDB throttling).
 2. Fault phase, until `--faults-until` of the emails are at /_aws/ses (or `--fault-seconds`):
-   the plan's SIGKILLs and restarts, send-queue messages and SES events delivered twice,
-   poison messages on the send, transactional and tracker queues, an operator's pause and
-   resume of the campaign, and an SES pause of the account's sending and its lifting.
+   the plan's SIGKILLs and restarts, send-queue messages and objects of SES events delivered twice,
+   poison messages on the send, transactional and tracker queues and in the SES events stream, an
+   operator's pause and resume of the campaign, and an SES pause of the account's sending and its
+   lifting.
 3. Faults off: every service restarted without them; the run waits (with a deadline) until
    every recipient is served, the campaign is COMPLETED, the queues are empty and every
    poison message is on a DLQ; then it counts and checks.
@@ -59,6 +60,7 @@ from ems_devstack.services import (
     TRACKER_NAME,
     ServiceRunner,
 )
+from ems_devstack.ses_events import EventObjectsTap, publish_events, s3_notification
 from ems_devstack.stack import LocalStackStack, parse_env_file
 from ems_launcher.dal.campaign_files import CampaignFileReader
 from ems_launcher.logic.packing import batch_calls, pack_messages
@@ -176,7 +178,7 @@ class ChaosRun:
         self.localstack_url = config.localstack_url
         self.suppressed: list[str] = []
         self.launcher_crash = ""
-        self.tap_url = ""
+        self.tap: EventObjectsTap | None = None
         self.faulty = True
         self.started = time.monotonic()
 
@@ -440,7 +442,15 @@ class ChaosRun:
         return [(at, service) for at, service in restarts if at > now]
 
     def _send_poison(self, poison: Poison) -> None:
-        self.sqs.send_message(QueueUrl=self.pairs[poison.queue].queue_url, MessageBody=poison.body)
+        if poison.in_events_stream:
+            # As SES would publish it: into the stream, which writes it into an object of events
+            publish_events(
+                self.aws.client("firehose"), self.settings.ses_events_stream, [poison.body]
+            )
+        else:
+            self.sqs.send_message(
+                QueueUrl=self.pairs[poison.queue].queue_url, MessageBody=poison.body
+            )
         self.record.poison_sent += 1
 
     def _send_copies(self, bodies: list[bytes]) -> None:
@@ -454,49 +464,43 @@ class ChaosRun:
 
     @contextmanager
     def event_tap(self) -> Iterator[None]:
-        """A queue of the run's own on the SES events topic: copies of the events, to send twice.
+        """The objects of SES events written from now on: some are notified twice.
 
-        Reading the tracker queue itself would count as receives there and push events to
-        its DLQ (maxReceiveCount); the tap leaves the tracker queue alone. Removed after.
+        The objects stay in the events bucket; reading them takes nothing from the tracker
+        queue (whose receives would push events to its DLQ past maxReceiveCount).
         """
-        sns = self.aws.client("sns")
-        url = self.sqs.create_queue(QueueName=f"chaos-tap-{self.run_id}")["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        subscription = sns.subscribe(
-            TopicArn=self.settings.ses_events_topic_arn,
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={"RawMessageDelivery": "true"},
-            ReturnSubscriptionArn=True,
-        )["SubscriptionArn"]
-        self.tap_url = url
+        self.tap = EventObjectsTap(
+            self.aws.client("s3"),
+            bucket=self.settings.ses_events_bucket,
+            prefix=self.settings.ses_events_prefix,
+        )
         try:
             yield
         finally:
-            sns.unsubscribe(SubscriptionArn=subscription)
-            self.sqs.delete_queue(QueueUrl=url)
+            self.tap = None
 
     def _copy_tracker_events(self, cap: int) -> None:
-        """Deliver some SES events twice: a copy of some the tap saw onto the tracker queue."""
-        messages = self.sqs.receive_message(
-            QueueUrl=self.tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", [])
-        if not messages:
+        """Deliver some SES events twice: notify the tracker queue again of some objects.
+
+        S3 delivers each notification at least once, so the same object can come twice.
+        """
+        if self.tap is None:
             return
-        self.sqs.delete_message_batch(
-            QueueUrl=self.tap_url,
-            Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-            ],
-        )
-        for message in messages:
+        s3 = self.aws.client("s3")
+        for key in self.tap.new_objects():
             if self.record.tracker_copies >= cap:
                 return
             if self.live_rng.random() < self.options.tracker_copy_fraction:
+                head = s3.head_object(Bucket=self.tap.bucket, Key=key)
                 self.sqs.send_message(
-                    QueueUrl=self.settings.tracker_queue_url, MessageBody=message["Body"]
+                    QueueUrl=self.settings.tracker_queue_url,
+                    MessageBody=s3_notification(
+                        self.tap.bucket,
+                        key,
+                        region=self.sqs.meta.region_name,
+                        size=head["ContentLength"],
+                        etag=head["ETag"],
+                    ),
                 )
                 self.record.tracker_copies += 1
 
@@ -709,7 +713,7 @@ def print_report(run: ChaosRun, campaign: Campaign, verdict: Verdict) -> None:
         f" DynamoDB throttling p={options.dynamodb_throttle}; injected:"
         f" {', '.join(f'{k} {n}' for k, n in sorted(faults.items())) or 'none'}",
         f"twice         {record.copies_sent} send-queue messages, {record.tracker_copies}"
-        " SES events delivered a second time",
+        " objects of SES events notified a second time",
         f"holds         {'; '.join(record.holds) or 'none'}",
         f"faults off    {record.faults_stopped}",
     ]
@@ -803,11 +807,15 @@ def stack_up() -> Iterator[tuple[StackConfig, dict[str, str]]]:
 
 def run(options: Options) -> bool:
     """One run; True if it passed."""
+    return run_verdict(options).ok
+
+
+def run_verdict(options: Options) -> Verdict:
+    """One run, and what it found (`make bench` reports its duplicates and losses)."""
     print(
         f"[chaos] seed {options.seed}: {options.recipients:,} recipients"
         f' (replay: make chaos CHAOS_ARGS="{replay_args(options)}")',
         flush=True,
     )
     with stack_up() as (config, env):
-        verdict = ChaosRun(options, config, env).run()
-    return verdict.ok
+        return ChaosRun(options, config, env).run()

@@ -7,9 +7,7 @@ takes it down again at the end). Tests reach AWS only through the Terraform outp
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -19,6 +17,7 @@ from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
 from ems_devstack.services import CAMPAIGN_SENDER_NAMES
+from ems_devstack.ses_events import EventObjectsTap
 from ems_devstack.stack import LocalStackStack, parse_env_file
 
 
@@ -78,45 +77,13 @@ def senders_stopped(local_stack: LocalStackStack) -> Iterator[None]:
 
 
 @pytest.fixture
-def events_tap(aws: AwsClients, settings: InfraSettings) -> Iterator[str]:
-    """A queue of the test's own on the SES events topic, subscribed as the tracker's queue is.
+def events_tap(aws: AwsClients, settings: InfraSettings) -> EventObjectsTap:
+    """The objects of SES events written to the events bucket from now on.
 
-    The tracker's queue has its consumer (and the stack's other traffic); reading this one
-    instead, the test sees every message the topic publishes and takes none from the tracker.
+    The tracker's queue has its consumer (and the stack's other traffic); reading the objects
+    its notifications name instead, the test sees every event published and takes none from
+    the tracker.
     """
-    sqs, sns = aws.client("sqs"), aws.client("sns")
-    url = sqs.create_queue(QueueName=f"ems-events-tap-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sqs.set_queue_attributes(
-        QueueUrl=url,
-        Attributes={
-            "Policy": json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sns.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": arn,
-                            "Condition": {
-                                "ArnEquals": {"aws:SourceArn": settings.ses_events_topic_arn}
-                            },
-                        }
-                    ],
-                }
-            )
-        },
+    return EventObjectsTap(
+        aws.client("s3"), bucket=settings.ses_events_bucket, prefix=settings.ses_events_prefix
     )
-    subscription = sns.subscribe(
-        TopicArn=settings.ses_events_topic_arn,
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-        ReturnSubscriptionArn=True,
-    )["SubscriptionArn"]
-    yield url
-    sns.unsubscribe(SubscriptionArn=subscription)
-    sqs.delete_queue(QueueUrl=url)

@@ -1,5 +1,6 @@
 """Campaign safety on the local stack, checked at LocalStack's /_aws/ses: pause and resume,
-cancel, the reputation brake, an SES account pause, and a campaign whose events never come.
+cancel, the reputation brake, an SES account pause, a campaign whose events never come, and
+one whose counters a stopped tracker left short.
 
 Each test sends a campaign of a few hundred recipients (the local rate is 20 a second, so one
 takes 20-30 s) and acts on it while it sends.
@@ -7,11 +8,12 @@ takes 20-30 s) and acts on it while it sends.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -20,14 +22,18 @@ import pytest
 
 from ems_common.aws import AwsClients
 from ems_common.campaigns import utc_now
+from ems_common.dal.metrics import CampaignMetrics
+from ems_common.metrics import Metric
 from ems_common.settings import InfraSettings
 from ems_devstack.services import TRACKER_NAME
 from ems_devstack.stack import LocalStackStack
 from ems_launcher.handlers.launch import build_reconciler
 from ems_launcher.reconciler import Reconciled
 from ems_launcher.settings import LauncherSettings
+from ems_tracker.handlers.track import build_tracker
+from ems_tracker.settings import TrackerSettings
 from tests.e2e.test_sender import TEMPLATE, _create, _sent_to
-from tests.e2e.test_tracker import _event, _publish, _recipient
+from tests.e2e.test_tracker import _addresses, _event, _publish, _recipient
 from tests.e2e.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -283,3 +289,61 @@ def test_a_campaign_whose_events_never_come_completes_with_them_counted_unconfir
 
     after = eventually(delivered, deadline_s=120, what="the late Delivery events", interval_s=2)
     assert (after["finished"], after["unconfirmed"], after["total"]) == (20, 20, 20)
+
+
+class _CountersNeverLand(CampaignMetrics):
+    """A tracker that stops after writing a batch's records, before adding its counters."""
+
+    def add(self, campaign_id: str, segment: str | None, deltas: Mapping[Metric, int]) -> bool:
+        msg = "the tracker stopped before adding the batch's counters"
+        raise ConnectionError(msg)
+
+
+def test_counters_a_stopped_tracker_left_short_are_recounted_from_the_email_records(
+    api: httpx.Client,
+    aws: AwsClients,
+    settings: InfraSettings,
+    template_uri: str,
+    localstack_url: str,
+    tracker_stopped: Callable[[], None],
+) -> None:
+    # Given a campaign of 20 sent while no SES event reaches the running tracker
+    campaign = _create(api, template_uri, 20, seconds_ahead=2)
+    campaign_id, outbox = campaign["campaign_id"], Outbox(localstack_url, campaign)
+    outbox.wait_for(20)
+    addresses = _addresses(campaign_id, aws, settings.emails_table)
+
+    def sent() -> list[dict[str, Any]] | None:
+        emails = [_recipient(api, campaign_id, a) for a in addresses]
+        return emails if all(e["ses_message_id"] for e in emails) else None
+
+    emails = eventually(sent, deadline_s=60, what="every email's SES message id")
+
+    # And a tracker that writes their Delivery events to the records, then stops before the
+    # batch's counters
+    tracker = build_tracker(TrackerSettings())
+    tracker.metrics = _CountersNeverLand(aws.client("dynamodb"), settings.campaigns_table)
+    outcome = tracker.process_batch([json.dumps(_event("delivery", e)) for e in emails])
+    assert not outcome.failed
+    assert _recipient(api, campaign_id, addresses[0])["status"] == "DELIVERED"
+    assert _metrics(api, campaign_id)["delivered"] == 0  # counted nowhere
+
+    # When the reconciler finds it quiet, counts the records, and corrects the counters (its
+    # clock moved on: the quiet spell and the tracker's timeout do not pass in a test)
+    reconciler = build_reconciler(LauncherSettings())
+    offset = timedelta(0)
+
+    def completed() -> dict[str, Any] | None:
+        nonlocal offset
+        offset += timedelta(minutes=10)
+        reconciler.clock = lambda: utc_now() + offset
+        reconciler.run()
+        described = _campaign(api, campaign_id)
+        return described if described["status"] == "COMPLETED" else None
+
+    described = eventually(completed, deadline_s=30, what="recounted and COMPLETED", interval_s=1)
+
+    # Then the API counts every delivery, and the campaign completed on them, not settled
+    assert described["settled"] is None
+    metrics = _metrics(api, campaign_id)
+    assert (metrics["delivered"], metrics["finished"], metrics["unconfirmed"]) == (20, 20, 0)

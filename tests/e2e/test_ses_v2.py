@@ -1,10 +1,11 @@
 """SES v2 on the local stack: the `sesv2` provider of tools/localstack-sesv2, over real HTTP.
 
-What a caller checks: what the call answers (against botocore's `sesv2` output shapes), what
-went out (LocalStack's /_aws/ses record: each message with its template data and headers), and
-the Send and Delivery events the configuration set publishes to the SES events topic (read from
-a queue of the test's own subscribed like the tracker's). Edge cases follow AWS's pages, as the
-provider's code cites them. Templates are made with SES v1 CreateTemplate, as EMS makes them.
+What a caller checks: what the call answers (against botocore's `sesv2` output shapes), what went
+out (LocalStack's /_aws/ses record: each message with its template data and headers), and the Send
+and Delivery events the configuration set publishes to its Firehose stream (read from the objects
+the stream writes to the events bucket, which the tracker is told about). Edge cases follow AWS's
+pages, as the provider's code cites them. Templates are made with SES v1 CreateTemplate, as EMS
+makes them.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from botocore.validate import ParamValidator
 from ems_common.aws import AwsClients, client_config
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG
 from ems_common.settings import InfraSettings
+from ems_devstack.ses_events import EventObjectsTap
 from ems_devstack.stack import LocalStackStack
 from ems_tracker.ses_events import DeliveryEvent, SendEvent, parse_ses_event
 from tests.e2e.test_sender import _outbox
-from tests.e2e.waiting import collect_from_queue, eventually
+from tests.e2e.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -88,14 +90,10 @@ def _sent(localstack_url: str, message_ids: list[str]) -> dict[str, dict[str, An
     return eventually(listed, deadline_s=30, what=f"{len(wanted)} messages at /_aws/ses")
 
 
-def _events_of(
-    aws: AwsClients, tap: str, message_ids: list[str], *, want: int
-) -> list[dict[str, Any]]:
-    """The SES events of these messages that reached the tap queue."""
+def _events_of(tap: EventObjectsTap, message_ids: list[str], *, want: int) -> list[dict[str, Any]]:
+    """The SES events of these messages written to the events bucket."""
     wanted = set(message_ids)
-    return collect_from_queue(
-        aws.client("sqs"),
-        tap,
+    return tap.collect(
         lambda payload: (
             isinstance(payload, dict) and payload.get("mail", {}).get("messageId") in wanted
         ),
@@ -122,7 +120,7 @@ def test_a_bulk_send_of_50_goes_out_as_50_messages_with_their_own_data_headers_a
     settings: InfraSettings,
     localstack_url: str,
     template: str,
-    events_tap: str,
+    events_tap: EventObjectsTap,
 ) -> None:
     # Given 50 entries, each with its own data, unsubscribe header and email id tag
     campaign = f"v2-bulk-{uuid.uuid4().hex[:8]}"
@@ -187,8 +185,8 @@ def test_a_bulk_send_of_50_goes_out_as_50_messages_with_their_own_data_headers_a
             "List-Unsubscribe": f"<https://unsub.example.org/{i}>",
         }
 
-    # And 50 Send and 50 Delivery events reach a queue subscribed like the tracker's
-    payloads = _events_of(aws, events_tap, ids, want=2 * BULK)
+    # And 50 Send and 50 Delivery events reach the events bucket, where the tracker reads them
+    payloads = _events_of(events_tap, ids, want=2 * BULK)
     assert Counter(p["eventType"] for p in payloads) == {"Send": BULK, "Delivery": BULK}
     assert Counter(p["mail"]["messageId"] for p in payloads) == dict.fromkeys(ids, 2)
     by_id = {message_id: i for i, message_id in enumerate(ids)}
@@ -215,7 +213,7 @@ def test_a_templated_send_email_carries_its_headers_and_tags_to_the_record_and_e
     settings: InfraSettings,
     localstack_url: str,
     template: str,
-    events_tap: str,
+    events_tap: EventObjectsTap,
 ) -> None:
     # Given a campaign-file line's SendEmail arguments, with an unsubscribe header
     address = f"ada.{uuid.uuid4().hex[:8]}@example.org"
@@ -246,7 +244,7 @@ def test_a_templated_send_email_carries_its_headers_and_tags_to_the_record_and_e
     assert mail["Subject"] == "Hello Ada"
     assert mail["Headers"] == [unsubscribe]
     assert mail["Destination"] == {"ToAddresses": [address]}
-    events = _events_of(aws, events_tap, [message_id], want=2)
+    events = _events_of(events_tap, [message_id], want=2)
     assert sorted(e["eventType"] for e in events) == ["Delivery", "Send"]
     for event in events:
         assert event["mail"]["tags"][CAMPAIGN_ID_TAG] == ["v2-single"]

@@ -1,8 +1,8 @@
 """Whole-stack smoke test: Terraform applied to the local stack, used through its outputs only.
 
 Given the stack `make up` brings up, each test exercises one piece of the architecture the way
-the services will: S3, the send queue's DLQ, SNS -> SQS, SES v1 with the configuration set and
-its events, DynamoDB, and the EventBridge rule.
+the services will: S3, the send queue's DLQ, SES with the configuration set and its events
+through Firehose -> S3 -> SQS, DynamoDB, and the EventBridge rule.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ems_common import keys
 from ems_common.aws import AwsClients
 from ems_common.formats import CampaignFileLine
 from ems_common.settings import InfraSettings
+from ems_devstack.ses_events import EventObjectsTap, publish_events
 from ems_devstack.stack import LocalStackStack
 from ems_devstack.terraform import Terraform
 from ems_tracker.ses_events import DeliveryEvent, SendEvent, SesEventBase, parse_ses_event
@@ -101,36 +102,44 @@ def test_poison_message_lands_in_the_send_dlq_after_max_receive_count(
     assert receives == max_receive_count
 
 
-def test_topic_delivers_to_the_tracker_queue_and_taps(
-    aws: AwsClients, settings: InfraSettings, events_tap: str
+def test_the_events_stream_writes_to_the_bucket_that_notifies_the_tracker_queue(
+    aws: AwsClients, settings: InfraSettings, events_tap: EventObjectsTap
 ) -> None:
     sqs = aws.client("sqs")
     tracker_arn = sqs.get_queue_attributes(
         QueueUrl=settings.tracker_queue_url, AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
-    sns = aws.client("sns")
-    # The tracker's queue is subscribed to the topic, raw (the SES event itself, no envelope)
-    subscriptions = sns.list_subscriptions_by_topic(TopicArn=settings.ses_events_topic_arn)
-    tracker = [s for s in subscriptions["Subscriptions"] if s["Endpoint"] == tracker_arn]
-    assert len(tracker) == 1, subscriptions["Subscriptions"]
-    attributes = sns.get_subscription_attributes(SubscriptionArn=tracker[0]["SubscriptionArn"])
-    assert attributes["Attributes"]["RawMessageDelivery"] == "true"
-
-    # And what is published reaches a queue subscribed the same way, unwrapped
-    marker = str(uuid.uuid4())
-    sns.publish(TopicArn=settings.ses_events_topic_arn, Message=json.dumps({"smoke": marker}))
-    collect_from_queue(
-        sqs,
-        events_tap,
-        lambda payload: isinstance(payload, dict) and payload.get("smoke") == marker,
-        want=1,
-        deadline_s=30,
-        what="the published message on a queue subscribed to the topic",
+    # The events bucket tells the tracker's queue of each new object under the events prefix
+    notification = aws.client("s3").get_bucket_notification_configuration(
+        Bucket=settings.ses_events_bucket
     )
+    (queue,) = notification["QueueConfigurations"]
+    assert queue["QueueArn"] == tracker_arn
+    assert queue["Events"] == ["s3:ObjectCreated:*"]
+    rules = queue["Filter"]["Key"]["FilterRules"]
+    assert {(r["Name"].lower(), r["Value"]) for r in rules} == {
+        ("prefix", settings.ses_events_prefix)
+    }
+
+    # And what is put into the stream lands there as newline-delimited JSON
+    marker = str(uuid.uuid4())
+    publish_events(aws.client("firehose"), settings.ses_events_stream, [{"smoke": marker}] * 2)
+    (found,) = {
+        key
+        for key, _ in events_tap.collect_by_object(
+            lambda doc: isinstance(doc, dict) and doc.get("smoke") == marker,
+            want=2,
+            deadline_s=30,
+            what="the published records in the events bucket",
+        )
+    }
+    assert found.startswith(settings.ses_events_prefix)
+    record = json.dumps({"smoke": marker}, separators=(",", ":"))
+    assert events_tap.read(found).splitlines() == [record, record]
 
 
-def test_templated_email_goes_out_and_its_events_reach_the_topic(
-    aws: AwsClients, settings: InfraSettings, localstack_url: str, events_tap: str
+def test_templated_email_goes_out_and_its_events_reach_the_events_bucket(
+    aws: AwsClients, settings: InfraSettings, localstack_url: str, events_tap: EventObjectsTap
 ) -> None:
     ses = aws.client("ses")
     template = f"smoke-{uuid.uuid4().hex[:12]}"
@@ -167,11 +176,9 @@ def test_templated_email_goes_out_and_its_events_reach_the_topic(
     assert json.loads(mail["TemplateData"]) == {"name": "Ada"}
     assert mail["Destination"]["ToAddresses"] == ["ada@example.org"]
 
-    # And the configuration set published its Send and Delivery events to the events topic,
-    # in a form the event models parse, carrying EMS's tags
-    payloads = collect_from_queue(
-        aws.client("sqs"),
-        events_tap,
+    # And the configuration set published its Send and Delivery events through the stream to the
+    # events bucket, in a form the event models parse, carrying EMS's tags
+    payloads = events_tap.collect(
         lambda payload: (
             isinstance(payload, dict) and payload.get("mail", {}).get("messageId") == message_id
         ),
@@ -221,6 +228,10 @@ def test_tables_have_the_keys_and_indexes_the_code_uses(
         by_name = {i["IndexName"]: i for i in description.get("GlobalSecondaryIndexes", [])}
         assert index in by_name, f"{table} has no index {index}"
         assert _key_schema(by_name[index]) == expected  # type: ignore[arg-type]
+        if index == settings.emails_message_id_index:
+            # Keys only: an index holding the whole record would double the cost of the
+            # tracker's update of every event (docs/tracking.md, "What an event costs")
+            assert by_name[index]["Projection"]["ProjectionType"] == "KEYS_ONLY"
 
     tables_with_ttl = (
         settings.campaigns_table,  # rejected recipients' details expire

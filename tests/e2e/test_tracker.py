@@ -2,7 +2,8 @@
 
 LocalStack's SES publishes Send and Delivery through the configuration set; everything else
 (bounces, complaints, opens, clicks) it never produces, so these tests publish realistic ones
-to the same SNS topic, built from the fixtures in tests/events with a real email's message id
+into the same Firehose stream (SES -> Firehose -> events bucket -> S3 notification -> tracker
+queue), built from the fixtures in tests/events with a real email's message id
 and tags. What is checked is what a user reads: the API's metrics, an email's status and
 events, the suppression list, and the next campaign's verification.
 """
@@ -23,6 +24,7 @@ from ems_common import keys
 from ems_common.aws import AwsClients
 from ems_common.dal.items import to_item
 from ems_common.settings import InfraSettings
+from ems_devstack.ses_events import publish_events
 from tests.e2e.test_sender import TEMPLATE, _create
 from tests.e2e.waiting import eventually, take_dead_letter
 
@@ -99,8 +101,9 @@ def _event(kind: str, email: dict[str, Any], *, seconds_later: float = 60) -> di
     return event
 
 
-def _publish(aws: AwsClients, settings: InfraSettings, event: dict[str, Any]) -> None:
-    aws.client("sns").publish(TopicArn=settings.ses_events_topic_arn, Message=json.dumps(event))
+def _publish(aws: AwsClients, settings: InfraSettings, *events: dict[str, Any] | str) -> None:
+    """Publish events as SES does: into the configuration set's Firehose stream."""
+    publish_events(aws.client("firehose"), settings.ses_events_stream, events)
 
 
 def test_a_sent_campaign_shows_every_email_sent_and_delivered_and_completes(
@@ -122,11 +125,15 @@ def test_a_sent_campaign_shows_every_email_sent_and_delivered_and_completes(
         RECIPIENTS,
         RECIPIENTS,
     )
-    # And each email shows DELIVERED with its Send and Delivery events
+    # And each email shows DELIVERED with when it was sent and delivered; Send and Delivery are
+    # kept only as those times, not as raw events (docs/tracking.md, "Raw events")
     address = _addresses(campaign_id, aws, settings.emails_table)[0]
     email = _recipient(api, campaign_id, address)
     assert email["status"] == "DELIVERED"
-    assert sorted(e["event_type"] for e in email["events"]) == ["Delivery", "Send"]
+    assert email["sent_at"] is not None
+    assert email["delivered_at"] is not None
+    assert email["sent_at"] <= email["delivered_at"] <= email["finished_at"]
+    assert email["events"] == []
 
 
 def test_bounce_complaint_open_and_click_update_status_metrics_and_suppressions(
@@ -139,10 +146,15 @@ def test_bounce_complaint_open_and_click_update_status_metrics_and_suppressions(
     )
     before = _metrics(api, campaign_id)
 
-    _publish(aws, settings, _event("bounce", bouncer))
-    _publish(aws, settings, _event("complaint", complainer))
-    _publish(aws, settings, _event("open", reader))
-    _publish(aws, settings, _event("click", reader, seconds_later=90))
+    # in one batch, as one object of the stream's buffer holds many events
+    _publish(
+        aws,
+        settings,
+        _event("bounce", bouncer),
+        _event("complaint", complainer),
+        _event("open", reader),
+        _event("click", reader, seconds_later=90),
+    )
 
     def all_applied() -> dict[str, Any] | None:
         counts = _metrics(api, campaign_id)
@@ -228,8 +240,7 @@ def test_duplicate_and_out_of_order_events_count_once_and_keep_the_latest_status
 
     def applied() -> dict[str, Any] | None:
         got = _recipient(api, campaign_id, email["address"])
-        types = [e["event_type"] for e in got["events"]]
-        return got if types.count("Open") and types.count("Click") else None
+        return got if got["opens"] and got["clicks"] else None
 
     got = eventually(applied, deadline_s=60, what="the open and the click applied")
     eventually(
@@ -239,25 +250,56 @@ def test_duplicate_and_out_of_order_events_count_once_and_keep_the_latest_status
     )
     counts = _metrics(api, campaign_id)
     assert got["status"] == "CLICKED"
-    assert [e["event_type"] for e in got["events"]].count("Click") == 1
+    assert (got["opens"], got["clicks"]) == (1, 1)
+    assert got["opened_at"] is not None
+    assert got["clicked_at"] is not None
     assert counts["clicked_total"] - before["clicked_total"] == 1
     assert counts["opened_total"] - before["opened_total"] == 1
     assert counts["sent"] == before["sent"]  # the replayed Send counted nothing
 
 
-def test_a_malformed_event_goes_to_the_tracker_dlq_with_its_reason(
+def _unmatched(aws: AwsClients, settings: InfraSettings, message_id: str) -> list[dict[str, Any]]:
+    """The events kept for a message id EMS did not send, once there are some."""
+
+    def kept() -> list[dict[str, Any]] | None:
+        items = aws.client("dynamodb").query(
+            TableName=settings.events_table,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": keys.PARTITION_KEY},
+            ExpressionAttributeValues=to_item({":pk": f"unmatched#{message_id}"}),
+        )["Items"]
+        return items or None
+
+    return eventually(kept, deadline_s=60, what=f"the unmatched event of {message_id} kept")
+
+
+def test_a_malformed_event_goes_to_the_tracker_dlq_with_its_reason_and_its_batch_is_applied(
     aws: AwsClients, settings: InfraSettings
 ) -> None:
-    marker = uuid.uuid4().hex
-    aws.client("sns").publish(
-        TopicArn=settings.ses_events_topic_arn,
-        Message=json.dumps({"eventType": "Bounce", "mail": {"messageId": marker}}),
+    marker, line_marker = uuid.uuid4().hex, uuid.uuid4().hex
+    neighbour = json.loads((EVENTS / "ses_notification_delivery.json").read_text())
+    neighbour["mail"]["messageId"] = f"unknown-{uuid.uuid4().hex}"
+
+    # A malformed event between a good one and a line that is not JSON, in one object
+    _publish(
+        aws,
+        settings,
+        neighbour,
+        {"eventType": "Bounce", "mail": {"messageId": marker}},
+        f"not json {line_marker}",
     )
+
     _, reason = take_dead_letter(
         aws.client("sqs"), settings.tracker_dlq_url, marker, what="the event in the tracker DLQ"
     )
     assert "malformed" in reason
     assert "bounce" in reason  # names what is missing
+    _, reason = take_dead_letter(
+        aws.client("sqs"), settings.tracker_dlq_url, line_marker, what="the line in the DLQ"
+    )
+    assert "not valid JSON" in reason
+    (item,) = _unmatched(aws, settings, neighbour["mail"]["messageId"])
+    assert item["event_type"]["S"] == "Delivery"
 
 
 def test_an_event_for_an_unknown_message_is_kept_and_nothing_breaks(
@@ -266,16 +308,7 @@ def test_an_event_for_an_unknown_message_is_kept_and_nothing_breaks(
     event = json.loads((EVENTS / "ses_notification_delivery.json").read_text())
     unknown = f"unknown-{uuid.uuid4().hex}"
     event["mail"]["messageId"] = unknown
-    aws.client("sns").publish(TopicArn=settings.ses_events_topic_arn, Message=json.dumps(event))
+    _publish(aws, settings, event)
 
-    def kept() -> list[dict[str, Any]] | None:
-        items = aws.client("dynamodb").query(
-            TableName=settings.events_table,
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": keys.PARTITION_KEY},
-            ExpressionAttributeValues=to_item({":pk": f"unmatched#{unknown}"}),
-        )["Items"]
-        return items or None
-
-    (item,) = eventually(kept, deadline_s=60, what="the unmatched event kept")
+    (item,) = _unmatched(aws, settings, unknown)
     assert item["event_type"]["S"] == "Delivery"

@@ -2,9 +2,10 @@
 settings, the alarms on a campaign that paused itself, and what the variables refuse.
 
 The tracker pauses a campaign whose hard-bounce or complaint rate crosses a limit (EMS_BRAKE_*),
-and the launcher's reconciler settles quiet campaigns and gives up on verifications that never
-end (EMS_SETTLE_AFTER_SECONDS, EMS_VERIFICATION_DEADLINE_SECONDS): each environment sets them
-through its variables, or gets the code's defaults. A campaign that paused itself logs
+and the launcher's reconciler recounts and settles quiet campaigns and gives up on
+verifications that never end (EMS_RECOUNT_AFTER_SECONDS, EMS_SETTLE_AFTER_SECONDS,
+EMS_VERIFICATION_DEADLINE_SECONDS): each environment sets them through its variables, or gets
+the code's defaults. A campaign that paused itself logs
 `EMS / CampaignsPaused` with a `by` dimension (tests/unit/common/test_paused_metric.py checks
 what the handlers log); an alarm per `by` must watch exactly that.
 """
@@ -33,7 +34,11 @@ pytestmark = pytest.mark.infra
 # The environment variables each service gets from the AWS root's variables of the same name.
 PER_ENVIRONMENT = {
     TrackerSettings: ("brake_hard_bounce_rate", "brake_complaint_rate", "brake_min_sent"),
-    LauncherSettings: ("settle_after_seconds", "verification_deadline_seconds"),
+    LauncherSettings: (
+        "settle_after_seconds",
+        "verification_deadline_seconds",
+        "recount_after_seconds",
+    ),
 }
 # Who pauses a campaign by itself, so that someone must be told (an operator's pause emits
 # nothing).

@@ -254,10 +254,12 @@ ARCHITECTURE = {
     "aws_lambda_function": 6,
     "aws_lambda_event_source_mapping": 1,
     "aws_sqs_queue": 1,
-    "aws_sns_topic": 1,
-    "aws_sns_topic_subscription": 1,
+    "aws_sns_topic": 1,  # the alarms'
+    # SES events: SES -> Firehose -> the events bucket -> S3 notification -> tracker queue
+    "aws_kinesis_firehose_delivery_stream": 1,
+    "aws_s3_bucket_notification": 1,
     "aws_dynamodb_table": 5,
-    "aws_s3_bucket": 2,
+    "aws_s3_bucket": 3,
     "aws_ses_domain_identity": 1,
     "aws_ses_domain_dkim": 1,
     "aws_sesv2_configuration_set_event_destination": 1,

@@ -8,7 +8,9 @@ policy's (`ems_common.suppressions.blocking_scopes`), not a copy of it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
+from ems_common.campaigns import utc_now
 from ems_common.suppressions import (
     ALL,
     Suppression,
@@ -23,6 +25,7 @@ class InMemorySuppressions:
 
     def __init__(self, *addresses: str, scope: str = ALL) -> None:
         self.items: dict[tuple[str, str], Suppression] = {}
+        self.day_queries = 0  # made_since calls: reads of the day index
         for address in addresses:
             self.add(Suppression(address=address, scope=scope, reason=SuppressionReason.MANUAL))
 
@@ -30,7 +33,8 @@ class InMemorySuppressions:
         key = (suppression_key(suppression.address), suppression.scope)
         if key in self.items:
             return False
-        self.items[key] = suppression.model_copy(update={"address": key[0]})
+        made = suppression.suppressed_at or utc_now()
+        self.items[key] = suppression.model_copy(update={"address": key[0], "suppressed_at": made})
         return True
 
     def add_many(self, suppressions: Sequence[Suppression]) -> int:
@@ -44,6 +48,12 @@ class InMemorySuppressions:
     def of(self, address: str) -> list[Suppression]:
         key = suppression_key(address)
         return [s for (a, _), s in sorted(self.items.items()) if a == key]
+
+    def made_since(self, since: datetime, day_index: str) -> list[Suppression]:
+        """As the day index answers: those made at `since` or later."""
+        assert day_index
+        self.day_queries += 1
+        return [s for s in self.items.values() if s.suppressed_at and s.suppressed_at >= since]
 
     def blocking(
         self, addresses: Iterable[tuple[str, str | None]]

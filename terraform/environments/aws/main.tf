@@ -57,6 +57,7 @@ module "app" {
   brake_complaint_rate          = var.brake_complaint_rate
   brake_min_sent                = var.brake_min_sent
   settle_after_seconds          = var.settle_after_seconds
+  recount_after_seconds         = var.recount_after_seconds
   verification_deadline_seconds = var.verification_deadline_seconds
 
   # Unsubscribe links: where they point, the mailto beside them, their own throttling.

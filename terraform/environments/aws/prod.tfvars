@@ -9,7 +9,7 @@ sender_domain      = "mail.example.com"
 # How much of the SES account EMS uses, and how many functions run at once.
 send_rate_fraction            = 0.9
 daily_quota_fraction          = 0.95
-sender_max_concurrency        = 10
+sender_max_concurrency        = 4
 transactional_max_concurrency = 3
 tracker_max_concurrency       = 5
 

@@ -9,7 +9,7 @@ sender_domain      = "staging.mail.example.com"
 # How much of the SES account EMS uses, and how many functions run at once.
 send_rate_fraction            = 0.5
 daily_quota_fraction          = 0.5
-sender_max_concurrency        = 4
+sender_max_concurrency        = 2
 transactional_max_concurrency = 2
 tracker_max_concurrency       = 3
 

@@ -177,6 +177,12 @@ variable "settle_after_seconds" {
   default     = null
 }
 
+variable "recount_after_seconds" {
+  description = "A SENDING campaign without progress for this long has its counters recounted from its email records (once per quiet spell). Null: modules/app's default (5 minutes)."
+  type        = number
+  default     = null
+}
+
 variable "verification_deadline_seconds" {
   description = "A campaign still VERIFYING this long after it was accepted is marked FAILED; more than the compile worker's retries take. Null: modules/app's default (3 hours)."
   type        = number

@@ -12,6 +12,7 @@ provider "aws" {
     cloudwatch     = var.localstack_endpoint
     dynamodb       = var.dynamodb_endpoint
     events         = var.localstack_endpoint
+    firehose       = var.localstack_endpoint
     iam            = var.localstack_endpoint
     kms            = var.localstack_endpoint
     logs           = var.localstack_endpoint
@@ -19,7 +20,7 @@ provider "aws" {
     scheduler      = var.localstack_endpoint
     secretsmanager = var.localstack_endpoint
     ses            = var.localstack_endpoint
-    sns            = var.localstack_endpoint
+    sesv2          = var.localstack_endpoint
     sqs            = var.localstack_endpoint
     sts            = var.localstack_endpoint
   }
@@ -40,11 +41,12 @@ module "platform" {
   dynamodb_local         = true
   # LocalStack does not implement PutConfigurationSetDeliveryOptions.
   ses_tls_policy = null
-  # LocalStack keeps one event destination per configuration set, and the tracker needs
-  # the SNS one; the CloudWatch one is SES v2, which LocalStack does not emulate either.
+  # LocalStack's SES publishes no metrics to CloudWatch (the SES v2 provider of
+  # tools/localstack-sesv2 serves the Firehose event destination the tracker needs).
   ses_cloudwatch_destination_enabled = false
-  # ... and the SNS destination is the v1 resource, with eight event types.
-  ses_events_v2 = false
+  # LocalStack's Firehose implements no stream encryption: a second apply would wait for it.
+  # (The events bucket is encrypted with the key all the same.)
+  ses_events_stream_encryption = false
 
   # A throwaway environment: destroy must always succeed.
   force_destroy_buckets       = true

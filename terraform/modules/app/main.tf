@@ -1,5 +1,5 @@
-# The whole product in one AWS account: the platform (buckets, queues, topic, SES, tables,
-# schedules), the six functions, the HTTP API, and the alarms and dashboard.
+# The whole product in one AWS account: the platform (buckets, queues, SES and its events stream,
+# tables, schedules), the six functions, the HTTP API, and the alarms and dashboard.
 
 data "aws_partition" "current" {}
 
@@ -33,7 +33,7 @@ locals {
   launcher_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.launcher_name}"
 
   # Every function reads the platform's names as EMS_<KEY>: service_settings, with the values
-  # AWS makes up at creation (queue URLs, topic and role ARNs) built from the names instead, so
+  # AWS makes up at creation (queue URLs, role ARNs) built from the names instead, so
   # that the functions' environment is complete in the plan (tests/infra checks it against the
   # services' settings). The check block below compares them with the real ones after apply.
   built_settings = merge(
@@ -42,8 +42,7 @@ locals {
       "${role}${endswith(role, "_dlq") ? "" : "_queue"}_url" => "https://sqs.${local.region}.${data.aws_partition.current.dns_suffix}/${local.account_id}/${name}"
     },
     {
-      ses_events_topic_arn = "${local.arn_head}:sns:${local.region}:${local.account_id}:${module.platform.ses_events_topic_name}"
-      schedule_role_arn    = local.arns.schedule_role
+      schedule_role_arn = local.arns.schedule_role
     },
   )
   settings  = merge(module.platform.service_settings, local.built_settings)
@@ -64,6 +63,7 @@ locals {
     {
       assets_bucket     = "${local.arn_head}:s3:::${local.names.assets_bucket}"
       campaigns_bucket  = "${local.arn_head}:s3:::${local.names.campaigns_bucket}"
+      ses_events_bucket = "${local.arn_head}:s3:::${local.names.ses_events_bucket}"
       configuration_set = "${local.arn_head}:ses:${local.region}:${local.account_id}:configuration-set/${local.names.configuration_set_name}"
       schedule_role     = "${local.arn_head}:iam::${local.account_id}:role/${module.platform.schedule_role_name}"
       launcher_rule     = "${local.arn_head}:events:${local.region}:${local.account_id}:rule/${local.names.launcher_rule_name}"
@@ -78,8 +78,10 @@ locals {
 
   # Queues a consumer's visibility timeout must cover: 6 times the consumer's timeout (AWS's advice
   # for Lambda triggers, so a message is not received again while a retry still runs).
-  sender_visibility_s  = 6 * var.sender_timeout_seconds
-  tracker_timeout_s    = 60
+  sender_visibility_s = 6 * var.sender_timeout_seconds
+  # The tracker takes ten objects of SES events an invocation, each up to ses_events_buffer_mb
+  # (1 MB, about 600 events): at about 15 ms an event, some 90 s of work at worst.
+  tracker_timeout_s    = 180
   compile_timeout_s    = 300
   compile_max_receives = 3
   # From a compile job's first receive until its last attempt is over: each attempt is received
@@ -114,6 +116,9 @@ module "platform" {
   compile_queue_max_receive_count          = local.compile_max_receives
   campaign_file_retention_days             = var.campaign_file_retention_days
   candidate_retention_days                 = var.candidate_retention_days
+  ses_events_retention_days                = var.ses_events_retention_days
+  ses_events_buffer_seconds                = var.ses_events_buffer_seconds
+  ses_events_buffer_mb                     = var.ses_events_buffer_mb
 
   point_in_time_recovery      = var.point_in_time_recovery
   table_deletion_protection   = var.table_deletion_protection
@@ -143,7 +148,7 @@ resource "terraform_data" "campaign_file_retention" {
 check "built_settings_are_the_real_ones" {
   assert {
     condition     = alltrue([for key, value in local.built_settings : module.platform.service_settings[key] == value])
-    error_message = "A queue URL, topic ARN or role ARN the functions get (built from names in modules/app, local.built_settings) differs from the real one: compare the functions' EMS_* environment with `terraform output service_settings`, and fix how modules/app builds it."
+    error_message = "A queue URL or role ARN the functions get (built from names in modules/app, local.built_settings) differs from the real one: compare the functions' EMS_* environment with `terraform output service_settings`, and fix how modules/app builds it."
   }
 }
 
@@ -389,10 +394,14 @@ module "launcher" {
   reserved_concurrency = 5
   log_retention_days   = var.log_retention_days
 
-  # Its reconciler: when a quiet campaign is settled, and when a verification is given up on.
+  # Its reconciler: when a quiet campaign is settled, and when a verification is given up on;
+  # a recount corrects a campaign's counters once every tracker batch that was under way when
+  # it counted the records is over (the tracker's timeout: docs/tracking.md).
   environment = merge(local.infra_env, {
     EMS_SETTLE_AFTER_SECONDS          = tostring(var.settle_after_seconds)
     EMS_VERIFICATION_DEADLINE_SECONDS = tostring(var.verification_deadline_seconds)
+    EMS_RECOUNT_AFTER_SECONDS         = tostring(var.recount_after_seconds)
+    EMS_TRACKER_BATCH_SECONDS         = tostring(local.tracker_timeout_s)
   })
 
   policy_statements = [
@@ -405,6 +414,12 @@ module "launcher" {
       sid       = "Campaigns"
       actions   = local.dynamodb_item_writes
       resources = local.dynamodb_arns.campaigns_table
+    },
+    {
+      # The reconciler's recount of a quiet campaign reads its email records (one partition).
+      sid       = "RecountEmailRecords"
+      actions   = ["dynamodb:Query"]
+      resources = [local.arns.emails_table]
     },
     {
       sid       = "FanOut"
@@ -476,6 +491,8 @@ locals {
     EMS_SEND_RATE_FRACTION   = tostring(var.send_rate_fraction)
     EMS_DAILY_QUOTA_FRACTION = tostring(var.daily_quota_fraction)
     EMS_RECORD_TTL_DAYS      = tostring(var.record_ttl_days)
+    # One thread per message of an invocation: each has its SES call in flight at once.
+    EMS_SEND_THREADS = tostring(var.sender_batch_size)
   })
 }
 
@@ -488,7 +505,7 @@ module "sender" {
   description          = "EMS sender, campaign lane: sends the send queue's emails at the account's SES rate"
   package_file         = local.packages.sender
   handler              = local.handlers.sender
-  memory_mb            = 512
+  memory_mb            = var.sender_memory_mb
   timeout_seconds      = var.sender_timeout_seconds
   reserved_concurrency = var.sender_max_concurrency
   log_retention_days   = var.log_retention_days
@@ -513,7 +530,7 @@ module "sender_transactional" {
   description          = "EMS sender, transactional lane: sends transactional emails first in line at the shared SES rate"
   package_file         = local.packages.sender
   handler              = local.handlers.sender_transactional
-  memory_mb            = 512
+  memory_mb            = var.sender_memory_mb
   timeout_seconds      = var.sender_timeout_seconds
   reserved_concurrency = var.transactional_max_concurrency
   log_retention_days   = var.log_retention_days
@@ -543,9 +560,11 @@ module "tracker" {
   reserved_concurrency = var.tracker_max_concurrency
   log_retention_days   = var.log_retention_days
 
-  # The reputation brake: a campaign pauses itself at these rates, after this many sent.
+  # The reputation brake: a campaign pauses itself at these rates, after this many sent. An
+  # email record the tracker creates (the sender wrote none) expires as the sender's would.
   environment = merge(local.infra_env, {
     EMS_EVENT_TTL_DAYS         = tostring(var.event_ttl_days)
+    EMS_RECORD_TTL_DAYS        = tostring(var.record_ttl_days)
     EMS_BRAKE_HARD_BOUNCE_RATE = tostring(var.brake_hard_bounce_rate)
     EMS_BRAKE_COMPLAINT_RATE   = tostring(var.brake_complaint_rate)
     EMS_BRAKE_MIN_SENT         = tostring(var.brake_min_sent)
@@ -561,6 +580,23 @@ module "tracker" {
       sid       = "DeadLetterWithReason"
       actions   = ["sqs:SendMessage"]
       resources = [local.arns.tracker_dlq]
+    },
+    {
+      # Each tracker queue message names an object of SES events: the tracker reads it, and
+      # nothing else in the bucket (Firehose writes, the objects expire).
+      sid       = "ReadSesEventObjects"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.arns.ses_events_bucket}/${local.names.ses_events_prefix}*"]
+    },
+    {
+      sid       = "DecryptSesEventObjects"
+      actions   = ["kms:Decrypt"]
+      resources = [module.platform.arns.ses_events_kms_key]
+      conditions = [{
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }]
     },
   ]
 

@@ -51,11 +51,13 @@ output "dashboard_name" {
 }
 
 output "reconciler_settings" {
-  description = "What the launcher's reconciler works to: a SENDING campaign quiet for settle_after_seconds is completed (its emails without a final event counted unconfirmed); one VERIFYING for verification_deadline_seconds is FAILED, after the compile worker's last attempt (compile_retry_span_seconds) is over."
+  description = "What the launcher's reconciler works to: a SENDING campaign quiet for settle_after_seconds is completed (its emails without a final event counted unconfirmed); one VERIFYING for verification_deadline_seconds is FAILED, after the compile worker's last attempt (compile_retry_span_seconds) is over. One quiet for recount_after_seconds has its counters recounted from its email records, corrected recount_correction_wait_seconds (the tracker's timeout) after the count."
   value = {
-    settle_after_seconds          = var.settle_after_seconds
-    verification_deadline_seconds = var.verification_deadline_seconds
-    compile_retry_span_seconds    = local.compile_retry_span_s
+    settle_after_seconds            = var.settle_after_seconds
+    recount_after_seconds           = var.recount_after_seconds
+    recount_correction_wait_seconds = local.tracker_timeout_s
+    verification_deadline_seconds   = var.verification_deadline_seconds
+    compile_retry_span_seconds      = local.compile_retry_span_s
   }
 
   precondition {

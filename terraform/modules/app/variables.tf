@@ -81,9 +81,25 @@ variable "daily_quota_fraction" {
 }
 
 variable "sender_max_concurrency" {
-  description = "Campaign senders running at once (the send queue trigger's maximum concurrency, and the function's reserved concurrency). Each sends about limiter_worker_send_rate emails a second."
+  description = "Campaign senders running at once (the send queue trigger's maximum concurrency, and the function's reserved concurrency). Each sends up to EMS_LIMITER_WORKER_SEND_RATE (300) emails a second in SendBulkEmail calls, several in flight; while a campaign sends, each running sender is billed for its whole time, waiting on the limiter included, so more senders than the rate needs cost Lambda time for nothing (docs/sending.md, \"Cost\")."
   type        = number
-  default     = 10
+  default     = 2
+
+  validation {
+    condition     = var.sender_max_concurrency >= 2 && floor(var.sender_max_concurrency) == var.sender_max_concurrency
+    error_message = "sender_max_concurrency must be a whole number, at least 2 (the least maximum concurrency an SQS event source mapping takes)."
+  }
+}
+
+variable "sender_memory_mb" {
+  description = "Memory of each sender function. The sender mostly waits on the limiter and on SES; 256 MB holds its threads' work with room."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.sender_memory_mb >= 128 && var.sender_memory_mb <= 10240
+    error_message = "sender_memory_mb must be from 128 to 10240 (Lambda's range)."
+  }
 }
 
 variable "transactional_max_concurrency" {
@@ -122,9 +138,14 @@ variable "sender_timeout_seconds" {
 }
 
 variable "sender_batch_size" {
-  description = "Send-queue messages (50 emails each) one sender invocation takes."
+  description = "Send-queue messages (50 emails each) one sender invocation takes; it handles them on as many threads at once (EMS_SEND_THREADS), so that an SES call is always in flight while the others wait for their slots."
   type        = number
-  default     = 2
+  default     = 4
+
+  validation {
+    condition     = var.sender_batch_size >= 1 && var.sender_batch_size <= 16 && floor(var.sender_batch_size) == var.sender_batch_size
+    error_message = "sender_batch_size must be a whole number from 1 to 16 (the sender's threads, EMS_SEND_THREADS, follow it)."
+  }
 }
 
 ################################################################################
@@ -155,9 +176,27 @@ variable "rejection_details_days" {
 }
 
 variable "event_ttl_days" {
-  description = "Days the raw SES events are kept."
+  description = "Days the tracker keeps each raw SES event in the events table (DynamoDB TTL)."
   type        = number
   default     = 90
+}
+
+variable "ses_events_retention_days" {
+  description = "Days the objects of raw SES events Firehose writes (the events bucket's ses-events/) are kept before they expire."
+  type        = number
+  default     = 30
+}
+
+variable "ses_events_buffer_seconds" {
+  description = "How long Firehose buffers SES events before writing them as one object (60-900): the tracker sees an event up to this late; fewer, larger objects cost less (bench/cost.py)."
+  type        = number
+  default     = 60
+}
+
+variable "ses_events_buffer_mb" {
+  description = "How many MB of SES events Firehose buffers before writing an object (1-128), whichever of this and ses_events_buffer_seconds comes first. 1 MB (about 600 events) is what the tracker applies well within its timeout, ten objects an invocation."
+  type        = number
+  default     = 1
 }
 
 variable "candidate_retention_days" {
@@ -334,6 +373,18 @@ variable "settle_after_seconds" {
   validation {
     condition     = var.settle_after_seconds >= 1 && floor(var.settle_after_seconds) == var.settle_after_seconds
     error_message = "settle_after_seconds must be a whole number of seconds, at least 1 (21600, 6 hours, by default): a campaign is settled after that long without progress."
+  }
+}
+
+variable "recount_after_seconds" {
+  description = "The launcher's reconciler recounts the counters of a SENDING campaign whose finished emails have not moved for this long from its email records, once per quiet spell (EMS_RECOUNT_AFTER_SECONDS): a tracker stopped between a batch's records and its counters left them short (docs/tracking.md, \"The crash window\"). Each recount reads the campaign's records once."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.recount_after_seconds >= 1 && floor(var.recount_after_seconds) == var.recount_after_seconds
+    error_message = "recount_after_seconds must be a whole number of seconds, at least 1 (300, 5 minutes, by default): a campaign is recounted after that long without progress."
   }
 }
 

@@ -5,6 +5,8 @@ data "aws_caller_identity" "current" {
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 locals {
   account_id         = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
   bucket_name_prefix = coalesce(var.bucket_name_prefix, var.name_prefix)
@@ -17,6 +19,7 @@ locals {
 
   campaigns_status_index  = "status-date"
   emails_message_id_index = "message-id"
+  suppressions_day_index  = "day"
 
   # The SES message tags every campaign send carries. The code's names are CAMPAIGN_ID_TAG and
   # SEGMENT_ID_TAG in libs/common/src/ems_common/formats/tags.py: change both places together
@@ -55,13 +58,26 @@ module "campaigns_bucket" {
 }
 
 ################################################################################
-# SES events: KMS key, SNS topic, tracker queue
+# SES events: SES -> Firehose -> S3 (events bucket) -> S3 notification -> tracker queue
 ################################################################################
+
+# SES publishes every event of the configuration set into a Firehose stream; Firehose buffers
+# them (ses_events_buffer_seconds / _mb) and writes each buffer as one object of newline-delimited
+# SES event JSON under ses_events_prefix in the events bucket; each new object is an S3 event
+# notification on the tracker queue, and the tracker reads the object and applies its events as
+# one batch. Firehose bills per GB (each record rounded up to 5 KB) and retries delivery to S3
+# for up to 24 hours; the tracker pays per object, not per event (bench/cost.py).
+locals {
+  ses_events_prefix = "ses-events/"
+  ses_events_stream = "${var.name_prefix}-ses-events"
+}
 
 data "aws_iam_policy_document" "ses_events_key" {
   # checkov:skip=CKV_AWS_109: a KMS key policy applies only to its own key, and "*" is the only valid resource in it; the account-root statement is the standard one that lets IAM policies govern the key.
   # checkov:skip=CKV_AWS_111: same reason: "*" in a key policy means this key only.
   # checkov:skip=CKV_AWS_356: same reason: "*" in a key policy means this key only.
+  # Only the account-root statement: who may use the key is said by IAM policies, each naming
+  # this key (the Firehose role writes with it through S3, the tracker reads with it).
   statement {
     sid       = "AccountAdministration"
     actions   = ["kms:*"]
@@ -72,28 +88,10 @@ data "aws_iam_policy_document" "ses_events_key" {
       identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
     }
   }
-
-  # SES encrypts the events it publishes to the topic; SNS decrypts them to deliver.
-  statement {
-    sid       = "SesAndSnsUseTheKey"
-    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ses.amazonaws.com", "sns.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
 }
 
 resource "aws_kms_key" "ses_events" {
-  description             = "Encrypts the ${var.name_prefix}-ses-events SNS topic"
+  description             = "Encrypts the SES events (the ${local.ses_events_stream} Firehose stream and the events bucket)"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_in_days
   policy                  = data.aws_iam_policy_document.ses_events_key.json
@@ -106,33 +104,114 @@ resource "aws_kms_alias" "ses_events" {
   target_key_id = aws_kms_key.ses_events.key_id
 }
 
-module "ses_events_topic" {
-  source = "../topic"
+# Raw SES events as Firehose writes them: kept ses_events_retention_days for an operator to look
+# into (the tracker has applied them by then), then they expire.
+module "ses_events_bucket" {
+  source = "../bucket"
 
-  name              = "${var.name_prefix}-ses-events"
-  kms_master_key_id = aws_kms_key.ses_events.arn
+  name              = "${local.bucket_name_prefix}-ses-events"
+  kms_key_arn       = aws_kms_key.ses_events.arn
+  expiration_days   = var.ses_events_retention_days
+  expiration_prefix = local.ses_events_prefix
+  force_destroy     = var.force_destroy_buckets
+  tags              = var.tags
+}
 
-  # The tracker reads the SES event JSON itself, not the SNS envelope.
-  sqs_subscription_arns = [module.tracker_queue.arn]
-  raw_message_delivery  = true
+# Firehose's role: write objects under the prefix of the events bucket, encrypted with the key.
+data "aws_iam_policy_document" "ses_events_delivery_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
 
-  policy_statements = [
-    {
-      sid     = "SesPublishesEvents"
-      actions = ["sns:Publish"]
-      principals = [{
-        type        = "Service"
-        identifiers = ["ses.amazonaws.com"]
-      }]
-      conditions = [{
-        test     = "StringEquals"
-        variable = "aws:SourceAccount"
-        values   = [local.account_id]
-      }]
-    },
-  ]
+    principals {
+      type        = "Service"
+      identifiers = ["firehose.amazonaws.com"]
+    }
+
+    # Firehose passes the account id as the external id (its documented trust policy).
+    condition {
+      test     = "StringEquals"
+      variable = "sts:ExternalId"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "ses_events_delivery" {
+  statement {
+    sid       = "FindTheBucket"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+    resources = [module.ses_events_bucket.arn]
+  }
+
+  statement {
+    sid       = "WriteEventObjects"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]
+    resources = ["${module.ses_events_bucket.arn}/${local.ses_events_prefix}*"]
+  }
+
+  # Through S3 only, for this bucket's objects (with an S3 Bucket Key the encryption context is
+  # the bucket's ARN, else the object's).
+  statement {
+    sid       = "EncryptEventObjects"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.ses_events.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [module.ses_events_bucket.arn, "${module.ses_events_bucket.arn}/${local.ses_events_prefix}*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "ses_events_delivery" {
+  name               = "${var.name_prefix}-ses-events-delivery"
+  description        = "Assumed by Firehose to write the SES events to ${local.bucket_name_prefix}-ses-events/${local.ses_events_prefix}"
+  assume_role_policy = data.aws_iam_policy_document.ses_events_delivery_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "ses_events_delivery" {
+  name   = "write-ses-events"
+  role   = aws_iam_role.ses_events_delivery.id
+  policy = data.aws_iam_policy_document.ses_events_delivery.json
+}
+
+resource "aws_kinesis_firehose_delivery_stream" "ses_events" {
+  name        = local.ses_events_stream
+  destination = "extended_s3"
+
+  # Encrypted at rest with the events key while Firehose buffers the records.
+  dynamic "server_side_encryption" {
+    for_each = var.ses_events_stream_encryption ? [1] : []
+
+    content {
+      enabled  = true
+      key_type = "CUSTOMER_MANAGED_CMK"
+      key_arn  = aws_kms_key.ses_events.arn
+    }
+  }
+
+  extended_s3_configuration {
+    role_arn   = aws_iam_role.ses_events_delivery.arn
+    bucket_arn = module.ses_events_bucket.arn
+    # Firehose adds the UTC hour (YYYY/MM/DD/HH/) after a prefix without expressions.
+    prefix             = local.ses_events_prefix
+    buffering_interval = var.ses_events_buffer_seconds
+    buffering_size     = var.ses_events_buffer_mb
+    compression_format = "UNCOMPRESSED"
+    kms_key_arn        = aws_kms_key.ses_events.arn
+  }
 
   tags = var.tags
+
+  depends_on = [aws_iam_role_policy.ses_events_delivery]
 }
 
 module "tracker_queue" {
@@ -143,23 +222,45 @@ module "tracker_queue" {
   name                       = "${var.name_prefix}-tracker"
   visibility_timeout_seconds = var.tracker_queue_visibility_timeout_seconds
 
+  # S3 tells the tracker about each new object of events, from the events bucket only.
   policy_statements = [
     {
-      sid     = "SesEventsTopicSends"
+      sid     = "SesEventObjectsNotify"
       actions = ["sqs:SendMessage"]
       principals = [{
         type        = "Service"
-        identifiers = ["sns.amazonaws.com"]
+        identifiers = ["s3.amazonaws.com"]
       }]
-      conditions = [{
-        test     = "ArnEquals"
-        variable = "aws:SourceArn"
-        values   = [module.ses_events_topic.arn]
-      }]
+      conditions = [
+        {
+          test     = "ArnEquals"
+          variable = "aws:SourceArn"
+          values   = [module.ses_events_bucket.arn]
+        },
+        {
+          test     = "StringEquals"
+          variable = "aws:SourceAccount"
+          values   = [local.account_id]
+        },
+      ]
     },
   ]
 
   tags = var.tags
+}
+
+resource "aws_s3_bucket_notification" "ses_events" {
+  bucket = module.ses_events_bucket.name
+
+  queue {
+    id            = "tracker"
+    queue_arn     = module.tracker_queue.arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = local.ses_events_prefix
+  }
+
+  # S3 checks that it may send to the queue when the notification is set.
+  depends_on = [module.tracker_queue]
 }
 
 module "ses" {
@@ -167,12 +268,13 @@ module "ses" {
 
   domain                         = var.sender_domain
   configuration_set_name         = var.name_prefix
+  account_id                     = local.account_id
   tls_policy                     = var.ses_tls_policy
-  sns_topic_arn                  = module.ses_events_topic.arn
+  firehose_stream_arn            = aws_kinesis_firehose_delivery_stream.ses_events.arn
   cloudwatch_destination_enabled = var.ses_cloudwatch_destination_enabled
-  sns_destination_v2             = var.ses_events_v2
   mail_from_subdomain            = var.ses_mail_from_subdomain
   dmarc_report_mailbox           = var.dmarc_report_mailbox
+  tags                           = var.tags
 
   # Metrics split per campaign and per segment; "none" for a message without the tag.
   cloudwatch_dimension_tags = {
@@ -264,10 +366,14 @@ module "emails_table" {
   attributes = [
     { name = "ses_message_id", type = "S" },
   ]
+  # Keys only, and the id written once: the tracker's update of every event (which sets the
+  # id only where it is missing) then never writes the index, whose item a copy of the record's
+  # would otherwise double each write's cost. An event without tags finds its email's key here.
   global_secondary_indexes = [
     {
-      name     = local.emails_message_id_index
-      hash_key = "ses_message_id"
+      name            = local.emails_message_id_index
+      hash_key        = "ses_message_id"
+      projection_type = "KEYS_ONLY"
     },
   ]
   ttl_attribute = "expires_at"
@@ -286,6 +392,21 @@ module "suppressions_table" {
 
   name      = "${var.name_prefix}-suppressions"
   range_key = "sk"
+
+  # The senders look up only what was suppressed since a campaign was compiled (its compile
+  # left out the rest): the day's suppressions, in time order (ems_common.dal.suppressions).
+  attributes = [
+    { name = "suppressed_day", type = "S" },
+    { name = "suppressed_at", type = "S" },
+  ]
+  global_secondary_indexes = [
+    {
+      name            = local.suppressions_day_index
+      hash_key        = "suppressed_day"
+      range_key       = "suppressed_at"
+      projection_type = "ALL"
+    },
+  ]
 
   point_in_time_recovery = var.point_in_time_recovery
   dynamodb_local         = var.dynamodb_local

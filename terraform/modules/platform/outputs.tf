@@ -13,7 +13,9 @@ output "service_settings" {
       compile_dlq_url         = module.compile_queue.dlq_url
       tracker_queue_url       = module.tracker_queue.url
       tracker_dlq_url         = module.tracker_queue.dlq_url
-      ses_events_topic_arn    = module.ses_events_topic.arn
+      ses_events_bucket       = module.ses_events_bucket.name
+      ses_events_prefix       = local.ses_events_prefix
+      ses_events_stream       = aws_kinesis_firehose_delivery_stream.ses_events.name
       configuration_set_name  = module.ses.configuration_set_name
       sender_domain           = module.ses.domain
       default_from            = local.default_from
@@ -22,6 +24,7 @@ output "service_settings" {
       emails_table            = module.emails_table.name
       emails_message_id_index = local.emails_message_id_index
       suppressions_table      = module.suppressions_table.name
+      suppressions_day_index  = local.suppressions_day_index
       events_table            = module.events_table.name
       rate_limits_table       = module.rate_limits_table.name
       launcher_rule_name      = module.launcher_schedule.rule_name
@@ -48,7 +51,8 @@ output "arns" {
       schedule_role           = aws_iam_role.schedules.arn
       tracker_queue           = module.tracker_queue.arn
       tracker_dlq             = module.tracker_queue.dlq_arn
-      ses_events_topic        = module.ses_events_topic.arn
+      ses_events_bucket       = module.ses_events_bucket.arn
+      ses_events_stream       = aws_kinesis_firehose_delivery_stream.ses_events.arn
       ses_events_kms_key      = aws_kms_key.ses_events.arn
       ses_identity            = module.ses.identity_arn
       configuration_set       = module.ses.configuration_set_arn
@@ -98,7 +102,17 @@ output "schedule_role_name" {
   value       = aws_iam_role.schedules.name
 }
 
-output "ses_events_topic_name" {
-  description = "Name of the SNS topic SES publishes its events to."
-  value       = module.ses_events_topic.name
+output "ses_events" {
+  description = "The SES events path, for IAM policies and alarms: the Firehose stream's name, the events bucket's name and prefix, the key both are encrypted with, the roles SES and Firehose assume, and how Firehose buffers."
+  value = {
+    stream             = aws_kinesis_firehose_delivery_stream.ses_events.name
+    bucket             = module.ses_events_bucket.name
+    prefix             = local.ses_events_prefix
+    kms_key_arn        = aws_kms_key.ses_events.arn
+    ses_role_arn       = module.ses.events_role_arn
+    delivery_role_name = aws_iam_role.ses_events_delivery.name
+    buffer_seconds     = var.ses_events_buffer_seconds
+    buffer_mb          = var.ses_events_buffer_mb
+    retention_days     = var.ses_events_retention_days
+  }
 }

@@ -55,7 +55,7 @@ variable "force_destroy_buckets" {
 }
 
 variable "kms_deletion_window_in_days" {
-  description = "Waiting period before the SES events KMS key is deleted after a destroy."
+  description = "Waiting period before the SES events KMS key (events bucket and stream) is deleted after a destroy."
   type        = number
   default     = 30
 }
@@ -79,7 +79,7 @@ variable "send_queue_max_receive_count" {
 }
 
 variable "tracker_queue_visibility_timeout_seconds" {
-  description = "Visibility timeout of the tracker queue: must cover processing one batch of SES events."
+  description = "Visibility timeout of the tracker queue: must cover processing one batch of S3 notifications (each an object of SES events)."
   type        = number
   default     = 60
 }
@@ -119,7 +119,7 @@ variable "ses_tls_policy" {
 }
 
 variable "ses_cloudwatch_destination_enabled" {
-  description = "Whether SES also publishes event metrics to CloudWatch, with the campaignId and segmentId message tags and the configuration set as dimensions. Turn it off only on LocalStack, which keeps one event destination per configuration set (the SNS one must win) and emulates no SES v2, which this destination uses."
+  description = "Whether SES also publishes event metrics to CloudWatch, with the campaignId and segmentId message tags and the configuration set as dimensions. Turn it off only on LocalStack, whose SES publishes no metrics to CloudWatch."
   type        = bool
   default     = true
 }
@@ -154,8 +154,41 @@ variable "account_id" {
   default     = null
 }
 
-variable "ses_events_v2" {
-  description = "Whether the SNS event destination is the SES v2 resource, which publishes all ten event types (DELIVERY_DELAY and SUBSCRIPTION too). False only on LocalStack, which emulates no SES v2: the v1 destination carries eight."
+variable "ses_events_buffer_seconds" {
+  description = "How long Firehose buffers SES events before it writes them to the events bucket as one object (60-900 s): the tracker sees an event up to this late, and pays per object. AWS's default is 300; 60 keeps the tracker near real time."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.ses_events_buffer_seconds >= 60 && var.ses_events_buffer_seconds <= 900
+    error_message = "ses_events_buffer_seconds must be 60 to 900 (Firehose's limits for an S3 destination)."
+  }
+}
+
+variable "ses_events_buffer_mb" {
+  description = "How many MB of SES events Firehose buffers before it writes an object (1-128), whichever of this and ses_events_buffer_seconds comes first. 1 MB is about 600 events: the tracker takes ten objects an invocation and must apply them within its timeout; objects cost next to nothing (bench/cost.py)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.ses_events_buffer_mb >= 1 && var.ses_events_buffer_mb <= 128
+    error_message = "ses_events_buffer_mb must be 1 to 128 (Firehose's limits for an S3 destination)."
+  }
+}
+
+variable "ses_events_retention_days" {
+  description = "Days the raw SES event objects (ses-events/ in the events bucket) are kept before they expire. The tracker applies them within minutes; they stay for an operator to look into."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.ses_events_retention_days >= 1
+    error_message = "ses_events_retention_days must be at least 1."
+  }
+}
+
+variable "ses_events_stream_encryption" {
+  description = "Whether the Firehose stream encrypts buffered events with the events KMS key. Off only on LocalStack, whose Firehose implements no stream encryption (a second apply would wait for it forever)."
   type        = bool
   default     = true
 }

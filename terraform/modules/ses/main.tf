@@ -92,7 +92,8 @@ locals {
 }
 
 # SES v2 resource on the v1 configuration set (SES shares them): the v1 API has no
-# DELIVERY_DELAY or SUBSCRIPTION event types. Never created on LocalStack, which emulates no SES v2.
+# DELIVERY_DELAY or SUBSCRIPTION event types. Off on the local stack, whose SES publishes no
+# metrics to CloudWatch.
 resource "aws_sesv2_configuration_set_event_destination" "cloudwatch" {
   count = var.cloudwatch_destination_enabled ? 1 : 0
 
@@ -117,42 +118,74 @@ resource "aws_sesv2_configuration_set_event_destination" "cloudwatch" {
   }
 }
 
-# What the tracker reads. On AWS the SES v2 resource, the only one that can publish all ten event
-# types (the v1 API has no DELIVERY_DELAY or SUBSCRIPTION).
-resource "aws_sesv2_configuration_set_event_destination" "sns" {
-  count = var.sns_destination_v2 ? 1 : 0
-
+# What the tracker reads: every event of every type, into the Firehose stream that writes them to
+# the events bucket. The SES v2 resource, the only one that publishes all ten event types (the v1
+# API has no DELIVERY_DELAY or SUBSCRIPTION); the local stack's SES v2 provider serves it too.
+resource "aws_sesv2_configuration_set_event_destination" "firehose" {
   configuration_set_name = aws_ses_configuration_set.this.name
-  event_destination_name = "${var.configuration_set_name}-sns"
+  event_destination_name = "${var.configuration_set_name}-firehose"
 
   event_destination {
     enabled              = true
-    matching_event_types = var.sns_event_types_v2
+    matching_event_types = var.event_types
 
-    sns_destination {
-      topic_arn = var.sns_topic_arn
+    kinesis_firehose_destination {
+      delivery_stream_arn = var.firehose_stream_arn
+      iam_role_arn        = aws_iam_role.firehose_events.arn
     }
   }
 }
 
-# The v1 resource, for LocalStack (moto), which emulates no SES v2; it carries eight event types.
-resource "aws_ses_event_destination" "sns" {
-  count = var.sns_destination_v2 ? 0 : 1
+# The role SES assumes to put the configuration set's events into the stream: only for this
+# account's configuration set (SourceArn), and only PutRecord(Batch) on that one stream.
+data "aws_iam_policy_document" "firehose_events_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
 
-  name                   = "${var.configuration_set_name}-sns"
-  configuration_set_name = aws_ses_configuration_set.this.name
-  enabled                = true
-  matching_types         = var.event_types
+    principals {
+      type        = "Service"
+      identifiers = ["ses.amazonaws.com"]
+    }
 
-  sns_destination {
-    topic_arn = var.sns_topic_arn
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = [local.configuration_set_arn]
+    }
   }
-
-  # The only destination on LocalStack (moto), which keeps one per configuration set and
-  # treats destination names as account-wide, hence the set's name in them.
 }
 
-moved {
-  from = aws_ses_event_destination.sns
-  to   = aws_ses_event_destination.sns[0]
+data "aws_iam_policy_document" "firehose_events_put" {
+  statement {
+    sid       = "PutEventsIntoTheStream"
+    actions   = ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    resources = [var.firehose_stream_arn]
+  }
+}
+
+resource "aws_iam_role" "firehose_events" {
+  name               = "${var.configuration_set_name}-ses-events"
+  description        = "Assumed by SES to publish configuration set ${var.configuration_set_name}'s events to its Firehose stream"
+  assume_role_policy = data.aws_iam_policy_document.firehose_events_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "firehose_events" {
+  name   = "put-ses-events"
+  role   = aws_iam_role.firehose_events.id
+  policy = data.aws_iam_policy_document.firehose_events_put.json
+}
+
+# Built rather than read from the configuration set, so that the role's trust policy is complete
+# in the plan (the arn attribute is known only after apply).
+data "aws_partition" "current" {}
+
+locals {
+  configuration_set_arn = "arn:${data.aws_partition.current.partition}:ses:${data.aws_region.current.name}:${var.account_id}:configuration-set/${var.configuration_set_name}"
 }

@@ -37,3 +37,13 @@ output "dns_records" {
   description = "Every DNS record the sending domain needs, as a list of {name, type, value, purpose}: the _amazonses verification TXT, the three DKIM CNAMEs, the custom MAIL FROM's MX (\"10 feedback-smtp.<region>.amazonses.com\") and SPF TXT, and a DMARC TXT (p=none) at _dmarc.<domain>."
   value       = local.dns_records
 }
+
+output "events_role_arn" {
+  description = "ARN of the role SES assumes to put the configuration set's events into the Firehose stream."
+  value       = aws_iam_role.firehose_events.arn
+}
+
+output "events_destination_name" {
+  description = "Name of the configuration set's event destination that feeds the tracker (<set>-firehose)."
+  value       = aws_sesv2_configuration_set_event_destination.firehose.event_destination_name
+}

@@ -4,7 +4,7 @@ variable "domain" {
 }
 
 variable "configuration_set_name" {
-  description = "Name of the SES configuration set that sends publish their events through. Also prefixes the event destination names."
+  description = "Name of the SES configuration set that sends publish their events through. Also prefixes the event destination names and names the SES events role (<name>-ses-events)."
   type        = string
 
   validation {
@@ -24,19 +24,37 @@ variable "tls_policy" {
   }
 }
 
-variable "sns_topic_arn" {
-  description = "ARN of the SNS topic that receives the configuration set's sending events."
+variable "account_id" {
+  description = "AWS account id: the SES role's trust policy allows only this account's configuration set (aws:SourceAccount, aws:SourceArn)."
+  type        = string
+}
+
+variable "firehose_stream_arn" {
+  description = "ARN of the Firehose stream that receives the configuration set's events (the event destination <set>-firehose); SES may put records into it and nothing else."
   type        = string
 }
 
 variable "event_types" {
-  description = "SES event types published to the SNS topic by the v1 destination (sns_destination_v2 = false), in v1 spelling."
+  description = "SES event types published to the Firehose stream (what the tracker reads), in SES v2 spelling."
   type        = list(string)
-  default     = ["send", "reject", "bounce", "complaint", "delivery", "open", "click", "renderingFailure"]
+  default     = ["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"]
+
+  validation {
+    condition = length(var.event_types) > 0 && alltrue([
+      for t in var.event_types : contains(["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"], t)
+    ])
+    error_message = "event_types must name at least one SES v2 event type: SEND, REJECT, BOUNCE, COMPLAINT, DELIVERY, OPEN, CLICK, RENDERING_FAILURE, DELIVERY_DELAY or SUBSCRIPTION."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to the taggable resources (the SES role)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "cloudwatch_destination_enabled" {
-  description = "Whether the configuration set also publishes event metrics to CloudWatch (dimensions: cloudwatch_dimension_tags plus ses:configuration-set). Off only where LocalStack stands in for SES: it keeps one event destination per configuration set (that one must be SNS) and emulates no SES v2, which this destination uses."
+  description = "Whether the configuration set also publishes event metrics to CloudWatch (dimensions: cloudwatch_dimension_tags plus ses:configuration-set). Off only where LocalStack stands in for SES, which publishes no SES metrics to CloudWatch."
   type        = bool
   default     = true
 }
@@ -59,18 +77,6 @@ variable "cloudwatch_dimension_tags" {
     ])
     error_message = "cloudwatch_dimension_tags: tag names may use only letters, digits, '_', '-' and ':', default values only letters, digits, '_', '-', '.' and '@' (1-256 characters each)."
   }
-}
-
-variable "sns_destination_v2" {
-  description = "Whether the SNS event destination is the SES v2 resource (all of sns_event_types_v2). False only on LocalStack, which emulates no SES v2: then the v1 resource publishes event_types."
-  type        = bool
-  default     = true
-}
-
-variable "sns_event_types_v2" {
-  description = "SES event types published to the SNS topic when sns_destination_v2 is true (what the tracker reads), in SES v2 spelling."
-  type        = list(string)
-  default     = ["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION"]
 }
 
 variable "mail_from_subdomain" {

@@ -8,8 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from chaos.plan import LAUNCHER_CRASH_POINTS, HoldKind, PlanShape, plan_faults
-from chaos.poison import SEND_BATCH_POISON, SES_EVENT_POISON, poison_messages
+from chaos.poison import (
+    SEND_BATCH_POISON,
+    SES_EVENT_POISON,
+    TRACKER_MESSAGE_POISON,
+    Poison,
+    poison_messages,
+)
 from ems_common.formats.send_batch import SendBatch
+from ems_tracker.dal.event_objects import EventObjects, NotificationError, split_documents
 from ems_tracker.ses_events import MalformedEventError, parse_ses_event
 
 POISONS = poison_messages(
@@ -18,7 +25,9 @@ POISONS = poison_messages(
 
 
 def test_every_kind_of_poison_for_every_queue_with_its_own_marker() -> None:
-    assert len(POISONS) == 2 * len(SEND_BATCH_POISON) + len(SES_EVENT_POISON)
+    assert len(POISONS) == 2 * len(SEND_BATCH_POISON) + len(SES_EVENT_POISON) + len(
+        TRACKER_MESSAGE_POISON
+    )
     assert len({p.marker for p in POISONS}) == len(POISONS)
     for poison in POISONS:
         assert poison.marker in poison.body
@@ -35,6 +44,23 @@ def test_send_batch_poison_is_no_send_batch(poison: object) -> None:
 def test_ses_event_poison_is_no_ses_event(poison: object) -> None:
     with pytest.raises(MalformedEventError):
         parse_ses_event(poison.body)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "poison", [p for p in POISONS if p.queue == "tracker" and not p.in_events_stream], ids=str
+)
+def test_tracker_message_poison_names_no_object_of_ses_events(poison: Poison) -> None:
+    # Given the reader of the events bucket's objects (it reads no object to refuse these)
+    objects = EventObjects(None, bucket="events", prefix="ses-events/")  # type: ignore[arg-type]
+    with pytest.raises(NotificationError):
+        objects.named_by(poison.body)
+
+
+@pytest.mark.parametrize("poison", [p for p in POISONS if p.in_events_stream], ids=str)
+def test_event_poison_stays_one_document_of_its_object(poison: Poison) -> None:
+    # Published between two other events, it is cut out alone (and dead-lettered alone)
+    text = f'{{"a":1}}\n{poison.body}\n{{"b":2}}\n'
+    assert split_documents(text) == ['{"a":1}', poison.body, '{"b":2}']
 
 
 SHAPE = PlanShape(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ems_common.lambda_handlers import METRICS_NAMESPACE, PAUSED_METRIC
 from ems_sender.handlers import send
 from ems_sender.limiter import Lane
 from ems_tracker.handlers import track
+from ems_tracker.ingest import BatchOutcome
 
 ALARMS = Path(__file__).parents[3] / "terraform" / "modules" / "alarms" / "main.tf"
 _STRING_ASSIGNMENT = re.compile(r'^\s*(\w+)\s*=\s*"([^"]*)"\s*$', re.MULTILINE)
@@ -31,25 +33,29 @@ _STRING_ASSIGNMENT = re.compile(r'^\s*(\w+)\s*=\s*"([^"]*)"\s*$', re.MULTILINE)
 
 @dataclass
 class _TrackerThatBraked:
-    """A tracker whose batch paused one campaign (what `Tracker.brake` returns)."""
+    """A tracker whose batch paused one campaign (what `Tracker.process_batch` says)."""
 
     stats: Counter[str] = field(default_factory=Counter)
 
-    def process(self, body: str) -> str | None:
-        return None
+    def process_batch(self, bodies: Sequence[str]) -> BatchOutcome:
+        return BatchOutcome(failed=[], finished=set(), completed=[], paused=["spring"])
 
-    def complete_finished(self, finished: set[str]) -> list[str]:
-        return []
 
-    def brake(self) -> list[str]:
-        return ["spring"]
+@dataclass
+class _WatchThatPaused:
+    paused: list[str] = field(default_factory=lambda: ["spring"])
+
+    def take_paused(self) -> list[str]:
+        paused, self.paused = self.paused, []
+        return paused
 
 
 @dataclass
 class _SenderThatPaused:
     """A sender that paused one campaign because SES refused its sender."""
 
-    paused: list[str] = field(default_factory=lambda: ["spring"])
+    watch: _WatchThatPaused = field(default_factory=_WatchThatPaused)
+    threads: int = 1
 
     def summary(self) -> dict[str, int]:
         return {}

@@ -1,14 +1,16 @@
 """The reconciler's decisions: what it completes, settles, fails, and what it leaves alone.
 
-The stand-ins keep campaigns and counters in memory and honour the one condition the
-reconciler relies on (a campaign moves only from the status it expects); DynamoDB's own
-transactions are exercised by the e2e tests (tests/e2e/test_reconciler.py).
+The stand-ins keep campaigns, counters and email records in memory and honour the conditions
+the reconciler relies on (a campaign moves only from the status it expects; a recount corrects
+counters only if they still hold what it read); DynamoDB's own transactions and conditions are
+exercised by the e2e tests.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,10 +20,12 @@ from ems_common.campaigns import (
     CampaignStatus,
     Held,
     RecipientCounts,
+    RecountOutcome,
     SegmentSummary,
 )
 from ems_common.dal.campaigns import StatusConflictError
 from ems_common.dal.metrics import CampaignNumbers, TransactionCancelledError
+from ems_common.emails import EmailRecord
 from ems_common.metrics import Metric
 from ems_launcher.reconciler import Reconciled, Reconciler
 from ems_launcher.settings import LauncherSettings
@@ -37,6 +41,10 @@ class Store:
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     counters: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)  # reading these raises (a bad item, say)
+    # email records: campaign -> recipient (the sort key) -> record
+    records: dict[str, dict[str, EmailRecord]] = field(default_factory=dict)
+    page_items: int = 2
+    queries: int = 0
 
     # CampaignRepository
     def get(self, campaign_id: str) -> Campaign | None:
@@ -97,6 +105,33 @@ class Store:
         self, campaign_id: str, segment: str | None, deltas: Mapping[Metric, int]
     ) -> dict[str, Any] | None:
         return {"add": (campaign_id, segment, dict(deltas))}
+
+    def correct(
+        self,
+        campaign_id: str,
+        segment: str,
+        *,
+        stored: Mapping[str, int],
+        counted: Mapping[Metric, int],
+    ) -> bool:
+        counts = self.counters.setdefault(campaign_id, {}).setdefault(segment, Counter())
+        if dict(counts) != dict(stored):
+            return False
+        counts.update({m.value: n - counts[m.value] for m, n in counted.items()})
+        return True
+
+    # CampaignEmailRecords
+    def pages(
+        self, campaign_id: str, after: str | None = None
+    ) -> Iterator[tuple[list[EmailRecord], str | None]]:
+        keys = sorted(k for k in self.records.get(campaign_id, {}) if after is None or k > after)
+        while True:
+            self.queries += 1
+            page, keys = keys[: self.page_items], keys[self.page_items :]
+            last = page[-1] if keys else None
+            yield [self.records[campaign_id][k] for k in page], last
+            if last is None:
+                return
 
     def transact(self, steps: list[Any]) -> None:
         for step in steps:
@@ -163,9 +198,12 @@ def _reconciler(store: Store) -> tuple[Reconciler, Clock]:
             verification_deadline_seconds=3 * 3600,
             reconcile_limit=100,
             stop_margin_seconds=30,
+            recount_after_seconds=300,
+            tracker_batch_seconds=60,
         ),
         campaigns=store,  # type: ignore[arg-type]
         metrics=store,  # type: ignore[arg-type]
+        records=store,
         clock=clock,
     )
     return reconciler, clock
@@ -290,3 +328,215 @@ def test_it_stops_looking_near_the_invocations_end() -> None:
     left = iter([100.0, 10.0, 10.0])
 
     assert reconciler.run(time_left=lambda: next(left)) == {"c0": Reconciled.COMPLETED}
+
+
+MINUTE = timedelta(minutes=1)
+AT = "2030-01-01T12:00:00.000Z"
+
+
+def _deliver(store: Store, campaign_id: str, segment: str, n: int, *, opens: int = 0) -> None:
+    """`n` more emails of `segment` delivered (their records, as the tracker leaves them)."""
+    records = store.records.setdefault(campaign_id, {})
+    first = len(records)
+    for i in range(first, first + n):
+        records[f"r{i:04d}@example.com"] = EmailRecord(
+            segment_id=segment,
+            sent_at=AT,
+            delivered_at=AT,
+            finished_at=AT,
+            opened_at=AT if opens else None,
+            opens=opens,
+        )
+
+
+def _count(store: Store, campaign_id: str, segment: str, n: int, *, opens: int = 0) -> None:
+    """The tracker's counters for `n` emails `_deliver` wrote."""
+    counts = store.counters.setdefault(campaign_id, {}).setdefault(segment, Counter())
+    counts.update(
+        {
+            Metric.SENT.value: n,
+            Metric.DELIVERED.value: n,
+            Metric.FINISHED.value: n,
+            Metric.OPENED_UNIQUE.value: n if opens else 0,
+            Metric.OPENED_TOTAL.value: n * opens,
+        }
+    )
+
+
+def test_counters_a_stopped_tracker_left_short_are_recounted_from_the_records() -> None:
+    # Given a campaign of 10 whose last tracker batch wrote 2 records and stopped before its
+    # counters (news: 6 records, 4 counted)
+    store = Store(campaigns={"c1": _campaign("c1")})
+    _deliver(store, "c1", "news", 4, opens=2)
+    _count(store, "c1", "news", 4, opens=2)
+    _deliver(store, "c1", "vip", 4)
+    _count(store, "c1", "vip", 4)
+    _deliver(store, "c1", "news", 2, opens=1)
+    reconciler, clock = _reconciler(store)
+
+    # It is not recounted while it may still move
+    assert reconciler.run() == {}
+    clock.now += 4 * MINUTE
+    assert reconciler.run() == {}
+    assert store.queries == 0
+    # Quiet for 5 minutes: its records are counted, but the counters wait for the batches
+    # under way to add theirs
+    clock.now += MINUTE
+    assert reconciler.run() == {}
+    assert store.read("c1").total[Metric.FINISHED.value] == 8
+    # Then the counters are set to what the records say, and the campaign is complete
+    clock.now += MINUTE
+    assert reconciler.run() == {"c1": Reconciled.COMPLETED}
+    news = store.read("c1").segments["news"]
+    assert news[Metric.FINISHED.value] == 6
+    assert news[Metric.DELIVERED.value] == 6
+    assert news[Metric.SENT.value] == 6
+    assert news[Metric.OPENED_UNIQUE.value] == 6
+    assert news[Metric.OPENED_TOTAL.value] == 4 * 2 + 2 * 1
+    assert store.read("c1").segments["vip"][Metric.FINISHED.value] == 4
+    campaign = store.campaigns["c1"]
+    assert campaign.status is CampaignStatus.COMPLETED
+    assert campaign.settled is None
+    assert campaign.recount is not None
+    assert campaign.recount.outcome is RecountOutcome.CORRECTED
+
+
+def test_a_recount_that_leaves_the_campaign_short_says_so() -> None:
+    store = Store(campaigns={"c1": _campaign("c1")})
+    _deliver(store, "c1", "news", 3)
+    _count(store, "c1", "news", 2)
+    reconciler, clock = _reconciler(store)
+    reconciler.run()
+    clock.now += 5 * MINUTE
+    reconciler.run()
+    clock.now += MINUTE
+
+    assert reconciler.run() == {"c1": Reconciled.RECOUNTED}
+    assert store.read("c1").total[Metric.FINISHED.value] == 3
+    assert store.campaigns["c1"].status is CampaignStatus.SENDING
+
+
+def test_counters_that_move_during_the_recount_are_left_to_the_batch_that_moved_them() -> None:
+    # Given a batch of opens that wrote its records before the count and adds its counters
+    # after it (finished does not move: the spell goes on)
+    store = Store(campaigns={"c1": _campaign("c1")})
+    _deliver(store, "c1", "news", 4)
+    _count(store, "c1", "news", 4)
+    reconciler, clock = _reconciler(store)
+    reconciler.run()
+    clock.now += 5 * MINUTE
+    records = store.records["c1"]
+    for key in list(records)[:2]:  # records written...
+        records[key] = records[key].model_copy(update={"opened_at": AT, "opens": 1})
+    reconciler.run()  # ...and counted
+    news = store.counters["c1"]["news"]  # then its counters added
+    news.update({Metric.OPENED_UNIQUE.value: 2, Metric.OPENED_TOTAL.value: 2})
+    clock.now += MINUTE
+
+    # The correction is dropped: the records' count and the batch's own add are not summed
+    assert reconciler.run() == {}
+    counted = store.read("c1").segments["news"]
+    assert counted[Metric.OPENED_UNIQUE.value] == 2
+    assert counted[Metric.OPENED_TOTAL.value] == 2
+    assert counted[Metric.FINISHED.value] == 4
+    recount = store.campaigns["c1"].recount
+    assert recount is not None
+    assert recount.outcome is RecountOutcome.MOVED
+
+
+def test_a_batch_that_finishes_emails_during_the_recount_is_not_counted_twice() -> None:
+    store = Store(campaigns={"c1": _campaign("c1")})
+    _deliver(store, "c1", "news", 4)
+    _count(store, "c1", "news", 4)
+    reconciler, clock = _reconciler(store)
+    reconciler.run()
+    clock.now += 5 * MINUTE
+    _deliver(store, "c1", "news", 1)  # records written...
+    reconciler.run()  # ...and counted
+    _count(store, "c1", "news", 1)  # then its counters added
+    for _ in range(3):
+        clock.now += MINUTE
+        reconciler.run()
+
+    assert store.read("c1").total[Metric.FINISHED.value] == 5
+    assert store.read("c1").total[Metric.DELIVERED.value] == 5
+
+
+def test_a_campaign_is_recounted_once_per_quiet_spell() -> None:
+    store = Store(campaigns={"c1": _campaign("c1")})
+    _deliver(store, "c1", "news", 4)
+    _count(store, "c1", "news", 4)
+    reconciler, clock = _reconciler(store)
+    reconciler.run()
+    clock.now += 5 * MINUTE
+    reconciler.run()
+    clock.now += MINUTE
+    reconciler.run()
+    recount = store.campaigns["c1"].recount
+    assert recount is not None
+    assert recount.outcome is RecountOutcome.MATCHED
+    queries = store.queries
+
+    # More quiet ticks read no records again
+    for _ in range(5):
+        clock.now += 10 * MINUTE
+        assert reconciler.run() == {}
+    assert store.queries == queries
+
+    # Progress starts another spell, recounted once it is quiet
+    _deliver(store, "c1", "vip", 1)
+    _count(store, "c1", "vip", 1)
+    reconciler.run()
+    clock.now += 5 * MINUTE
+    reconciler.run()
+    assert store.queries > queries
+
+
+def test_a_large_campaign_is_counted_over_several_ticks() -> None:
+    # Given 10 records, 2 a page, and time for one page a tick
+    store = Store(campaigns={"c1": _campaign("c1")})
+    _deliver(store, "c1", "news", 6)
+    _deliver(store, "c1", "vip", 4)
+    _count(store, "c1", "news", 5)
+    _count(store, "c1", "vip", 4)
+    reconciler, clock = _reconciler(store)
+    reconciler.run()
+    clock.now += 5 * MINUTE
+
+    for _ in range(5):
+        left = iter([100.0, 10.0])
+        assert reconciler.run(time_left=functools.partial(next, left)) == {}
+        clock.now += timedelta(seconds=10)
+    assert store.queries == 5
+    recount = store.campaigns["c1"].recount
+    assert recount is not None
+    assert recount.counted_at is not None
+
+    clock.now += MINUTE
+    assert reconciler.run() == {"c1": Reconciled.COMPLETED}
+    assert store.read("c1").total[Metric.FINISHED.value] == 10
+
+
+def test_settling_counts_unconfirmed_only_what_the_records_say_never_finished() -> None:
+    # Given a campaign of 10: 7 delivered on the records, 5 counted, 3 never delivered
+    store = Store(campaigns={"c1": _campaign("c1", segments={"news": 10})})
+    _deliver(store, "c1", "news", 7)
+    _count(store, "c1", "news", 5)
+    reconciler, clock = _reconciler(store)
+    reconciler.run()
+
+    # When it stands still long past the settle time, ticks apart
+    results: list[str] = []
+    for _ in range(6):
+        clock.now += 7 * HOUR
+        results.extend(reconciler.run().values())
+
+    # Then its lost deliveries were recounted first, and only the 3 were settled unconfirmed
+    assert results == [Reconciled.RECOUNTED, Reconciled.SETTLED]
+    numbers = store.read("c1").total
+    assert numbers[Metric.DELIVERED.value] == 7
+    assert numbers[Metric.UNCONFIRMED.value] == 3
+    assert numbers[Metric.FINISHED.value] == 10
+    settled = store.campaigns["c1"].settled
+    assert settled is not None
+    assert "3 of 10 emails" in settled

@@ -21,7 +21,8 @@ from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID
 from ems_sender.dal.account import Standing
 from ems_sender.dal.records import ClaimOutcome
 from ems_sender.limiter import Lane
-from ems_sender.sending import Sender, Timing
+from ems_sender.sending import Sender
+from ems_sender.watch import Timing
 from tests.support.suppressions import InMemorySuppressions
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

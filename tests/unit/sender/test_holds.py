@@ -18,7 +18,8 @@ from ems_sender.dal.ses import (
     SendingPausedError,
 )
 from ems_sender.limiter import Lane
-from ems_sender.sending import Outcome, Timing
+from ems_sender.messages import Outcome
+from ems_sender.watch import Timing
 from tests.unit.sender.fakes import Gate, Rig, Ses, body, make_sender, transactional_body
 
 ADDRESSES = [f"r{i}@example.org" for i in range(6)]

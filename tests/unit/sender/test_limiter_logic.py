@@ -21,10 +21,12 @@ from ems_sender.limiter.logic import (
     add_to_rate,
     align,
     block_size,
+    burst_size,
     decayed_rate,
     effective_rate,
     free_positions,
     free_slot_count,
+    grid_spacing_us,
     hour_of,
     late_limit_us,
     plan_reservation,
@@ -500,3 +502,71 @@ def test_max_in_window_counts_a_half_open_second() -> None:
     assert max_in_window([0.0, 0.5, 1.0]) == 2
     assert max_in_window([0.0, 0.5, 0.999]) == 3
     assert max_in_window([]) == 0
+
+
+# --- bursts: SendBulkEmail calls ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rate", "worker_rate", "burst"),
+    [
+        (14, 300, 1),  # a new account: one email a call
+        (200, 300, 9),  # the local stack
+        (300, 300, 13),
+        (1000, 300, 11),  # 4 stripes: each call's slots are 4 apart
+        (1000, 1000, 41),
+        (5000, 5000, 50),  # SES's most destinations a call
+    ],
+)
+def test_a_call_carries_a_fraction_of_the_rate_over_the_stripes(
+    rate: float, worker_rate: float, burst: int
+) -> None:
+    tuning = Tuning(worker_send_rate=worker_rate, burst_fraction=0.04)
+    assert burst_size(rate, tuning) == burst
+
+
+def test_without_burst_room_the_grid_is_unchanged() -> None:
+    assert burst_size(40, TUNING) == 1
+    assert grid_spacing_us(40, TUNING) == slot_spacing_us(40, TUNING.pacing_tolerance_s)
+
+
+def _busiest_second(sends: Sequence[tuple[int, int]]) -> int:
+    """Most sends (time_us, how many) in any one-second window [t, t + 1 s)."""
+    ordered = sorted(sends)
+    most, total, left = 0, 0, 0
+    for at, count in ordered:
+        total += count
+        while ordered[left][0] <= at - MICROS:
+            total -= ordered[left][1]
+            left += 1
+        most = max(most, total)
+    return most
+
+
+@given(
+    rate=st.integers(min_value=20, max_value=2000),
+    worker_rate=st.sampled_from([50, 300, 1000]),
+    sizes=st.lists(st.integers(min_value=1, max_value=60), min_size=40, max_size=200),
+)
+@settings(max_examples=150, deadline=None)
+def test_calls_on_their_last_slot_never_put_more_than_r_sends_in_a_second(
+    rate: int, worker_rate: int, sizes: list[int]
+) -> None:
+    # Given every stripe's slots taken in runs, each run sent as one call on its last slot
+    tuning = Tuning(worker_send_rate=worker_rate, burst_fraction=0.04)
+    burst = burst_size(rate, tuning)
+    stripes = stripe_count(rate, tuning)
+    spacing = grid_spacing_us(rate, tuning)
+    sends: list[tuple[int, int]] = []
+    next_slot = list(range(stripes))  # slot indexes: stripe j owns j, j + K, j + 2K ...
+    for turn, wanted in enumerate(sizes):
+        stripe = turn % stripes
+        k = min(wanted, burst)
+        slots = [next_slot[stripe] + i * stripes for i in range(k)]
+        next_slot[stripe] = slots[-1] + stripes
+        sends.append((slots[-1] * spacing, k))
+    # Then no second holds more than R, and the grid keeps (1 - burst_fraction) of R at least
+    assert _busiest_second(sends) <= rate
+    # (the spacing is rounded up to a whole microsecond)
+    floor_rate = (1 - tuning.burst_fraction) * rate / (1 + tuning.pacing_tolerance_s)
+    assert MICROS / (spacing - 1) >= floor_rate

@@ -8,7 +8,7 @@ import pytest
 
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.items import to_item
-from ems_common.emails import SENT_AT, VERSION
+from ems_common.emails import SENT_AT, SES_MESSAGE_ID
 from ems_sender.dal.records import ClaimOutcome, EmailRecords
 
 
@@ -42,7 +42,12 @@ def test_an_expired_claim_without_ses_events_is_reclaimed() -> None:
 
 
 @pytest.mark.parametrize(
-    "tracked", [{VERSION: 1, SENT_AT: "2030-01-01T00:00:00+00:00"}, {VERSION: 2}]
+    "tracked",
+    [
+        {SES_MESSAGE_ID: "m-1", SENT_AT: "2030-01-01T00:00:00+00:00"},
+        {SES_MESSAGE_ID: "m-1"},  # the tracker writes the id with every event it applies
+        {SENT_AT: "2030-01-01T00:00:00+00:00"},
+    ],
 )
 def test_an_expired_claim_of_an_email_with_ses_events_was_accepted_before(
     tracked: dict[str, Any],

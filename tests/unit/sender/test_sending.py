@@ -17,7 +17,7 @@ from ems_common.suppressions import CAMPAIGNS, Suppression, list_scope
 from ems_common.transactional import TRANSACTIONAL_CAMPAIGN_ID
 from ems_sender.dal.records import ClaimOutcome
 from ems_sender.dal.ses import PermanentSendError, ThrottledError, TransientSendError
-from ems_sender.sending import Outcome
+from ems_sender.messages import Outcome
 from tests.unit.sender.fakes import Gate, Ses
 from tests.unit.sender.fakes import body as _body
 from tests.unit.sender.fakes import make_sender as _sender

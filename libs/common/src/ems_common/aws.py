@@ -23,6 +23,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_firehose import FirehoseClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -77,6 +78,8 @@ class AwsClients:
     def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
     @overload
     def client(self, service: Literal["events"]) -> EventBridgeClient: ...
+    @overload
+    def client(self, service: Literal["firehose"]) -> FirehoseClient: ...
     @overload
     def client(self, service: Literal["s3"]) -> S3Client: ...
     @overload

@@ -149,6 +149,43 @@ class Held(BaseModel):
     at: datetime = Field(description="The last time the sender held its email for this reason")
 
 
+class RecountOutcome(StrEnum):
+    """What a recount's correction did."""
+
+    MATCHED = "matched"  # the counters agreed with the records: nothing written
+    CORRECTED = "corrected"  # some counters were set to what the records say
+    MOVED = "moved"  # the counters moved since they were read: left as they are
+
+
+class Recount(BaseModel):
+    """The reconciler's recount of a quiet SENDING campaign's counters from its email records
+    (docs/tracking.md, "The crash window"): one per quiet spell (`watched`). The records are
+    counted first (over several ticks if need be); the counters are corrected later, once every
+    tracker batch that was under way then has written its counters, and only if none moved
+    since they were read."""
+
+    spell: tuple[int, datetime] = Field(
+        description="The quiet spell it belongs to: the reconciler's `watched` look"
+    )
+    started_at: datetime = Field(description="When the counters were read and the count began")
+    counters: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Each segment's counters, read before the count"
+    )
+    records: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="What the records counted so far say, per segment"
+    )
+    after: str | None = Field(
+        default=None,
+        description="The count goes on after this email record (its sort key); None: done",
+    )
+    counted_at: datetime | None = Field(
+        default=None, description="When the count of the records ended; None while it goes on"
+    )
+    outcome: RecountOutcome | None = Field(
+        default=None, description="What the correction did; None while it waits"
+    )
+
+
 class Campaign(BaseModel):
     """A campaign record (one DynamoDB item)."""
 
@@ -184,6 +221,13 @@ class Campaign(BaseModel):
     problems: list[Problem] = Field(default_factory=list, description="Why it was REJECTED")
     error: str | None = Field(default=None, description="Why it FAILED")
     emails_enqueued: int = 0
+    suppressions_as_of: datetime | None = Field(
+        default=None,
+        description=(
+            "Its compile left out every address suppressed before this (its read of the list,"
+            " less a margin): at send time only suppressions made since are looked up"
+        ),
+    )
     launched_at: datetime | None = None
     launch: LaunchCheckpoint | None = Field(
         default=None, description="How far the launcher got, and who holds the launch"
@@ -214,6 +258,10 @@ class Campaign(BaseModel):
     watched: tuple[int, datetime] | None = Field(
         default=None,
         description="The reconciler's last look at a SENDING campaign: emails finished, and when",
+    )
+    recount: Recount | None = Field(
+        default=None,
+        description="The reconciler's last recount of its counters from its email records",
     )
 
     @field_validator(

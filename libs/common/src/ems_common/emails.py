@@ -3,7 +3,8 @@ table, the one definition the sender, the tracker and the API read and write.
 
 The sender claims the record before the SES call and completes it after (`EmailState`,
 `ses_message_id`, `reason` ...); the tracker adds when each kind of SES event first happened
-(`sent_at`, `delivered_at` ...; counts of opens and clicks) under a version; the API shows it.
+(`sent_at`, `delivered_at` ...; counts of opens and clicks), one conditional write per event,
+creating the record if the sender wrote none; the API shows it.
 An email's status (`EmailStatus`) is derived from those fields, so a late Send never undoes a
 Delivery. The item's key is `ems_common.dal.emails.EmailKey`.
 
@@ -95,9 +96,10 @@ class EmailRecord(BaseModel):
     clicked_at: str | None = None
     clicks: int = 0
     unsubscribed_at: str | None = None
+    # Short digests of the opens and clicks applied: one delivered twice is counted once.
+    engagement_digests: frozenset[str] = frozenset()
     # --- both: when it reached its final sending state (counted once, by whoever set it) ----
     finished_at: str | None = None
-    tracker_version: int = 0  # moved only by the tracker's writes (optimistic locking)
 
     @classmethod
     def of(cls, record: EmailRecord | Mapping[str, Any]) -> EmailRecord:
@@ -107,6 +109,12 @@ class EmailRecord(BaseModel):
     def has(self, name: str) -> bool:
         """Whether attribute `name` is set (a "first time" field, say)."""
         return getattr(self, name) is not None
+
+    @property
+    def accepted_by_ses(self) -> bool:
+        """Whether SES is known to have accepted the email: its message id is on the record
+        (the sender's answer, or any of its SES events: the tracker writes the id with each)."""
+        return self.ses_message_id is not None or any(self.has(n) for n in _EVENT_TIMES)
 
     @property
     def status(self) -> EmailStatus:
@@ -180,5 +188,18 @@ OPENS: Final = _name("opens")
 CLICKED_AT: Final = _name("clicked_at")
 CLICKS: Final = _name("clicks")
 UNSUBSCRIBED_AT: Final = _name("unsubscribed_at")
+ENGAGEMENT_DIGESTS: Final = _name("engagement_digests")
 FINISHED_AT: Final = _name("finished_at")
-VERSION: Final = _name("tracker_version")
+
+# What only SES's events set: any of them on a record says SES accepted the email.
+_EVENT_TIMES: Final = (
+    SENT_AT,
+    DELIVERED_AT,
+    DELAYED_AT,
+    BOUNCED_AT,
+    COMPLAINED_AT,
+    REJECTED_AT,
+    RENDERING_FAILED_AT,
+    OPENED_AT,
+    CLICKED_AT,
+)

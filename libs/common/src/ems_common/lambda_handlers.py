@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger
@@ -60,17 +61,21 @@ def process_sqs_batch(
     *,
     logger: Logger,
     campaign_id_of: Callable[[str], str | None] = lambda _body: None,
+    threads: int = 1,
 ) -> PartialItemFailureResponse:
     """Hand each message of an SQS event to `handle`; report the ones that raised.
 
-    `campaign_id_of` tells, from a body, the campaign id the logs of its handling carry.
+    `campaign_id_of` tells, from a body, the campaign id the logs of its handling carry. With
+    `threads` > 1 the messages are handled that many at a time (the senders: several SES calls
+    in flight); Powertools' BatchProcessor still builds the answer, each message's outcome read
+    from its thread in turn (its BatchProcessor runs handlers one after another).
     """
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-    def record_handler(record: SQSRecord) -> None:
+    def run(record: SQSRecord) -> None:
         campaign_id = _quietly(campaign_id_of, record.body)
         if campaign_id:
-            logger.append_keys(**{CAMPAIGN_ID_KEY: campaign_id})
+            logger.thread_safe_append_keys(**{CAMPAIGN_ID_KEY: campaign_id})
         try:
             handle(record)
         except RetryLater:
@@ -79,14 +84,26 @@ def process_sqs_batch(
             logger.exception("message %s failed; it will be retried", record.message_id)
             raise
         finally:
-            logger.remove_keys([CAMPAIGN_ID_KEY])
+            logger.thread_safe_remove_keys([CAMPAIGN_ID_KEY])
 
     records = list(event.get("Records", []))
     request_id = getattr(context, "aws_request_id", None)
     if request_id:
         logger.append_keys(function_request_id=request_id)
-    with processor(records, record_handler, lambda_context=context):
-        processor.process()
+    if threads <= 1 or len(records) <= 1:
+        with processor(records, run, lambda_context=context):
+            processor.process()
+        return processor.response()
+    with ThreadPoolExecutor(max_workers=min(threads, len(records))) as pool:
+        futures = {
+            str(record["messageId"]): pool.submit(run, SQSRecord(record)) for record in records
+        }
+
+        def outcome(record: SQSRecord) -> None:
+            futures[record.message_id].result()  # re-raises what the message's handling raised
+
+        with processor(records, outcome, lambda_context=context):
+            processor.process()
     return processor.response()
 
 

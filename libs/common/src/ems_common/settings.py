@@ -27,7 +27,9 @@ class InfraSettings(BaseSettings):
     campaigns_bucket: str = Field(description="Bucket holding compiled campaign files")
     send_queue_url: str = Field(description="SQS queue the sender drains")
     send_dlq_url: str = Field(description="Dead-letter queue of the send queue")
-    tracker_queue_url: str = Field(description="SQS queue fed by the SES events topic")
+    tracker_queue_url: str = Field(
+        description="SQS queue of S3 notifications, one per new object of SES events"
+    )
     tracker_dlq_url: str = Field(description="Dead-letter queue of the tracker queue")
     transactional_queue_url: str = Field(
         description="SQS queue of the transactional lane, sent before campaign traffic"
@@ -35,7 +37,15 @@ class InfraSettings(BaseSettings):
     transactional_dlq_url: str = Field(description="Dead-letter queue of the transactional lane")
     compile_queue_url: str = Field(description="SQS queue of large candidates to verify")
     compile_dlq_url: str = Field(description="Dead-letter queue of the compile queue")
-    ses_events_topic_arn: str = Field(description="SNS topic the configuration set publishes to")
+    ses_events_stream: str = Field(
+        description="Firehose stream the configuration set publishes every SES event to"
+    )
+    ses_events_bucket: str = Field(
+        description="Bucket the stream writes the events to, as objects of newline-delimited JSON"
+    )
+    ses_events_prefix: str = Field(
+        description="Key prefix of the event objects in that bucket (they expire after some days)"
+    )
     configuration_set_name: str = Field(description="Default SES configuration set")
     sender_domain: str = Field(description="SES identity (domain) EMS sends from")
     default_from: str = Field(description="Default FromEmailAddress, on the sender domain")
@@ -44,6 +54,9 @@ class InfraSettings(BaseSettings):
     emails_table: str = Field(description="DynamoDB table of emails (one per recipient)")
     emails_message_id_index: str = Field(description="Index of emails by SES message id")
     suppressions_table: str = Field(description="DynamoDB table of suppressed addresses")
+    suppressions_day_index: str = Field(
+        description="Index of suppressions by the day they were made, in time order"
+    )
     events_table: str = Field(description="DynamoDB table of raw SES events (with a TTL)")
     rate_limits_table: str = Field(description="DynamoDB table holding the shared send limiter")
     launcher_rule_name: str = Field(description="EventBridge rule that triggers the launcher")

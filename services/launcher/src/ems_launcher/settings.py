@@ -40,6 +40,25 @@ class LauncherSettings(InfraSettings):
             " they are held on a dead-letter queue)"
         ),
     )
+    recount_after_seconds: int = Field(
+        default=300,
+        ge=1,
+        description=(
+            "A SENDING campaign whose finished count has not moved for this long, and is below"
+            " its accepted emails, has its counters recounted from its email records (once per"
+            " quiet spell): a tracker stopped between its records and its counters leaves"
+            " events uncounted"
+        ),
+    )
+    tracker_batch_seconds: int = Field(
+        default=60,
+        ge=1,
+        description=(
+            "The longest a tracker batch runs (the tracker function's timeout): a recount"
+            " corrects the counters only this long after it counted the records, when every"
+            " batch under way then has written its counters"
+        ),
+    )
     verification_deadline_seconds: int = Field(
         default=3 * 3600,
         ge=1,

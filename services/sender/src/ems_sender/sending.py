@@ -30,17 +30,14 @@ skip it if suppressed, wait for the limiter, call SES, record the outcome.
 """
 
 import logging
+import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Protocol
 
-from pydantic import ValidationError
-
-from ems_common.campaigns import CampaignStatus, Held, PausedBy, utc_now
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
@@ -64,34 +61,13 @@ from ems_sender.dal.ses import (
     TransientSendError,
 )
 from ems_sender.limiter.model import Lane
+from ems_sender.messages import Outcome, SendCounts, list_of, read_batch
+from ems_sender.watch import CampaignWatch, Hold, Timing, missing_reason, refused_reason
 
 logger = logging.getLogger(__name__)
 
-# A pause or a cancel stops a campaign's sending within about this (each email looks).
-_CAMPAIGN_CACHE_SECONDS = 1.0
-# A campaign whose email waits on SES says so (`Campaign.held`) at most this often per process.
-_HELD_NOTE_SECONDS = 60.0
 _THROTTLE_BACKOFF_SECONDS = 2.0
 _TRANSIENT_BACKOFF_SECONDS = 5.0
-
-
-ONE_CLICK_HEADER: Final = "List-Unsubscribe-Post"
-"""RFC 8058's header: an email carrying it is list mail, whatever lane it takes."""
-
-
-def list_of(batch: SendBatch, email: CampaignFileLine) -> str | None:
-    """The list an email belongs to, for the suppressions that block it; None for transactional
-    email, which only a suppression of every email (`all`) blocks.
-
-    A campaign email's list is its segment's list_name (the segmentId tag). A transactional email
-    of a marketing template carries a one-click unsubscribe header, and is list mail too: its list
-    is its template (also its segmentId).
-    """
-    if not is_transactional_scope(batch.campaign_id):
-        return email.segment_id
-    if any(name == ONE_CLICK_HEADER for name, _ in email.headers):
-        return email.segment_id
-    return None
 
 
 class SendGate(Protocol):
@@ -102,24 +78,6 @@ class SendGate(Protocol):
         ...
 
 
-class Outcome(StrEnum):
-    """What to tell SQS about a message."""
-
-    DONE = "done"  # delete it (its emails are sent, recorded, requeued or dead-lettered)
-    RETRY = "retry"  # leave it: SQS delivers it again, and after maxReceiveCount to the DLQ
-
-
-@dataclass
-class SendCounts:
-    """What happened to the emails the sender saw."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def add(self, what: str, n: int = 1) -> None:
-        """Count `n` of `what`."""
-        self.counts[what] += n
-
-
 class _Step(StrEnum):
     """What one email's send means for the rest of its batch."""
 
@@ -127,24 +85,6 @@ class _Step(StrEnum):
     NEXT = "next"  # go on
     REQUEUED = "requeued"  # the rest is back on the queue: delete this message
     RETRY = "retry"  # leave the message to SQS
-
-
-@dataclass(frozen=True)
-class Hold:
-    """Why the rest of a batch waits, and for how long."""
-
-    why: str
-    delay_s: float
-
-
-@dataclass(frozen=True)
-class Timing:
-    """How long the sender holds and stops."""
-
-    paused_hold_s: float = 30.0  # a PAUSED campaign's email comes back this often
-    ses_paused_retry_s: float = 60.0  # SES paused sending: ask again this often
-    refused_hold_s: float = 300.0  # a transactional email whose sender SES refuses
-    stop_margin_s: float = 45.0  # claim nothing new this close to the invocation's end
 
 
 @dataclass
@@ -161,83 +101,47 @@ class Sender:
     dlq_url: str
     lane: Lane
     requeue_busy_after_s: float = 60.0
+    threads: int = 1  # messages handled at once (the handler's threads)
     metrics: CampaignMetrics | None = None  # to complete a campaign whose last email failed
     account: AccountStanding | None = None  # SES's standing: campaign email waits while bad
     timing: Timing = field(default_factory=Timing)
     owner: str = field(default_factory=lambda: f"sender-{uuid.uuid4().hex[:12]}")
     stats: SendCounts = field(default_factory=SendCounts)
     clock: Callable[[], float] = time.monotonic
-    _campaign_cache: dict[str, tuple[float, CampaignStatus | None]] = field(default_factory=dict)
-    _held_noted: dict[str, float] = field(default_factory=dict)
-    _finished: bool = field(default=False, init=False)
-    # Campaigns this sender paused because SES refused their sender (the handler reports them).
-    paused: list[str] = field(default_factory=list)
+    # Whether the message under way finished an email itself: per thread (threads share us).
+    _call: threading.local = field(default_factory=threading.local, init=False)
+    watch: CampaignWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.watch = CampaignWatch(
+            # Read through, so that a clock set later (a test's) is the one used.
+            self.campaigns,
+            self.account,
+            self.timing,
+            clock=lambda: self.clock(),  # noqa: PLW0108
+        )
+
+    @property
+    def paused(self) -> list[str]:
+        """Campaigns this sender paused because SES refused them (the handler reports them)."""
+        return self.watch.paused
 
     def summary(self) -> dict[str, int]:
         """What this sender did so far, by outcome, and how often SES throttled it: counts only,
         never an address."""
-        return {**self.stats.counts, "ses_throttled": self.ses.counters.throttled}
+        return {**self.stats.snapshot(), "ses_throttled": self.ses.counters.throttled}
 
     def process(self, body: str, time_left: Callable[[], float] = lambda: float("inf")) -> Outcome:
         """Handle one message body; `time_left` is the invocation's seconds to go."""
-        try:
-            batch = SendBatch.from_body(body)
-        except ValidationError as error:
-            first = error.errors(include_input=False, include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "$"
-            reason = f"not a send batch: {where}: {first['msg']} ({error.error_count()} problems)"
-            self.requeue.dead_letter(self.dlq_url, body, reason)
-            self.stats.add("dead_lettered")
-            logger.warning("message dead-lettered: %s", reason)
+        batch = read_batch(body, requeue=self.requeue, dlq_url=self.dlq_url, stats=self.stats)
+        if batch is None:
             return Outcome.DONE
-        self._finished = False
+        self._call.finished = False
         outcome = self._send_emails(batch, time_left)
         # Its last emails may be failed or suppressed ones: no SES event will complete it then.
-        if self._finished and self.metrics is not None:
+        if self._call.finished and self.metrics is not None:
             complete_if_finished(self.campaigns, self.metrics, batch.campaign_id)
         return outcome
-
-    def _campaign_status(self, campaign_id: str) -> CampaignStatus | None:
-        cached = self._campaign_cache.get(campaign_id)
-        if cached is not None and self.clock() - cached[0] < _CAMPAIGN_CACHE_SECONDS:
-            return cached[1]
-        campaign = self.campaigns.get(campaign_id)
-        status = campaign.status if campaign else None
-        self._campaign_cache[campaign_id] = (self.clock(), status)
-        return status
-
-    def _gate(self, batch: SendBatch) -> Hold | bool | None:
-        """Whether the batch's campaign lets its next email go now: None (go), a Hold, or
-        False (the campaign is cancelled or gone: drop the rest)."""
-        if is_transactional_scope(batch.campaign_id):
-            return None  # no campaign; the account's standing holds bulk mail only
-        status = self._campaign_status(batch.campaign_id)
-        if status is None or status is CampaignStatus.CANCELLED:
-            return False
-        if status is CampaignStatus.PAUSED:
-            return Hold("the campaign is paused", self.timing.paused_hold_s)
-        standing = self.account.current() if self.account is not None else None
-        if standing is not None and not standing.campaigns_may_send:
-            why = standing.describe()
-            self._note_held(batch.campaign_id, why)
-            return Hold(why, self.timing.ses_paused_retry_s)
-        return None
-
-    def _note_held(self, campaign_id: str, why: str) -> None:
-        """Say on the campaign that its email waits on SES, and why (at most once a minute):
-        the reconciler does not settle a campaign that only waits, and the operator sees why."""
-        if is_transactional_scope(campaign_id):
-            return
-        last = self._held_noted.get(campaign_id)
-        if last is not None and self.clock() - last < _HELD_NOTE_SECONDS:
-            return
-        self._held_noted[campaign_id] = self.clock()
-        try:
-            self.campaigns.update(
-                campaign_id, {"held": Held(reason=why, at=utc_now()).model_dump(mode="json")}
-            )
-        except Exception:  # a note, not the send: never let it stop the hold itself
-            logger.warning("could not note the hold on campaign %s", campaign_id, exc_info=True)
 
     def _send_emails(self, batch: SendBatch, time_left: Callable[[], float]) -> Outcome:
         # Checked at send time, so that an unsubscribe made while a campaign sends stops the
@@ -250,7 +154,7 @@ class Sender:
         progressed = False
         for index, email in enumerate(batch.emails):
             rest = batch.emails[index:] + busy
-            hold = self._gate(batch)
+            hold = self.watch.gate(batch.campaign_id)
             if hold is False:
                 self.stats.add("dropped", len(batch.emails) - index)
                 return Outcome.DONE  # with the emails another worker held: gone as well
@@ -295,7 +199,7 @@ class Sender:
         retry_after = self.gate.wait_for_send(self.lane)
         if retry_after is not None:
             self.records.release(key, owner=self.owner)
-            self._note_held(batch.campaign_id, "the SES account's sending quota is spent")
+            self.watch.note_held(batch.campaign_id, "the SES account's sending quota is spent")
             self._later(batch, rest, retry_after, "quota spent")
             return _Step.REQUEUED
         try:
@@ -309,7 +213,7 @@ class Sender:
             self.records.release(key, owner=self.owner)
             self.stats.add("held_ses_paused", len(rest))
             logger.warning("SES paused sending (%s): holding the rest", error)
-            self._note_held(batch.campaign_id, f"SES paused sending: {error}")
+            self.watch.note_held(batch.campaign_id, f"SES paused sending: {error}")
             self._hold(
                 batch,
                 rest,
@@ -334,8 +238,7 @@ class Sender:
                 batch,
                 rest,
                 progressed=progressed,
-                reason=f"SES cannot find what the campaign's emails use: {error}. Create it again"
-                " (its template or configuration set), or cancel the campaign; then resume",
+                reason=missing_reason(str(error)),
             )
             return _Step.REQUEUED
         except PermanentSendError as error:
@@ -379,8 +282,7 @@ class Sender:
             batch,
             rest,
             progressed=progressed,
-            reason=f"SES refused the campaign's sender: {error}. Verify the From address's domain"
-            " (and its MAIL FROM), or EMS's permission to send from it, then resume",
+            reason=refused_reason(error),
         )
 
     def _pause_for_ses(
@@ -388,11 +290,7 @@ class Sender:
     ) -> None:
         """Every email of the campaign would get SES's answer: pause it with the reason (and an
         alarm, through `paused`), and hold its email instead of failing every recipient."""
-        if self.campaigns.pause(batch.campaign_id, by=PausedBy.SES, reason=reason) is not None:
-            self.paused.append(batch.campaign_id)
-        # Paused (or cancelled) meanwhile by someone else: the hold below applies all the same.
-        self._campaign_cache.pop(batch.campaign_id, None)
-        logger.warning("campaign %s PAUSED: %s", batch.campaign_id, reason)
+        self.watch.pause_for_ses(batch.campaign_id, reason)
         self._hold(
             batch, rest, self.timing.paused_hold_s, "the campaign is paused", progressed=progressed
         )
@@ -421,7 +319,7 @@ class Sender:
     ) -> None:
         """Record an outcome no SES event will report (failed, suppressed), counted once."""
         if self.records.complete(key, state, segment=segment, reason=reason):
-            self._finished = True
+            self._call.finished = True
 
     def _hold(
         self,

@@ -37,6 +37,16 @@ class SenderSettings(InfraSettings, RecordSettings, LimiterSettings):
             " (at most 10 s) and an SES call (at most its read timeout) must fit"
         ),
     )
+    send_threads: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description=(
+            "Messages one invocation handles at once: several SES calls in flight, so that the"
+            " limiter's slots do not lapse while a call is out (the trigger's batch size should"
+            " be at least this)"
+        ),
+    )
     account_check_seconds: int = Field(
         default=60, ge=1, description="How often SES's standing of the account is read"
     )

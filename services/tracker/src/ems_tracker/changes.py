@@ -5,15 +5,23 @@ event first happened (and how many opens and clicks there were). An event change
 only the first time, so applying the same event twice, or events in any order, ends in the same
 record; the record's status is derived from the fields, so a late Send never undoes a Delivery.
 
-`apply_event` says what an event changes on the record and by how much each campaign metric
-moves; the tracker writes both in one DynamoDB transaction, guarded by the record's version.
+`record_update` says, from the event alone, how one conditional write makes that change on
+whatever the record holds (first-time fields with `if_not_exists`, counters added, an open's or
+click's digest that must not be there yet); `apply_event` says what the event changes on a given
+record and by how much each campaign metric moves. The tracker writes the first and, from the
+record as it was just before (the write returns it), counts the second: concurrent events of
+one email each see the state before their own write, so nothing is counted twice.
 """
 
+import base64
+import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
+
+import orjson
 
 from ems_common.campaigns import utc_iso
 from ems_common.emails import (
@@ -30,7 +38,9 @@ from ems_common.emails import (
     OPENS,
     REJECTED_AT,
     RENDERING_FAILED_AT,
+    SEGMENT_ID,
     SENT_AT,
+    SES_MESSAGE_ID,
     UNSUBSCRIBED_AT,
     EmailRecord,
 )
@@ -47,8 +57,21 @@ from ems_tracker.ses_events import (
     RenderingFailureEvent,
     SendEvent,
     SesEvent,
+    SesEventBase,
     SesNotification,
     SubscriptionEvent,
+)
+
+# Events kept raw (with a TTL) besides their effect on the record: the rare ones, which say
+# why an email failed or what its recipient did about it. Send, Delivery, Open and Click (all
+# but a few percent of events) are only what they leave on the record: times and counts.
+_KEPT_RAW: Final[tuple[type, ...]] = (
+    BounceRecord,
+    ComplaintRecord,
+    RejectEvent,
+    RenderingFailureEvent,
+    SubscriptionEvent,
+    DeliveryDelayEvent,
 )
 
 
@@ -118,37 +141,38 @@ def apply_event(
                 change.metrics[unique] += 1
     if isinstance(event, BounceRecord):
         _bounce(record, change, event)
-    if isinstance(event, ComplaintRecord):
-        # A complaint is about marketing mail: it stops every campaign email, not receipts.
-        change.suppress.extend(
-            Suppression(address=a, scope=CAMPAIGNS, reason=SuppressionReason.COMPLAINT)
-            for a in event.recipients
-        )
+    else:
+        change.suppress.extend(suppressions_of(event))
     if (
         isinstance(event, SubscriptionEvent)
         and event.subscription.new_topic_preferences.unsubscribe_all
+        and _first(record, change, UNSUBSCRIBED_AT, at)
     ):
-        if _first(record, change, UNSUBSCRIBED_AT, at):
-            change.metrics[Metric.UNSUBSCRIBED] += 1
-        change.suppress.extend(
-            Suppression(address=a, scope=CAMPAIGNS, reason=SuppressionReason.UNSUBSCRIBE)
-            for a in event.recipients
-        )
+        change.metrics[Metric.UNSUBSCRIBED] += 1
     return change
 
 
 def _bounce(record: EmailRecord, change: Change, event: BounceRecord) -> None:
     hard = event.bounce.is_permanent
-    # A soft bounce followed by a hard one: the hard one is what counts from then on.
-    if not record.has(BOUNCED_AT) or (hard and record.bounce_type != HARD_BOUNCE):
-        if record.has(BOUNCED_AT):
-            change.metrics[Metric.BOUNCED_SOFT] -= 1
-        change.set_fields[BOUNCED_AT] = utc_iso(event.occurred_at)
+    if _first(record, change, BOUNCED_AT, event.occurred_at):
         change.set_fields[BOUNCE_TYPE] = event.bounce.bounce_type
         change.metrics[Metric.BOUNCED_HARD if hard else Metric.BOUNCED_SOFT] += 1
+    elif hard and record.bounce_type != HARD_BOUNCE:
+        # A soft bounce, then a hard one: the hard one is what counts from then on
+        # (`bounced_at` stays the first bounce's time).
+        change.set_fields[BOUNCE_TYPE] = HARD_BOUNCE
+        change.metrics[Metric.BOUNCED_SOFT] -= 1
+        change.metrics[Metric.BOUNCED_HARD] += 1
     _finish(record, change, event.occurred_at)
-    if hard:  # the address does not take mail: nothing at all goes to it again
-        change.suppress.extend(
+    change.suppress.extend(suppressions_of(event))
+
+
+def suppressions_of(event: SesEventBase) -> list[Suppression]:
+    """The addresses an event puts on the suppression list (whatever the email's record says):
+    a hard bounce's everywhere, a complaint's and an unsubscribe-all's from campaign email."""
+    if isinstance(event, BounceRecord) and event.bounce.is_permanent:
+        # The address does not take mail: nothing at all goes to it again.
+        return [
             Suppression(
                 address=a,
                 scope=ALL,
@@ -156,4 +180,103 @@ def _bounce(record: EmailRecord, change: Change, event: BounceRecord) -> None:
                 detail=event.bounce.bounce_sub_type,
             )
             for a in event.recipients
-        )
+        ]
+    if isinstance(event, ComplaintRecord):
+        # A complaint is about marketing mail: it stops every campaign email, not receipts.
+        return [
+            Suppression(address=a, scope=CAMPAIGNS, reason=SuppressionReason.COMPLAINT)
+            for a in event.recipients
+        ]
+    if (
+        isinstance(event, SubscriptionEvent)
+        and event.subscription.new_topic_preferences.unsubscribe_all
+    ):
+        return [
+            Suppression(address=a, scope=CAMPAIGNS, reason=SuppressionReason.UNSUBSCRIBE)
+            for a in event.recipients
+        ]
+    return []
+
+
+# --- the record's one write per event -------------------------------------------------------
+
+ENGAGEMENT_DIGEST_LENGTH: Final = 8
+"""Characters of an open's or click's digest on the record (48 bits: two of one email's opens
+collide with a chance of about n^2 / 5.6e14, and the digests keep the record small)."""
+
+
+def engagement_digest(event: SesEvent | SesNotification) -> str | None:
+    """A short digest of an Open or Click event (its message id, type and own object: time,
+    address, user agent, link), the same however the event was delivered; None for others."""
+    detail: Any
+    if isinstance(event, OpenEvent):
+        detail = event.open
+    elif isinstance(event, ClickEvent):
+        detail = event.click
+    else:
+        return None
+    identity = orjson.dumps(
+        [event.message_id, event.event_type, detail.model_dump(mode="json", by_alias=True)],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    digest = hashlib.sha256(identity).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:ENGAGEMENT_DIGEST_LENGTH]
+
+
+@dataclass(frozen=True)
+class RecordUpdate:
+    """One event's write to its email's record, derived from the event alone.
+
+    `firsts` are set only where the record has no value yet (`if_not_exists`), `sets` always,
+    `adds` are added; an open or click adds its `digest` to the record's digests, on the
+    condition that it is not there yet (the same event delivered twice counts once).
+    """
+
+    firsts: dict[str, Any] = field(default_factory=dict)
+    sets: dict[str, Any] = field(default_factory=dict)
+    adds: dict[str, int] = field(default_factory=dict)
+    digest: str | None = None
+
+
+def record_update(event: SesEvent | SesNotification) -> RecordUpdate:
+    """How one conditional write applies `event` to its email's record, whatever the record
+    holds, even none: the record it leaves is the one `apply_event`'s fields would give.
+
+    Its message id and segment (from the tags) are written too where the record has none, so
+    a record the tracker creates can be found by message id and counted in its segment.
+    """
+    firsts: dict[str, Any] = {SES_MESSAGE_ID: event.message_id}
+    if event.segment_id:
+        firsts[SEGMENT_ID] = event.segment_id
+    sets: dict[str, Any] = {}
+    adds: dict[str, int] = {}
+    at = utc_iso(event.occurred_at)
+    for kind, name, _metric, finishes in _FIRSTS:
+        if isinstance(event, kind):
+            firsts[name] = at
+            if finishes:
+                firsts[FINISHED_AT] = at
+    for kind, name, counter, _unique, _total in _ENGAGEMENTS:
+        if isinstance(event, kind):
+            firsts[name] = at
+            adds[counter] = 1
+    if isinstance(event, BounceRecord):
+        firsts[BOUNCED_AT] = at
+        firsts[FINISHED_AT] = at
+        if event.bounce.is_permanent:
+            sets[BOUNCE_TYPE] = HARD_BOUNCE  # whatever came before: hard from now on
+        else:
+            firsts[BOUNCE_TYPE] = event.bounce.bounce_type
+    if (
+        isinstance(event, SubscriptionEvent)
+        and event.subscription.new_topic_preferences.unsubscribe_all
+    ):
+        firsts[UNSUBSCRIBED_AT] = at
+    return RecordUpdate(firsts=firsts, sets=sets, adds=adds, digest=engagement_digest(event))
+
+
+def is_kept_raw(event: SesEvent | SesNotification, *, transactional: bool) -> bool:
+    """Whether the event's raw JSON is kept (events table, with a TTL): the rare kinds that
+    explain an email's fate, and a transactional email's Send (it carries the caller's tags and
+    the headers, which `GET /emails/{id}` shows)."""
+    return isinstance(event, _KEPT_RAW) or (transactional and isinstance(event, SendEvent))

@@ -1,34 +1,38 @@
-"""Turning one SES event (an SQS message from the events topic) into DynamoDB state.
+"""Turning a batch of SES events into DynamoDB state.
 
-For each event: find its email (by the campaignId tag and recipient, else by SES message id),
-work out what it changes (`ems_tracker.changes.apply_event`, plain Python), suppress hard
-bounces and complaints, then write the raw event, the email's fields and the campaign's
-counters in one transaction. A duplicate changes nothing; an event for an unknown message id
-is kept apart and counted; a message that is not an SES event goes to the DLQ with the reason.
+For each event: find its email (by the campaignId/emailId tag and recipient, else by SES
+message id), suppress the addresses a hard bounce, complaint or unsubscribe-all names, keep the
+raw JSON of the rare kinds (`ems_tracker.changes.is_kept_raw`), then write the event to the
+email's record in one conditional update (`ems_tracker.changes.record_update`) that returns the
+record as it was: what the event changed on it (`apply_event`) is what it adds to the counters.
+The batch's counters are summed per metrics item and written once each at the end of the batch
+(and any other per-batch sums, through `batch_writers`); then the campaigns whose emails
+finished are checked for completion and the brake looks at those whose bounces or complaints
+moved.
+
+A duplicate changes nothing; an event for an unknown message id is kept apart and counted; a
+body that is not an SES event goes to the DLQ with the reason. Where the events come from (SQS
+today) is the handler's business: `process_batch` takes their JSON bodies.
 """
 
 import logging
-import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ems_common.campaigns import PAUSABLE, PausedBy
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.dead_letters import dead_letter
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
-from ems_common.dal.timeline import CampaignTimeline
 from ems_common.metrics import Metric
-from ems_common.transactional import is_transactional_scope
+from ems_common.transactional import is_transactional_scope, metrics_partition
 from ems_tracker.brake import BrakeLimits, brake_reason
-from ems_tracker.changes import apply_event
-from ems_tracker.dal.emails import Applied, EmailEvents, event_name
+from ems_tracker.changes import apply_event, is_kept_raw, record_update, suppressions_of
+from ems_tracker.dal.emails import EmailEvents, event_name
 from ems_tracker.ses_events import MalformedEventError, parse_ses_event
 
 if TYPE_CHECKING:
@@ -41,9 +45,49 @@ logger = logging.getLogger(__name__)
 # event just after the reconciler settled it must not count as finished a second time).
 _UNSETTLED_CACHE_SECONDS = 5.0
 
+type MetricsItem = tuple[str, str | None]
+"""A metrics item: its partition (a campaign id, or `template#<name>`) and segment."""
 
-class ConflictError(RuntimeError):
-    """Other workers kept changing the email: the message is retried later."""
+
+@dataclass
+class BatchSums:
+    """What a batch's events changed, summed to be written once per item after the batch."""
+
+    counters: dict[MetricsItem, Counter[Metric]] = field(default_factory=dict)
+    # The same deltas per metrics partition and the minute the events happened (UTC, floored):
+    # for a per-minute series (`Tracker.batch_writers`), one write per (partition, minute).
+    by_minute: dict[tuple[str, datetime], Counter[Metric]] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)  # scopes whose emails finished
+    reputation_moved: set[str] = field(default_factory=set)  # their hard bounces or complaints
+
+    def add(self, scope: str, segment: str | None, at: datetime, deltas: Counter[Metric]) -> None:
+        """Count one event's `deltas` for the email of `scope` and `segment`, happened `at`."""
+        # Zeros dropped; negative moves kept (a soft bounce that turned hard: bounced_soft -1).
+        moved = Counter({metric: n for metric, n in deltas.items() if n})
+        if not moved:
+            return
+        item = metrics_partition(scope, segment)
+        self.counters.setdefault(item, Counter()).update(moved)
+        minute = (item[0], at.replace(second=0, microsecond=0))
+        self.by_minute.setdefault(minute, Counter()).update(moved)
+        if moved[Metric.FINISHED]:
+            self.finished.add(scope)
+        if moved[Metric.BOUNCED_HARD] or moved[Metric.COMPLAINED]:
+            self.reputation_moved.add(scope)
+
+
+type BatchWriter = Callable[[BatchSums], None]
+"""Writes some per-batch sums (after the counters): e.g. one ADD per (campaign, minute)."""
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of a batch."""
+
+    failed: list[int]  # positions of the bodies to deliver again (the rest is done)
+    finished: set[str]  # scopes (campaigns, transactional emails) whose emails finished
+    completed: list[str]  # campaigns this batch completed
+    paused: list[str]  # campaigns the brake paused
 
 
 @dataclass
@@ -54,86 +98,101 @@ class Tracker:
     suppressions: SuppressionList
     sqs: "SQSClient"
     dlq_url: str
-    conflict_retries: int = 8
+    metrics: CampaignMetrics
     # To complete a campaign once the events of a batch finished its last emails.
     campaigns: CampaignRepository | None = None
-    metrics: CampaignMetrics | None = None
     limits: BrakeLimits = field(default_factory=BrakeLimits)
-    # Per-minute counts of each campaign, for its chart (`ems_common.timeline`).
-    timeline: CampaignTimeline | None = None
+    batch_writers: list[BatchWriter] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     # Campaigns whose bounces or complaints moved in the batch under way (the brake looks).
     reputation_moved: set[str] = field(default_factory=set)
     _settled: dict[str, tuple[float, bool]] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
-    sleep: Callable[[float], None] = time.sleep
 
-    def process(self, body: str) -> str | None:
-        """Apply one event; the campaign id if it finished an email of it (else None)."""
+    def process_batch(self, bodies: Sequence[str]) -> BatchOutcome:
+        """Apply a batch of SES events (their JSON bodies), write its counters, then complete
+        and brake the campaigns it moved. The positions of the bodies that failed come back:
+        their events are to be delivered again (what they wrote is not counted twice)."""
+        sums = BatchSums()
+        failed: list[int] = []
+        for position, body in enumerate(bodies):
+            try:
+                self._apply(body, sums)
+            except Exception:
+                logger.exception("event %d of the batch failed; it will be retried", position)
+                self.stats["failed"] += 1
+                failed.append(position)
+        self._write(sums)
+        completed = self.complete_finished(sums.finished)
+        self.reputation_moved |= sums.reputation_moved
+        paused = self.brake()
+        return BatchOutcome(
+            failed=failed, finished=set(sums.finished), completed=completed, paused=paused
+        )
+
+    def _apply(self, body: str, sums: BatchSums) -> None:
+        """Apply one event to its email's record and count what it changed into `sums`."""
         try:
             event = parse_ses_event(body)
         except MalformedEventError as error:
             dead_letter(self.sqs, self.dlq_url, body, str(error))
             self.stats["dead_lettered"] += 1
             logger.warning("event dead-lettered: %s", error.reason)
-            return None
-        now = int(self.clock())
-        recipient = event.mail.destination[0] if event.mail.destination else None
-        kind = event_name(event)
-        for attempt in range(self.conflict_retries):
-            found = self.events.find(event.record_scope, recipient, event.message_id)
-            if found is None:
-                kept = self.events.keep_unmatched(event, body, now)
-                self.stats["unmatched" if kept else "duplicates"] += 1
-                return None
-            ref, record = found
-            change = apply_event(record, event)
-            if change.metrics[Metric.FINISHED] and self._is_settled(ref.scope):
-                # The reconciler counted this email finished (unconfirmed) already.
-                del change.metrics[Metric.FINISHED]
-            for suppression in change.suppress:
-                self.suppressions.add(
-                    suppression.model_copy(
-                        update={"source": f"ses:{kind}", "campaign_id": event.campaign_id}
-                    )
-                )
-            outcome = self.events.apply(ref, record, change, event=event, body=body, now=now)
-            if outcome is Applied.APPLIED:
-                self.stats[kind] += 1
-                self.add_to_timeline(ref.scope, event.occurred_at, change.metrics)
-                if change.metrics[Metric.BOUNCED_HARD] or change.metrics[Metric.COMPLAINED]:
-                    self.reputation_moved.add(ref.scope)
-                self.stats["suppressed_addresses"] += len(change.suppress)
-                return ref.scope if change.finishes else None
-            if outcome is Applied.DUPLICATE:
-                self.stats["duplicates"] += 1
-                return None
-            self.stats["conflicts"] += 1
-            self.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter
-        raise ConflictError(f"{kind} event of {event.message_id}: still conflicting")
-
-    def add_to_timeline(
-        self, campaign_id: str, minute: datetime, metrics: Mapping[Metric, int]
-    ) -> None:
-        """Add a change of `campaign_id`'s counters to its timeline's bucket of `minute`.
-
-        Called where the campaign counters move (today once per applied event; it takes any
-        sum of deltas of one minute, so a batch can call it once per campaign and minute). The
-        timeline only draws a chart: a failed write is logged and counted, never retried, and
-        the event stays applied (the counters, which are the numbers, are already written).
-        """
-        if self.timeline is None or is_transactional_scope(campaign_id):
             return
-        try:
-            self.timeline.add(campaign_id, minute, metrics, now=self.clock())
-        except (ClientError, BotoCoreError) as error:
-            self.stats["timeline_not_added"] += 1
-            logger.warning("campaign %s: timeline not added to: %s", campaign_id, error)
+        now = int(self.clock())
+        kind = event_name(event)
+        recipient = event.mail.destination[0] if event.mail.destination else None
+        ref = self.events.locate(event.record_scope, recipient, event.message_id)
+        if ref is None:
+            kept = self.events.keep_unmatched(event, body, now)
+            self.stats["unmatched" if kept else "duplicates"] += 1
+            return
+        suppress = suppressions_of(event)
+        for suppression in suppress:
+            self.suppressions.add(
+                suppression.model_copy(
+                    update={"source": f"ses:{kind}", "campaign_id": event.campaign_id}
+                )
+            )
+        if is_kept_raw(event, transactional=is_transactional_scope(ref.scope)):
+            self.events.keep(ref, event, body, now)
+        before = self.events.update(ref, record_update(event), now)
+        if before is None:  # this open or click was applied before
+            self.stats["duplicates"] += 1
+            return
+        change = apply_event(before, event)
+        if change.metrics[Metric.FINISHED] and self._is_settled(ref.scope):
+            # The reconciler counted this email finished (unconfirmed) already.
+            del change.metrics[Metric.FINISHED]
+        self.stats[kind] += 1
+        self.stats["suppressed_addresses"] += len(suppress)
+        segment = before.segment_id or event.segment_id
+        sums.add(ref.scope, segment, event.occurred_at, change.metrics)
+
+    def _write(self, sums: BatchSums) -> None:
+        """One ADD per metrics item, then the other writers. A write that fails is logged and
+        left to the reconciler's recount: the records it summed are written already, and
+        their events delivered again would change nothing (docs/tracking.md)."""
+        for (partition, segment), deltas in sorted(sums.counters.items(), key=_item_order):
+            try:
+                self.metrics.add(partition, segment, deltas)
+            except Exception:
+                self.stats["counters_lost"] += 1
+                logger.exception(
+                    "counters of %s (%s) not written: the reconciler's recount corrects them",
+                    partition,
+                    segment,
+                )
+        for writer in self.batch_writers:
+            try:
+                writer(sums)
+            except Exception:
+                logger.exception("a per-batch writer failed")
 
     def complete_finished(self, campaign_ids: Iterable[str]) -> list[str]:
         """Mark COMPLETED each campaign (of those whose emails events just finished) whose every
         email reached a final state; returns the ones this call completed."""
-        if self.campaigns is None or self.metrics is None:
+        if self.campaigns is None:
             return []
         completed = [
             campaign_id
@@ -163,7 +222,7 @@ class Tracker:
         """Pause each campaign of the batch whose bounce or complaint rate crossed its limit
         (`ems_tracker.brake`); returns the ones this call paused."""
         moved, self.reputation_moved = self.reputation_moved, set()
-        if self.campaigns is None or self.metrics is None:
+        if self.campaigns is None:
             return []
         paused = []
         for campaign_id in sorted(moved):
@@ -181,3 +240,8 @@ class Tracker:
             logger.warning("campaign %s PAUSED by the brake: %s", campaign_id, reason)
             paused.append(campaign_id)
         return paused
+
+
+def _item_order(entry: tuple[MetricsItem, Counter[Metric]]) -> tuple[str, str]:
+    (partition, segment), _ = entry
+    return partition, segment or ""

@@ -1,6 +1,8 @@
-"""SES email events as SNS delivers them, parsed into models.
+"""SES email events, parsed into models.
 
-Two JSON forms reach EMS:
+SES publishes each event as one JSON document: into the configuration set's Firehose stream
+(one record, a line of an object in the events bucket: what EMS reads), or to an SNS topic.
+Two JSON forms exist:
 
 * configuration-set event publishing (what EMS's configuration set sends): the type is in
   ``eventType`` - Send, Delivery, Bounce, Complaint, Reject, Open, Click, "Rendering Failure",
@@ -470,7 +472,7 @@ _NOTIFICATION_ADAPTER: Final[TypeAdapter[SesNotification]] = TypeAdapter(SesNoti
 
 
 class MalformedEventError(ValueError):
-    """The SNS message is not an SES event EMS can read; ``problems`` says where, if known."""
+    """The document is not an SES event EMS can read; ``problems`` says where, if known."""
 
     def __init__(self, reason: str, problems: list[Problem] | None = None) -> None:
         self.reason = reason
@@ -484,7 +486,7 @@ class UnknownEventTypeError(MalformedEventError):
 
 
 def parse_ses_event(message: str | bytes) -> SesEvent | SesNotification:
-    """Parse the SNS message body (``Records[].Sns.Message``) into its SES event model.
+    """Parse one SES event document (a line of an object of events) into its model.
 
     Raises MalformedEventError (UnknownEventTypeError for a type not modelled) saying what is
     wrong, with JSON paths for field problems.

@@ -1,20 +1,16 @@
-"""The tracker's settings: Terraform's names plus how long raw events are kept."""
+"""The tracker's settings: Terraform's names, how long raw events and email records are kept,
+and the brake's limits."""
 
 from pydantic import Field
 
-from ems_common.settings import InfraSettings
+from ems_common.settings import InfraSettings, RecordSettings
 
 
-class TrackerSettings(InfraSettings):
+class TrackerSettings(InfraSettings, RecordSettings):
     """Everything the tracker reads from its environment (EMS_*)."""
 
     event_ttl_days: int = Field(
         default=90, ge=1, description="How long raw SES events are kept (DynamoDB TTL)"
-    )
-    conflict_retries: int = Field(
-        default=8,
-        ge=1,
-        description="Attempts at one event when other workers update the same email meanwhile",
     )
     brake_hard_bounce_rate: float = Field(
         default=0.05,

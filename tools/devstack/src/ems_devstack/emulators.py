@@ -33,6 +33,7 @@ LOCALSTACK_SERVICES = (
     "sqs",
     "sns",
     "ses",
+    "firehose",
     "events",
     "scheduler",
     "iam",

@@ -59,15 +59,15 @@ class CrashPoint:
 
 # The places the fault tests kill a process at, by the names they use (chaos/plan.py too).
 CRASH_POINTS: Final[Mapping[str, CrashPoint]] = {
-    # A sender holds a fresh claim on an email and has not called SES yet.
+    # A campaign sender holds a fresh claim on a launcher batch and has not called SES yet.
     "sender.after_claim": CrashPoint(
-        "ems_sender.dal.records",
-        "EmailRecords",
+        "ems_sender.dal.batches",
+        "BatchRecords",
         "claim",
-        when=lambda outcome: str(outcome) in {"claimed", "reclaimed"},
+        when=lambda claim: str(claim.outcome) in {"claimed", "reclaimed"},
     ),
-    # SES accepted an email; its sender has not recorded it yet.
-    "sender.after_send": CrashPoint("ems_sender.dal.ses", "SesSender", "send"),
+    # SES accepted a SendBulkEmail call; its sender has not recorded it yet.
+    "sender.after_send": CrashPoint("ems_sender.dal.ses", "SesSender", "send_bulk"),
     # The launcher enqueued a batch of messages and has not checkpointed it yet.
     "launcher.after_send": CrashPoint("ems_common.dal.send_queue", "SendQueue", "send"),
     # The launcher checkpointed a batch (its lease renewed).

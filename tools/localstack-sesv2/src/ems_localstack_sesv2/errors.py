@@ -67,3 +67,12 @@ class InternalServiceError(Sesv2Error):
     code = "InternalServiceErrorException"
     status_code = 500
     sender_fault = False
+
+
+class LimitExceededError(Sesv2Error):
+    """A quota would be exceeded (the model's LimitExceededException: "There are too many
+    instances of the specified resource type"), such as 10 event destinations in a set."""
+
+    code = "LimitExceededException"
+    status_code = 400
+    sender_fault = True

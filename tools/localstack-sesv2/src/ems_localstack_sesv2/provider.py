@@ -8,7 +8,10 @@ What is reused rather than rewritten:
   through the backend's own send_* calls, so v1 GetSendQuota / GetSendStatistics count it.
 - LocalStack's `/_aws/ses` record (`save_for_retrospection`), one entry per message, with
   `Headers` and `Tags` added to the v1 keys.
-- LocalStack's configuration-set emitter for Send and Delivery events (see events.py).
+- LocalStack's configuration-set emitter for Send and Delivery events, published to the
+  configuration set's SNS and Firehose destinations through LocalStack's own clients (events.py).
+  Destinations made with v2 are kept on the same moto backend, beside the one v1 keeps, and a v2
+  listing shows both, as AWS shares them between the two APIs.
 
 Behaviours follow AWS's pages, named where each rule is applied. Handlers take the parsed
 request whole (`expand=False`), check it against botocore's `sesv2` model, and check their
@@ -20,8 +23,7 @@ from __future__ import annotations
 import email
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,17 +46,18 @@ from moto.ses.models import SESBackend, ses_backends
 from moto.ses.template import parse_template
 from moto.ses.utils import is_valid_address
 
-from ems_localstack_sesv2 import content
+from ems_localstack_sesv2 import content, destinations
 from ems_localstack_sesv2.errors import (
     AlreadyExistsError,
     BadRequestError,
     InternalServiceError,
+    LimitExceededError,
     MessageRejectedError,
     NotFoundError,
     SendingPausedError,
     Sesv2Error,
 )
-from ems_localstack_sesv2.events import publish_send_events
+from ems_localstack_sesv2.events import Event, message_events, publish_events
 from ems_localstack_sesv2.schema import request_problems, response_problems, without_nones
 
 LOG = logging.getLogger(__name__)
@@ -71,11 +74,9 @@ MESSAGE_REJECTED: Final = "MESSAGE_REJECTED"
 INVALID_PARAMETER: Final = "INVALID_PARAMETER"
 FAILED: Final = "FAILED"
 
-# A bulk call publishes its entries' events on this many threads: each publish is an SNS call
-# (about 30 ms here), so 50 entries one after the other would hold the call for 3 s.
-EVENT_PUBLISHERS: Final = 8
-
-Publish = Callable[[], None]
+# Where v2's event destinations are kept on moto's SES backend, by configuration set and name
+# (moto's own store, v1's, holds one destination per set: LocalStack's FIXME).
+_V2_DESTINATIONS: Final = "ems_sesv2_event_destinations"
 
 
 @dataclass(frozen=True)
@@ -309,8 +310,9 @@ class Sesv2Provider(ServiceLifecycleHook):
         if problems := content.tag_problems(tags):
             raise BadRequestError("; ".join(problems))
         configuration_set = request.get("ConfigurationSetName")
+        events: list[Event] = []
         if kinds == ["Raw"]:
-            message_id = self._send_raw(context, backend, request, tags)
+            message_id = self._send_raw(context, backend, request, tags, events)
         else:
             sender = _sender_of(request)
             destination = request.get("Destination") or {}
@@ -325,7 +327,9 @@ class Sesv2Provider(ServiceLifecycleHook):
                 sender, _destination(destination), tags, configuration_set, "SendEmail"
             )
             if kinds == ["Simple"]:
-                message_id = self._send_simple(context, backend, message, email_content["Simple"])
+                message_id = self._send_simple(
+                    context, backend, message, email_content["Simple"], events
+                )
             else:
                 template = email_content["Template"]
                 source = _template_source(backend, template)
@@ -346,7 +350,9 @@ class Sesv2Provider(ServiceLifecycleHook):
                     data_text=template.get("TemplateData") or "{}",
                     data=data,
                     headers=headers,
+                    events=events,
                 )
+        self._publish(context, backend, configuration_set, events)
         return _checked_response(context, {"MessageId": message_id})
 
     @handler("SendBulkEmail", expand=False)
@@ -393,7 +399,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         if problems := content.tag_problems(default_tags):
             raise BadRequestError("; ".join(problems))
         default_headers = list(template.get("Headers") or [])
-        events: list[Publish] = []
+        events: list[Event] = []
         results = [
             self._send_bulk_entry(
                 context,
@@ -409,11 +415,9 @@ class Sesv2Provider(ServiceLifecycleHook):
             )
             for entry in entries
         ]
-        # Messages are recorded one by one above (moto's backend is not thread-safe); only the
-        # SNS publishing runs in parallel, and is over before the call answers, as for SendEmail.
-        if events:
-            with ThreadPoolExecutor(min(EVENT_PUBLISHERS, len(events))) as pool:
-                list(pool.map(_publish_quietly, events))
+        # Messages are recorded one by one above (moto's backend is not thread-safe); their
+        # events are published together, before the call answers, as for SendEmail.
+        self._publish(context, backend, configuration_set, events)
         return _checked_response(context, {"BulkEmailEntryResults": results})
 
     def _send_bulk_entry(
@@ -428,7 +432,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         default_data_text: str,
         default_tags: list[content.Tag],
         default_headers: list[content.Header],
-        events: list[Publish],
+        events: list[Event],
     ) -> dict[str, str]:
         """One entry of a bulk call, sent alone; its BulkEmailEntryResult."""
         destination = entry.get("Destination") or {}
@@ -487,7 +491,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         data_text: str,
         data: Mapping[str, Any],
         headers: list[content.Header],
-        events: list[Publish] | None = None,
+        events: list[Event],
     ) -> str:
         rendered = render(source, data)
         with moto_errors_as_v2():
@@ -526,6 +530,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         backend: SESBackend,
         message: Message,
         simple: Mapping[str, Any],
+        events: list[Event],
     ) -> str:
         headers = list(simple.get("Headers") or [])
         if problems := content.header_problems(headers):
@@ -541,7 +546,16 @@ class Sesv2Provider(ServiceLifecycleHook):
             "Subject": subject,
             "Body": SentEmailBody(text_part=text or "", html_part=html),
         }
-        self._deliver(context, backend, message, sent.id, headers, subject=subject, record=record)
+        self._deliver(
+            context,
+            backend,
+            message,
+            sent.id,
+            headers,
+            subject=subject,
+            record=record,
+            events=events,
+        )
         return str(sent.id)
 
     def _send_raw(
@@ -550,6 +564,7 @@ class Sesv2Provider(ServiceLifecycleHook):
         backend: SESBackend,
         request: Mapping[str, Any],
         tags: list[content.Tag],
+        events: list[Event],
     ) -> str:
         data = request["Content"]["Raw"]["Data"]
         raw_text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)
@@ -594,6 +609,7 @@ class Sesv2Provider(ServiceLifecycleHook):
             headers,
             subject=mime["Subject"],
             record={"RawData": raw_text},
+            events=events,
             raw_headers=True,
         )
         return str(sent.id)
@@ -608,12 +624,12 @@ class Sesv2Provider(ServiceLifecycleHook):
         *,
         subject: str | None,
         record: Mapping[str, Any],
+        events: list[Event],
         raw_headers: bool = False,
-        events: list[Publish] | None = None,
     ) -> None:
-        """Record the sent message at /_aws/ses and publish its configuration-set events.
+        """Record the sent message at /_aws/ses and add its events to the call's `events`.
 
-        With `events`, the publishing is added to it for the caller to run, instead of now.
+        The caller publishes the call's events once every message is recorded (`_publish`).
         """
         sent_email: dict[str, Any] = {
             "Id": message_id,
@@ -651,14 +667,109 @@ class Sesv2Provider(ServiceLifecycleHook):
                 )
             ],
         )
+        if message.configuration_set:
+            events.extend(message_events(context, payload, mail_members))
 
-        def publish() -> None:
-            publish_send_events(context, backend, message.configuration_set, payload, mail_members)
+    # -- configuration-set event destinations --------------------------------------------------
 
-        if events is None:
-            publish()
-        else:
-            events.append(publish)
+    def _publish(
+        self,
+        context: RequestContext,
+        backend: SESBackend,
+        configuration_set: str | None,
+        events: list[Event],
+    ) -> None:
+        """Publish one call's events to the configuration set's destinations (events.py)."""
+        if not configuration_set or not events:
+            return
+        source_arn = (
+            f"arn:{context.partition}:ses:{context.region}:{context.account_id}"
+            f":configuration-set/{configuration_set}"
+        )
+        publish_events(
+            _event_destinations(backend, configuration_set), events, source_arn=source_arn
+        )
+
+    @handler("CreateConfigurationSetEventDestination", expand=False)
+    def create_configuration_set_event_destination(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Add an event destination to a configuration set
+        (API_CreateConfigurationSetEventDestination, SES API v2)."""
+        request = _checked_request(context, request)
+        backend = ses_backend(context)
+        configuration_set = request["ConfigurationSetName"]
+        _require_configuration_set(backend, configuration_set)
+        name = request["EventDestinationName"]
+        definition = request["EventDestination"]
+        if problems := destinations.definition_problems(definition):
+            raise BadRequestError("; ".join(problems))
+        existing = _event_destinations(backend, configuration_set)
+        if any(found["Name"] == name for found in existing):
+            raise AlreadyExistsError(
+                f"Event destination {name} already exists in configuration set"
+                f" {configuration_set}: update it, or pick another name."
+            )
+        if len(existing) >= destinations.MAX_DESTINATIONS:
+            raise LimitExceededError(
+                f"Configuration set {configuration_set} has {len(existing)} event destinations,"
+                f" the most SES allows ({destinations.MAX_DESTINATIONS}): delete one first."
+            )
+        _v2_destinations(backend).setdefault(configuration_set, {})[name] = (
+            destinations.destination(name, definition)
+        )
+        return _checked_response(context, {})
+
+    @handler("GetConfigurationSetEventDestinations", expand=False)
+    def get_configuration_set_event_destinations(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Every event destination of a configuration set, v1's and v2's
+        (API_GetConfigurationSetEventDestinations)."""
+        request = _checked_request(context, request)
+        backend = ses_backend(context)
+        configuration_set = request["ConfigurationSetName"]
+        _require_configuration_set(backend, configuration_set)
+        return _checked_response(
+            context, {"EventDestinations": _event_destinations(backend, configuration_set)}
+        )
+
+    @handler("UpdateConfigurationSetEventDestination", expand=False)
+    def update_configuration_set_event_destination(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Replace an event destination's definition
+        (API_UpdateConfigurationSetEventDestination)."""
+        request = _checked_request(context, request)
+        backend = ses_backend(context)
+        configuration_set = request["ConfigurationSetName"]
+        _require_configuration_set(backend, configuration_set)
+        name = request["EventDestinationName"]
+        definition = request["EventDestination"]
+        if problems := destinations.definition_problems(definition):
+            raise BadRequestError("; ".join(problems))
+        _require_event_destination(backend, configuration_set, name)
+        # A v1-made destination becomes a v2 one (v1 reads only its own store)
+        _drop_v1_destination(backend, configuration_set, name)
+        _v2_destinations(backend).setdefault(configuration_set, {})[name] = (
+            destinations.destination(name, definition)
+        )
+        return _checked_response(context, {})
+
+    @handler("DeleteConfigurationSetEventDestination", expand=False)
+    def delete_configuration_set_event_destination(
+        self, context: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Delete an event destination (API_DeleteConfigurationSetEventDestination)."""
+        request = _checked_request(context, request)
+        backend = ses_backend(context)
+        configuration_set = request["ConfigurationSetName"]
+        _require_configuration_set(backend, configuration_set)
+        name = request["EventDestinationName"]
+        _require_event_destination(backend, configuration_set, name)
+        _drop_v1_destination(backend, configuration_set, name)
+        _v2_destinations(backend).get(configuration_set, {}).pop(name, None)
+        return _checked_response(context, {})
 
     # -- account ---------------------------------------------------------------------------------
 
@@ -776,12 +887,50 @@ class Message:
     operation: str
 
 
-def _publish_quietly(publish: Publish) -> None:
-    """Publish one message's events; a failure is logged, the sent message stays sent."""
-    try:
-        publish()
-    except Exception:  # the emitter logs SNS errors itself; anything else must not fail the call
-        LOG.exception("sesv2: publishing a message's events failed")
+def _v2_destinations(backend: SESBackend) -> dict[str, dict[str, destinations.Destination]]:
+    """v2's event destinations on moto's backend (reset and persisted with it), by set and name."""
+    found: dict[str, dict[str, destinations.Destination]] | None = getattr(
+        backend, _V2_DESTINATIONS, None
+    )
+    if found is None:
+        found = {}
+        setattr(backend, _V2_DESTINATIONS, found)
+    return found
+
+
+def _v1_destinations(backend: SESBackend, configuration_set: str) -> list[dict[str, Any]]:
+    """What v1 CreateConfigurationSetEventDestination stored for the set (moto keeps one)."""
+    found = backend.config_set_event_destination.get(configuration_set)
+    if not found:
+        return []
+    return list(found) if isinstance(found, list) else [found]
+
+
+def _event_destinations(
+    backend: SESBackend, configuration_set: str
+) -> list[destinations.Destination]:
+    """Every destination of the set, as v2 lists them: v1's (converted), then v2's."""
+    from_v1 = [
+        converted
+        for found in _v1_destinations(backend, configuration_set)
+        if (converted := destinations.from_v1(found)) is not None
+    ]
+    return from_v1 + list(_v2_destinations(backend).get(configuration_set, {}).values())
+
+
+def _require_event_destination(backend: SESBackend, configuration_set: str, name: str) -> None:
+    """NotFoundException for a destination the set does not have."""
+    if not any(found["Name"] == name for found in _event_destinations(backend, configuration_set)):
+        raise NotFoundError(
+            f"Event destination {name} does not exist in configuration set {configuration_set}."
+        )
+
+
+def _drop_v1_destination(backend: SESBackend, configuration_set: str, name: str) -> None:
+    """Remove a v1-made destination of that name from moto's store, as v1's delete does."""
+    if any(found.get("Name") == name for found in _v1_destinations(backend, configuration_set)):
+        backend.config_set_event_destination.pop(configuration_set, None)
+        backend.event_destinations.pop(name, None)
 
 
 def _destination(destination: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -5,10 +5,24 @@ reads it; all three address it through this key.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from ems_common import keys
 from ems_common.dal.items import to_item
+
+# Sort keys of the sender's send-batch records, in a campaign's partition of the emails table
+# beside its recipients' records (an address never starts with "#batch#").
+BATCH_SORT_KEY_PREFIX: Final = "#batch#"
+
+
+def batch_sort_key(part: int, first_line: int) -> str:
+    """The sort key of the send-batch record of the launcher's batch (part, first line)."""
+    return f"{BATCH_SORT_KEY_PREFIX}{part:05d}#{first_line:08d}"
+
+
+def is_batch_sort_key(sort_key: str) -> bool:
+    """Whether an emails-table sort key is a send-batch record's (not a recipient's)."""
+    return sort_key.startswith(BATCH_SORT_KEY_PREFIX)
 
 
 def events_partition(scope: str, recipient: str) -> str:

@@ -1,8 +1,10 @@
 """Campaign metrics: one counter item per (campaign, segment) in the campaigns table.
 
-Counters only ever move by `ADD`, inside the same DynamoDB transaction as the change to the
-email that caused them (the tracker's event, the sender's FAILED/SUPPRESSED), so a count can
-neither be lost nor taken twice. A campaign's numbers are its segments' items summed: one
+Counters move by `ADD`: the sender's FAILED/SUPPRESSED and an unsubscribe link's count in the
+same transaction as the email's record; the tracker adds up a batch of events' changes and
+writes one `ADD` per item after it has written the events' records (docs/tracking.md, "The
+crash window"). The reconciler's recount sets them to what the records say, only if they did
+not move meanwhile (`correct`). A campaign's numbers are its segments' items summed: one
 query, and no single hot item for every event of a large campaign.
 """
 
@@ -81,6 +83,59 @@ class CampaignMetrics:
                 "ExpressionAttributeValues": values,
             }
         }
+
+    def add(self, campaign_id: str, segment: str | None, deltas: Mapping[Metric, int]) -> bool:
+        """Add `deltas` to one metrics item at once (no transaction); False if all were 0."""
+        step = self.add_step(campaign_id, segment, deltas)
+        if step is None:
+            return False
+        self._db.update_item(**step["Update"])
+        return True
+
+    def correct(
+        self,
+        campaign_id: str,
+        segment: str,
+        *,
+        stored: Mapping[str, int],
+        counted: Mapping[Metric, int],
+    ) -> bool:
+        """Set one segment's counters to `counted`, only if the item still holds exactly
+        `stored` (as `read` gave it: absent counters absent); False if it moved meanwhile.
+
+        Counters not in `counted` are left as they are (but still checked).
+        """
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        conditions: list[str] = []
+        for i, metric in enumerate(Metric):
+            names[f"#m{i}"] = metric.value
+            if metric.value in stored:
+                values[f":was{i}"] = int(stored[metric.value])
+                conditions.append(f"#m{i} = :was{i}")
+            else:
+                conditions.append(f"attribute_not_exists(#m{i})")
+        sets = []
+        for i, metric in enumerate(Metric):
+            if metric in counted:
+                values[f":now{i}"] = int(counted[metric])
+                sets.append(f"#m{i} = :now{i}")
+        if not sets:
+            return True
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=metrics_key(campaign_id, segment),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def transact(self, steps: list[Any]) -> None:
         """Write `steps` in one transaction (TransactionCancelledError if a condition fails)."""

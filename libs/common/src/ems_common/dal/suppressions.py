@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from ems_common import keys
@@ -21,6 +22,10 @@ from ems_common.suppressions import Suppression, blocking_scopes, suppression_ke
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+SUPPRESSED_AT: Final = "suppressed_at"
+SUPPRESSED_DAY: Final = "suppressed_day"
+"""The day (UTC, YYYY-MM-DD) of `suppressed_at`: the day index's partition (Terraform names
+the index; `InfraSettings.suppressions_day_index`)."""
 _BATCH_GET_MAX: Final = 100
 _BATCH_WRITE_MAX: Final = 25
 _WRITERS: Final = 4  # BatchWriteItem calls in flight during an import
@@ -28,7 +33,9 @@ _WRITERS: Final = 4  # BatchWriteItem calls in flight during an import
 
 def _item(suppression: Suppression) -> dict[str, Any]:
     values = suppression.model_dump(mode="json", exclude={"address", "scope"})
-    values["suppressed_at"] = values["suppressed_at"] or utc_iso(utc_now())
+    # One format (utc_iso) for every item: the day index compares these as strings.
+    values[SUPPRESSED_AT] = utc_iso(suppression.suppressed_at or utc_now())
+    values[SUPPRESSED_DAY] = values[SUPPRESSED_AT][:10]
     return to_item(
         {
             keys.PARTITION_KEY: suppression_key(suppression.address),
@@ -157,6 +164,26 @@ class SuppressionList:
                     suppression = _suppression(item)
                     found[(suppression.address, suppression.scope)] = suppression
                 request = dict(response.get("UnprocessedKeys") or {})
+        return found
+
+    def made_since(self, since: datetime, day_index: str) -> list[Suppression]:
+        """Every suppression made at `since` or later: one query of the day index for each day
+        from `since` to today (UTC), paginated."""
+        found: list[Suppression] = []
+        day, today = since.astimezone(UTC).date(), utc_now().date()
+        paginator = self._db.get_paginator("query")
+        while day <= today:
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=day_index,
+                KeyConditionExpression="#day = :day AND #at >= :since",
+                ExpressionAttributeNames={"#day": SUPPRESSED_DAY, "#at": SUPPRESSED_AT},
+                ExpressionAttributeValues=to_item(
+                    {":day": day.isoformat(), ":since": utc_iso(since)}
+                ),
+            )
+            found += [_suppression(item) for page in pages for item in page.get("Items", [])]
+            day += timedelta(days=1)
         return found
 
     def by_address(self) -> dict[str, list[Suppression]]:

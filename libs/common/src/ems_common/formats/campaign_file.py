@@ -10,7 +10,9 @@ the sender turns each line into an SES call. The shape is exactly the seed's::
 
 (on one line, keys in that order). A line may also carry ``Content.Template.Headers`` (SES v2's
 custom headers, e.g. RFC 8058's List-Unsubscribe), written only when present. The sender passes
-the line to SES v2 ``SendEmail`` as it is: ``sesv2.send_email(**line.send_email_request())``.
+the line to SES v2 ``SendEmail`` as it is: ``sesv2.send_email(**line.send_email_request())``, or
+lines of one segment together to ``SendBulkEmail`` (`send_bulk_email_request`), each recipient
+getting the email ``SendEmail`` with its line would have sent.
 """
 
 import re
@@ -24,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from ems_common.formats.tags import CAMPAIGN_ID_TAG, EMAIL_ID_TAG, SEGMENT_ID_TAG, TagText
 
 if TYPE_CHECKING:
-    from mypy_boto3_sesv2.type_defs import SendEmailRequestTypeDef
+    from mypy_boto3_sesv2.type_defs import SendBulkEmailRequestTypeDef, SendEmailRequestTypeDef
 
 # SES v2's limits for custom headers (the MessageHeader shape): a name of up to 126 printable
 # ASCII characters without a colon, a value of up to 870 characters, at most 15 headers.
@@ -264,3 +266,65 @@ class CampaignFileLine(_SesShape):
     def headers(self) -> list[tuple[str, str]]:
         """The custom headers the line carries, as (name, value) pairs."""
         return [(h.name, h.value) for h in self.content.template.headers or ()]
+
+    def bulk_key(self) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+        """What lines share to go in one SES v2 ``SendBulkEmail`` call: the sender, the
+        configuration set, the template and the tags (each recipient has its own address,
+        TemplateData and headers)."""
+        return (
+            self.from_email_address,
+            self.configuration_set_name,
+            self.content.template.template_name,
+            tuple((tag.name, tag.value) for tag in self.email_tags),
+        )
+
+
+# SES v2's most destinations in one SendBulkEmail call.
+MAX_BULK_ENTRIES: Final = 50
+
+
+def send_bulk_email_request(
+    lines: Sequence[CampaignFileLine], *, extra_tags: Mapping[str, str] | None = None
+) -> "SendBulkEmailRequestTypeDef":
+    """Lines that share a `bulk_key` as the keyword arguments of SES v2 ``SendBulkEmail``.
+
+    Each line becomes one entry: its recipient, its ``TemplateData`` as the entry's replacement
+    data and its headers (List-Unsubscribe ...) as the entry's replacement headers, so each
+    recipient gets the same email ``SendEmail`` with the line would have sent. `extra_tags` are
+    added to every email's tags (the send batch, say). Raises ValueError for no lines, more
+    than `MAX_BULK_ENTRIES`, or lines that differ in what a call shares.
+    """
+    if not 1 <= len(lines) <= MAX_BULK_ENTRIES:
+        msg = f"a SendBulkEmail call takes 1 to {MAX_BULK_ENTRIES} lines, got {len(lines)}"
+        raise ValueError(msg)
+    first = lines[0]
+    key = first.bulk_key()
+    if any(line.bulk_key() != key for line in lines[1:]):
+        msg = "lines of one SendBulkEmail call must share sender, configuration set, template, tags"
+        raise ValueError(msg)
+    tags = [{"Name": tag.name, "Value": tag.value} for tag in first.email_tags]
+    tags += [{"Name": name, "Value": value} for name, value in (extra_tags or {}).items()]
+    entries: list[dict[str, Any]] = []
+    for line in lines:
+        template = line.content.template
+        entry: dict[str, Any] = {
+            "Destination": {"ToAddresses": [line.to_address]},
+            "ReplacementEmailContent": {
+                "ReplacementTemplate": {"ReplacementTemplateData": template.template_data}
+            },
+        }
+        if template.headers:
+            entry["ReplacementHeaders"] = [
+                {"Name": header.name, "Value": header.value} for header in template.headers
+            ]
+        entries.append(entry)
+    request: dict[str, Any] = {
+        "FromEmailAddress": first.from_email_address,
+        "DefaultContent": {
+            "Template": {"TemplateName": first.content.template.template_name, "TemplateData": "{}"}
+        },
+        "DefaultEmailTags": tags,
+        "BulkEmailEntries": entries,
+        "ConfigurationSetName": first.configuration_set_name,
+    }
+    return request  # type: ignore[return-value]

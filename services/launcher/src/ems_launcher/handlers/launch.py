@@ -15,6 +15,7 @@ from ems_common.dal.metrics import CampaignMetrics
 from ems_common.dal.send_queue import SendQueue
 from ems_common.lambda_handlers import service_logger
 from ems_launcher.dal.campaign_files import CampaignFileReader
+from ems_launcher.dal.email_records import CampaignEmailRecords
 from ems_launcher.launcher import Launcher
 from ems_launcher.reconciler import Reconciler
 from ems_launcher.settings import LauncherSettings
@@ -44,6 +45,7 @@ def build_reconciler(settings: LauncherSettings, clients: AwsClients | None = No
             dynamodb, settings.campaigns_table, settings.campaigns_status_index
         ),
         metrics=CampaignMetrics(dynamodb, settings.campaigns_table),
+        records=CampaignEmailRecords(dynamodb, settings.emails_table),
     )
 
 

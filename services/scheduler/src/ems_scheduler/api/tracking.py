@@ -236,7 +236,12 @@ class RecipientView(BaseModel):
     unsubscribed_at: datetime | None
     finished_at: datetime | None = Field(description="When it reached a final sending state")
     events: list[RecipientEventView] = Field(
-        description=f"Its newest raw events (at most {MAX_EVENTS}), oldest first"
+        description=(
+            f"Its newest kept raw events (at most {MAX_EVENTS}), oldest first: the rare kinds"
+            " (Bounce, Complaint, Reject, Rendering Failure, DeliveryDelay, Subscription; a"
+            " transactional email's Send). Send, Delivery, Open and Click show only as the"
+            " times and counts above"
+        )
     )
     older_events_left_out: bool = Field(description="Whether older events were not listed")
 

@@ -77,6 +77,9 @@ from ems_scheduler.shared.unsubscribe_links import UnsubscribeLinks
 logger = logging.getLogger(__name__)
 
 PROGRESS_WRITE_INTERVAL_S = 2.0
+# How much earlier than a compile's read of the suppression list its `suppressions_as_of` is
+# set: a scan reads eventually consistent, DynamoDB's replicas agree within a second or so.
+SUPPRESSION_READ_MARGIN = timedelta(minutes=5)
 
 
 class CampaignConflictError(Exception):
@@ -276,6 +279,9 @@ class CampaignService:
         progress: Callable[[int, int], None] | None = None,
     ) -> CompiledCampaign:
         started = time.monotonic()
+        # The scan reads eventually, and a write made just before it may not show: the sender
+        # looks up what was suppressed since a little before (`SUPPRESSION_READ_MARGIN`).
+        as_of = self._clock() - SUPPRESSION_READ_MARGIN
         blocked = Blocklist.of(self._suppressions.by_address())
         try:
             compiled = compile_campaign(
@@ -300,7 +306,7 @@ class CampaignService:
                 [{"path": "$.segments", "message": f"no recipient is sendable ({summary})"}]
             )
         logger.info("campaign %s compiled in %.1f s", campaign_id, time.monotonic() - started)
-        return compiled
+        return compiled.model_copy(update={"suppressions_as_of": as_of})
 
     def _schedule_compiled(
         self, compiled: CompiledCampaign, digest: str, *, source: str, uri: str | None
@@ -619,6 +625,7 @@ def _compiled_fields(compiled: CompiledCampaign, manifest_key: str) -> dict[str,
         ],
         "template_names": list(compiled.manifest.template_names),
         "manifest_key": manifest_key,
+        "suppressions_as_of": compiled.suppressions_as_of,
     }
 
 
@@ -627,4 +634,6 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
+    if isinstance(value, datetime):
+        return utc_iso(value)
     return value

@@ -125,10 +125,11 @@ class EmailRecords:
                 return ClaimOutcome.DONE
             return ClaimOutcome.BUSY
         record = EmailRecord.model_validate(from_item(response["Attributes"]))
-        if record.claims <= 1:
-            return ClaimOutcome.CLAIMED
-        # Only SES's events move the tracker's version: SES accepted this email before.
-        return ClaimOutcome.ACCEPTED_BEFORE if record.tracker_version else ClaimOutcome.RECLAIMED
+        if record.accepted_by_ses:
+            # A claimed record with a message id or an event's time: the tracker has applied
+            # one of its SES events (the sender writes the id only with SENT, a final state).
+            return ClaimOutcome.ACCEPTED_BEFORE
+        return ClaimOutcome.CLAIMED if record.claims <= 1 else ClaimOutcome.RECLAIMED
 
     def get(self, key: EmailKey) -> EmailRecord | None:
         """The record, or None."""

@@ -24,6 +24,7 @@ from ems_sender.limiter.dal import LimiterStore, LimiterTable
 from ems_sender.limiter.logic import (
     Plan,
     block_size,
+    burst_size,
     decayed_rate,
     late_limit_us,
     plan_reservation,
@@ -167,6 +168,11 @@ class SendLimiter:
         return self._name
 
     @property
+    def clock(self) -> Clock:
+        """The limiter's time (a test's clock in tests)."""
+        return self._clock
+
+    @property
     def tuning(self) -> Tuning:
         """How slots are taken and spent."""
         return self._tuning
@@ -255,6 +261,23 @@ class SendLimiter:
                     return grant
             if self._clock.now() >= deadline:
                 return self._denied(lane, DenyReason.RATE_LIMITED, 0)
+
+    def burst_size(self, lane: Lane) -> int:
+        """Emails one SES call of `lane` may carry now (`logic.burst_size`): campaign email goes
+        out in SendBulkEmail calls of that many; a transactional email alone."""
+        if lane is Lane.TRANSACTIONAL:
+            return 1
+        return burst_size(self.budget().send_rate, self._tuning)
+
+    def wait_for_burst(self, grant: Grant) -> bool:
+        """Wait for the grant's last slot, when its sends may go out in one call; False (its
+        slots forfeited) if that slot is past its tolerance by then."""
+        if not grant:
+            return False
+        if self._wait_for(grant.slots[-1]):
+            return True
+        self._add(forfeited=grant.count - 1)  # the last one is counted by _wait_for
+        return False
 
     # -- for Turns --------------------------------------------------------------------------
 
@@ -486,6 +509,7 @@ def tuning_from(settings: LimiterSettings) -> Tuning:
         transactional_half_life_s=settings.transactional_demand_half_life_seconds,
         transactional_quota_reserve_fraction=settings.transactional_quota_reserve_fraction,
         worker_send_rate=settings.limiter_worker_send_rate,
+        burst_fraction=settings.limiter_burst_fraction,
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Final
 
+from ems_common.formats.campaign_file import MAX_BULK_ENTRIES
 from ems_sender.limiter.model import (
     DAY_S,
     HOUR_S,
@@ -68,6 +69,30 @@ def slot_spacing_us(send_rate: float, tolerance_s: float) -> int:
     return math.ceil((1 + tolerance_s) * MICROS / effective_rate(send_rate))
 
 
+def burst_size(send_rate: float, tuning: Tuning) -> int:
+    """Emails one SES call may carry on this grid (a SendBulkEmail call; 1: one email a call).
+
+    A call of k emails is k sends at one instant, made on the last of k slots of one stripe
+    (K stripes apart): a one-second window can then hold up to (k - 1) x K sends more than it
+    has slots. So k is kept to `burst_fraction` of R over K, and the grid is laid at
+    R - (k - 1) x K (`grid_spacing_us`): no window holds more than R sends, and the average
+    stays within `burst_fraction` of R. At most SES's 50 destinations a call.
+    """
+    if tuning.burst_fraction <= 0:
+        return 1
+    room = tuning.burst_fraction * effective_rate(send_rate) / stripe_count(send_rate, tuning)
+    return max(1, min(MAX_BULK_ENTRIES, math.floor(room) + 1))
+
+
+def grid_spacing_us(send_rate: float, tuning: Tuning) -> int:
+    """Microseconds between two slots of the grid, room for bursts made (`burst_size`)."""
+    burst = burst_size(send_rate, tuning)
+    if burst == 1:
+        return slot_spacing_us(send_rate, tuning.pacing_tolerance_s)
+    room = (burst - 1) * stripe_count(send_rate, tuning)
+    return math.ceil((1 + tuning.pacing_tolerance_s) * MICROS / (effective_rate(send_rate) - room))
+
+
 def stripe_count(send_rate: float, tuning: Tuning) -> int:
     """Stripes the grid is dealt in: enough that one worker keeps up with one stripe."""
     pace = MICROS / slot_spacing_us(send_rate, tuning.pacing_tolerance_s)
@@ -81,9 +106,7 @@ def block_size(send_rate: float, tuning: Tuning) -> int:
     block costs requests), but reaching no further than half the campaign lookahead: a worker
     takes its next block on its stripe while it spends the current one.
     """
-    stripe_spacing = slot_spacing_us(send_rate, tuning.pacing_tolerance_s) * stripe_count(
-        send_rate, tuning
-    )
+    stripe_spacing = grid_spacing_us(send_rate, tuning) * stripe_count(send_rate, tuning)
     nominal = math.floor(tuning.block_s * MICROS / stripe_spacing)
     longest = math.floor(tuning.campaign_lookahead_s * MICROS / 2 / stripe_spacing) + 1
     return max(1, min(max(nominal, MIN_BLOCK_SLOTS), longest))
@@ -162,7 +185,7 @@ def quota_frees_at_us(state: LimiterState, budget: Budget, limit: int, now_us: i
 
 def transactional_share(state: LimiterState, budget: Budget, tuning: Tuning, now_us: int) -> float:
     """Share of the slots campaigns leave free: recent transactional demand with headroom."""
-    pace = MICROS / slot_spacing_us(budget.send_rate, tuning.pacing_tolerance_s)
+    pace = MICROS / grid_spacing_us(budget.send_rate, tuning)
     demand = decayed_rate(
         state.transactional_rate,
         state.transactional_rate_at_us,
@@ -249,7 +272,7 @@ def plan_reservation(
                 retry_at_us=quota_frees_at_us(state, budget, limit, now_us),
             )
         wanted = min(wanted, remaining)
-    spacing = slot_spacing_us(budget.send_rate, tuning.pacing_tolerance_s)
+    spacing = grid_spacing_us(budget.send_rate, tuning)
     state = regrid(state, spacing, stripe_count(budget.send_rate, tuning))
     if lane is Lane.CAMPAIGN:
         return _plan_campaign(

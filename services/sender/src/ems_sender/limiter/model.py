@@ -75,6 +75,7 @@ class Tuning:
     transactional_half_life_s: float = 30.0
     transactional_quota_reserve_fraction: float = 0.02
     worker_send_rate: float = 20.0
+    burst_fraction: float = 0.0  # room for SendBulkEmail calls (`logic.burst_size`); 0: none
 
 
 def _no_hours() -> Mapping[int, int]:

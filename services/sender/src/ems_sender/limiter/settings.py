@@ -90,12 +90,25 @@ class LimiterSettings(BaseSettings):
         ),
     )
     limiter_worker_send_rate: float = Field(
-        default=20.0,
+        default=300.0,
         gt=0,
         description=(
-            "Emails per second one sender process can send (its threads / SES latency): the"
-            " slots are dealt in ceil(rate / this) interleaved stripes, so that a process"
-            " holding a block keeps up with it; set it too high and slots lapse unused"
+            "Emails per second one sender process can send (its threads x emails a call / SES"
+            " latency): the slots are dealt in ceil(rate / this) interleaved stripes, so that a"
+            " process holding a block keeps up with it; set it too high and slots lapse unused."
+            " With bulk calls and a few threads a Lambda sends hundreds a second: one stripe"
+            " up to R = 300"
+        ),
+    )
+    limiter_burst_fraction: float = Field(
+        default=0.025,
+        ge=0,
+        le=0.1,
+        description=(
+            "Room for SendBulkEmail calls: a call carries up to this fraction of R (over the"
+            " stripes) plus one email, and the grid runs that much below R so that no second"
+            " holds more than R sends (0: one email a call). 2.5 % keeps the grid, pacing"
+            " tolerance included, at 0.95 R or more"
         ),
     )
     transactional_headroom: float = Field(

@@ -148,6 +148,9 @@ class CompiledCampaign(BaseModel):
     templates: list[SesTemplate] = Field(description="Create these in SES before sending")
     rejections: list[RejectedRecipient] = Field(description="The first rejected recipients")
     rejections_total: int
+    suppressions_as_of: datetime | None = Field(
+        default=None, description="Suppressions made before this were left out"
+    )
 
 
 @dataclass
