@@ -32,7 +32,7 @@ from ems_scheduler.campaigns.service import CreateOutcome
 from ems_scheduler.dead_letters.queues import DeadLetter, RedriveTask
 from ems_scheduler.settings import SchedulerSettings
 from ems_scheduler.suppressions.service import SuppressionsService
-from ems_scheduler.tracking.reads import EventHistory
+from ems_scheduler.tracking.reads import EventHistory, RecordedEvent
 from ems_scheduler.transactional.models import TemplateRecord
 from ems_scheduler.transactional.service import TemplateNotFound
 from ems_scheduler.wiring import create_app
@@ -176,6 +176,8 @@ class FakeTracking:
             ]
         }
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        # The raw events the tracker kept (the rare kinds only: docs/tracking.md).
+        self.kept: dict[tuple[str, str], list[RecordedEvent]] = {}
 
     def metrics(self, campaign_id: str) -> CampaignNumbers:
         return self.numbers.get(campaign_id, CampaignNumbers())
@@ -184,7 +186,8 @@ class FakeTracking:
         return self.records.get((campaign_id, address.lower()))
 
     def events(self, campaign_id: str, address: str, *, limit: int = 100) -> EventHistory:
-        return EventHistory(events=[], older_left_out=False)
+        kept = self.kept.get((campaign_id, address.lower()), [])
+        return EventHistory(events=kept[-limit:], older_left_out=len(kept) > limit)
 
     def timeline(
         self, campaign_id: str, *, since: datetime | None

@@ -11,9 +11,20 @@ from html import unescape
 import pytest
 from flask.testing import FlaskClient
 
-from ems_common.campaigns import CampaignStatus, Held, Pause, PausedBy, utc_now
+from ems_common.campaigns import (
+    Campaign,
+    CampaignStatus,
+    Held,
+    Pause,
+    PausedBy,
+    Recount,
+    RecountOutcome,
+    utc_now,
+)
+from ems_common.dal.items import from_item, to_item
 from ems_common.dal.metrics import CampaignNumbers
 from ems_common.suppressions import Suppression, SuppressionReason
+from ems_scheduler.tracking.reads import RecordedEvent
 from tests.unit.scheduler.conftest import API_KEY
 from tests.unit.scheduler.console.conftest import NOW, World, campaign, csrf_of, sign_in
 
@@ -397,6 +408,103 @@ def test_a_recipient_shows_its_email_and_its_suppressions(
         },
     )
     assert world.suppression_table.of("bob@example.com") == []
+
+
+def test_a_recipients_history_is_its_records_times_and_counts_and_its_kept_events(
+    console: FlaskClient, world: World
+) -> None:
+    # Send, Delivery, Open and Click leave only times and counts on the record; a complaint is
+    # also kept as SES published it
+    world.tracking.records[("spring", "cy@example.com")] = {
+        "segment_id": "gold",
+        "ses_message_id": "m-1",
+        "sent_at": "2030-01-01T09:00:02+00:00",
+        "delivered_at": "2030-01-01T09:00:04+00:00",
+        "opened_at": "2030-01-01T09:05:00+00:00",
+        "opens": 3,
+        "clicked_at": "2030-01-01T09:06:00+00:00",
+        "clicks": 2,
+        "complained_at": "2030-01-01T10:00:00+00:00",
+    }
+    complaint = {"eventType": "Complaint", "complaint": {"complaintFeedbackType": "abuse"}}
+    world.tracking.kept[("spring", "cy@example.com")] = [
+        RecordedEvent("Complaint", "2030-01-01T10:00:00+00:00", "m-1", complaint)
+    ]
+
+    page = _text(console.get("/console/campaigns/spring/recipient?address=cy@example.com"))
+
+    assert 'id="recipient-status">COMPLAINED' in page
+    for label, moment in (
+        ("Sent", "09:00:02"),
+        ("Delivered", "09:00:04"),
+        ("First opened", "09:05:00"),
+        ("First clicked", "09:06:00"),
+        ("Complained", "10:00:00"),
+    ):
+        assert f"<dt>{label}</dt><dd>2030-01-01 {moment} UTC</dd>" in page
+    assert '<dd id="recipient-opens">3</dd>' in page
+    assert '<dd id="recipient-clicks">2</dd>' in page
+    kept = page[page.index('<ol id="recipient-events">') : page.index("</ol>")]
+    assert re.findall(r"<strong>([^<]+)</strong>", kept) == ["Complaint"]
+    assert '"complaintFeedbackType": "abuse"' in kept
+
+
+def test_a_recipient_without_kept_events_says_where_its_history_is(
+    console: FlaskClient, world: World
+) -> None:
+    world.tracking.records[("spring", "dee@example.com")] = {
+        "segment_id": "gold",
+        "sent_at": "2030-01-01T09:00:02+00:00",
+        "delivered_at": "2030-01-01T09:00:04+00:00",
+    }
+
+    page = _text(console.get("/console/campaigns/spring/recipient?address=dee@example.com"))
+
+    assert 'id="recipient-status">DELIVERED' in page
+    assert '<p id="recipient-events">None kept for this email.</p>' in page
+    assert "Sends, deliveries, opens and clicks show as the times and counts above" in page
+
+
+def test_a_recipient_with_no_record_yet_says_why_there_may_be_none(
+    console: FlaskClient, world: World
+) -> None:
+    # A sent campaign email has no record until the tracker applies its first SES event
+    sending = _text(console.get("/console/campaigns/spring/recipient?address=eve@example.com"))
+    world.campaigns.campaigns["winter"].settled = "3 emails had no final event after 24 h"
+    settled = _text(console.get("/console/campaigns/winter/recipient?address=eve@example.com"))
+
+    assert "SES's first event for it has not come in yet" in sending
+    assert "the campaign is SENDING" in sending
+    assert "SES's events for it never came" in settled
+    assert "counted unconfirmed" in settled
+
+
+def test_a_recounted_campaign_is_listed_and_shown_as_any_other(
+    console: FlaskClient, world: World
+) -> None:
+    # As the store gives it back: the reconciler's recount and the compile's suppression read
+    recounted = campaign(
+        "recounted",
+        CampaignStatus.SENDING,
+        suppressions_as_of=NOW - timedelta(minutes=5),
+        recount=Recount(
+            spell=(76, NOW),
+            started_at=NOW,
+            counters={"gold": {"delivered": 60}},
+            records={"gold": {"delivered": 70}},
+            counted_at=NOW + timedelta(seconds=3),
+            outcome=RecountOutcome.CORRECTED,
+        ),
+    )
+    stored = from_item(to_item(recounted.model_dump(mode="json")))
+    world.campaigns.campaigns["recounted"] = Campaign.model_validate(stored)
+
+    listed = _text(console.get("/console/campaigns?status=SENDING"))
+    shown = console.get("/console/campaigns/recounted")
+
+    assert re.findall(r'<tr data-campaign="([^"]+)"', listed) == ["recounted", "spring"]
+    assert shown.status_code == 200
+    assert 'id="campaign-status">SENDING' in _text(shown)
 
 
 # --- suppressions ---------------------------------------------------------------------------
