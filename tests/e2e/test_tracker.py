@@ -22,6 +22,7 @@ import pytest
 
 from ems_common import keys
 from ems_common.aws import AwsClients
+from ems_common.dal.emails import is_batch_sort_key
 from ems_common.dal.items import to_item
 from ems_common.settings import InfraSettings
 from ems_devstack.ses_events import publish_events
@@ -60,7 +61,9 @@ def _addresses(campaign_id: str, aws: AwsClients, table: str) -> list[str]:
         ExpressionAttributeValues=to_item({":pk": campaign_id}),
         ConsistentRead=True,
     )
-    return sorted(item[keys.SORT_KEY]["S"] for item in response["Items"])
+    # The campaign's partition also holds its send-batch records (`#batch#...`): not recipients.
+    sort_keys = (item[keys.SORT_KEY]["S"] for item in response["Items"])
+    return sorted(key for key in sort_keys if not is_batch_sort_key(key))
 
 
 def _recipient(api: httpx.Client, campaign_id: str, address: str) -> dict[str, Any]:
