@@ -132,7 +132,7 @@ def test_pause_stops_sending_within_seconds_and_resume_sends_each_recipient_once
     api: httpx.Client, template_uri: str, localstack_url: str
 ) -> None:
     # Given a campaign that is sending
-    campaign = _create(api, template_uri, SENDING, seconds_ahead=2)
+    campaign = _create(api, template_uri, SENDING, seconds_ahead=10)
     campaign_id, outbox = campaign["campaign_id"], Outbox(localstack_url, campaign)
     outbox.wait_for(40)
 
@@ -163,7 +163,7 @@ def test_pause_stops_sending_within_seconds_and_resume_sends_each_recipient_once
 def test_cancel_stops_sending_within_seconds(
     api: httpx.Client, template_uri: str, localstack_url: str
 ) -> None:
-    campaign = _create(api, template_uri, SENDING, seconds_ahead=2)
+    campaign = _create(api, template_uri, SENDING, seconds_ahead=10)
     campaign_id, outbox = campaign["campaign_id"], Outbox(localstack_url, campaign)
     outbox.wait_for(40)
 
@@ -184,7 +184,7 @@ def test_hard_bounces_over_the_limit_pause_the_campaign_with_the_reason(
     localstack_url: str,
 ) -> None:
     # Given a campaign that is sending (the local brake looks after 100 sent)
-    campaign = _create(api, template_uri, 10 * SENDING // 4, seconds_ahead=2)
+    campaign = _create(api, template_uri, 10 * SENDING // 4, seconds_ahead=20)
     campaign_id, outbox = campaign["campaign_id"], Outbox(localstack_url, campaign)
     outbox.wait_for(150)
 
@@ -230,7 +230,7 @@ def test_an_ses_account_pause_holds_campaign_email_fails_none_and_goes_on_when_l
     localstack_url: str,
     ses_account_paused: Callable[[bool], None],
 ) -> None:
-    campaign = _create(api, template_uri, SENDING, seconds_ahead=2)
+    campaign = _create(api, template_uri, SENDING, seconds_ahead=10)
     campaign_id, outbox = campaign["campaign_id"], Outbox(localstack_url, campaign)
     outbox.wait_for(40)
 
@@ -276,7 +276,7 @@ def test_a_campaign_whose_events_never_come_completes_with_them_counted_unconfir
     api: httpx.Client, template_uri: str, localstack_url: str, tracker_stopped: Callable[[], None]
 ) -> None:
     # Given a campaign of 20 sent while no SES event reaches the tracker
-    campaign = _create(api, template_uri, 20, seconds_ahead=2)
+    campaign = _create(api, template_uri, 20, seconds_ahead=5)
     campaign_id, outbox = campaign["campaign_id"], Outbox(localstack_url, campaign)
     outbox.wait_for(20)
     assert _campaign(api, campaign_id)["status"] == "SENDING"
@@ -329,7 +329,7 @@ def test_counters_a_stopped_tracker_left_short_are_recounted_from_the_email_reco
     tracker_stopped: Callable[[], None],
 ) -> None:
     # Given a campaign of 20 sent while no SES event reaches the running tracker
-    campaign = _create(api, template_uri, 20, seconds_ahead=2)
+    campaign = _create(api, template_uri, 20, seconds_ahead=5)
     campaign_id, outbox = campaign["campaign_id"], Outbox(localstack_url, campaign)
     outbox.wait_for(20)
     # (what SES took, as LocalStack shows it: no event reached EMS, so it has no record of them)
