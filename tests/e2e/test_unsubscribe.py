@@ -22,6 +22,7 @@ import pytest
 
 from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
+from ems_sender.recent_suppressions import REFRESH_SECONDS
 from tests.e2e.test_sender import _outbox
 from tests.e2e.waiting import eventually
 
@@ -207,18 +208,19 @@ def test_an_unsubscribe_while_a_campaign_sends_stops_the_rest_and_later_campaign
     localstack_url: str,
     public: httpx.Client,
 ) -> None:
-    # Given a campaign of a few hundred to "news", whose last recipient is carol
+    # Given a campaign of a few thousand to "news", whose last recipient is carol
     carol = _address("carol")
-    others = [_address("n") for _ in range(300)]
-    created = _campaign(api, template_uri, {"news": [*others, carol]}, ahead_s=4)
+    others = [_address("n") for _ in range(3000)]
+    created = _campaign(api, template_uri, {"news": [*others, carol]}, ahead_s=10)
     campaign_id = created["campaign_id"]
     # Her link, from the campaign file EMS wrote (her email has not gone out yet)
-    part = (
-        aws.client("s3")
-        .get_object(
-            Bucket=settings.campaigns_bucket, Key=f"campaigns/{campaign_id}/part-00001.jsonl"
-        )["Body"]
-        .read()
+    s3 = aws.client("s3")
+    listed = s3.list_objects_v2(
+        Bucket=settings.campaigns_bucket, Prefix=f"campaigns/{campaign_id}/part-"
+    )
+    part = b"".join(
+        s3.get_object(Bucket=settings.campaigns_bucket, Key=item["Key"])["Body"].read()
+        for item in listed["Contents"]
     )
     [line] = [json.loads(x) for x in part.splitlines() if carol.encode() in x]
     headers = {h["Name"]: h["Value"] for h in line["Content"]["Template"]["Headers"]}
@@ -229,11 +231,16 @@ def test_an_unsubscribe_while_a_campaign_sends_stops_the_rest_and_later_campaign
         return len(_messages_to(localstack_url, _templates(created))) > 0
 
     eventually(started, deadline_s=60, what="the campaign sending", interval_s=0.5)
+    # (paused meanwhile, so that her email waits: the local stack sends 200 a second)
+    assert api.post(f"/campaigns/{campaign_id}/pause").status_code == 200
     assert carol not in _messages_to(localstack_url, _templates(created))
     assert public.post(link, content="List-Unsubscribe=One-Click").status_code == 200
+    # A sender reads new suppressions every REFRESH_SECONDS: past that, her email is stopped
+    time.sleep(REFRESH_SECONDS + 2)
+    assert api.post(f"/campaigns/{campaign_id}/resume").status_code == 200
 
     # Then no email reaches her afterwards, while everyone else gets theirs
-    _wait_done(api, campaign_id, deadline_s=300)
+    _wait_done(api, campaign_id, deadline_s=600)
     sent = _messages_to(localstack_url, _templates(created))
     assert carol not in sent
     assert len(sent) == len(others)

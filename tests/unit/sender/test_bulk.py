@@ -526,6 +526,20 @@ def test_a_worker_stops_before_its_claim_runs_out_and_puts_the_rest_back() -> No
     assert rig.batches.lines() == "S" * 9 + "." * 11
 
 
+def test_a_short_claim_leaves_half_its_time_to_send() -> None:
+    # Given a claim of 10 s (shorter than the stop margin), a sender whose calls take 3 s each
+    rig = _rig()
+    rig.batches.claim_seconds = 10
+    now = iter([0.0, 0.0, 3.0, 6.0])
+    rig.sender.clock = lambda: next(now)
+
+    rig.sender.process(_body(_batch(*ADDRESSES)))
+
+    # Then it calls while less than 5 s have passed, and puts the rest back after
+    assert rig.ses.sent == ADDRESSES[:18]
+    assert _requeued(rig) == ADDRESSES[18:]
+
+
 def test_a_worker_that_lost_its_claim_leaves_the_batch_to_its_new_holder() -> None:
     rig = _rig()
     rig.batches.lose_claim_on_record = True

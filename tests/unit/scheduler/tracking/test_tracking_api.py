@@ -409,7 +409,7 @@ def test_a_missing_email_of_a_sending_campaign_may_be_queued(client: FlaskClient
     assert response.status_code == 404
     message = response.json["message"]  # type: ignore[index]
     assert "zed@example.com is not a recipient of campaign 'c1'" in message
-    assert "has been sent yet (the campaign is SENDING)" in message
+    assert "no SES event of an email to it has arrived yet (the campaign is SENDING" in message
 
 
 def test_openapi_documents_the_tracking_routes(client: FlaskClient) -> None:

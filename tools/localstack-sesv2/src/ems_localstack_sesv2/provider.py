@@ -35,12 +35,15 @@ from localstack.aws.api import RequestContext, handler
 from localstack.aws.api.ses import MessageTag
 from localstack.services.plugins import ServiceLifecycleHook
 from localstack.services.ses.models import SentEmail, SentEmailBody
+from localstack.services.ses.provider import EMAILS as SENT_EMAILS
 from localstack.services.ses.provider import (
     EventDestinationPayload,
+    SesServiceApiResource,
     register_ses_api_resource,
     save_for_retrospection,
 )
 from localstack.state import StateVisitor
+from localstack.utils.patch import Patch
 from moto.ses import exceptions as moto_errors
 from moto.ses.models import SESBackend, ses_backends
 from moto.ses.template import parse_template
@@ -232,13 +235,31 @@ def _sender_of(request: Mapping[str, Any]) -> str:
     return str(sender)
 
 
+def _list_sent(_resource: Any, request: Any) -> dict[str, Any]:
+    """`GET /_aws/ses` as LocalStack answers it (filters `id` and `email`, the source), over a
+    snapshot of the messages. LocalStack's own iterates the live dict, and fails ("dictionary
+    changed size during iteration") whenever a message is saved meanwhile: at the local stack's
+    200 emails a second, nearly always. `list()` of the values is one step under the GIL."""
+    filter_id, filter_source = request.args.get("id"), request.args.get("email")
+    return {
+        "messages": [
+            message
+            for message in list(SENT_EMAILS.values())
+            if filter_id in (message.get("Id"), None, "")
+            and filter_source in (message.get("Source"), None, "")
+        ]
+    }
+
+
 class Sesv2Provider(ServiceLifecycleHook):
     """SES v2: SendEmail, SendBulkEmail, GetAccount and the email-template calls."""
 
     service = "sesv2"
 
     def on_after_init(self) -> None:
-        """Make `/_aws/ses` exist even if no v1 call has loaded LocalStack's SES provider yet."""
+        """Make `/_aws/ses` exist even if no v1 call has loaded LocalStack's SES provider yet,
+        listing a snapshot of the sent messages (`_list_sent`)."""
+        Patch(SesServiceApiResource, "on_get", _list_sent).apply()  # type: ignore[no-untyped-call]
         register_ses_api_resource()  # type: ignore[no-untyped-call]  # LocalStack's, untyped
 
     def accept_state_visitor(self, visitor: StateVisitor) -> None:

@@ -356,8 +356,10 @@ def tracking_api(service: CampaignService, reads: TrackingReads) -> APIBlueprint
 def _no_email(campaign: Campaign, address: str) -> str:
     if campaign.status is CampaignStatus.COMPLETED:
         return f"{address} is not a recipient of campaign {campaign.campaign_id!r}"
-    # Records are written as senders take the emails: a queued recipient has none yet.
+    # A sent campaign email's record is made by its first SES event (about a minute after the
+    # send, through Firehose); a queued recipient, or one just sent, has none yet.
     return (
-        f"{address} is not a recipient of campaign {campaign.campaign_id!r}, or no email to it"
-        f" has been sent yet (the campaign is {campaign.status.value})"
+        f"{address} is not a recipient of campaign {campaign.campaign_id!r}, or no SES event"
+        f" of an email to it has arrived yet (the campaign is {campaign.status.value}; events"
+        " arrive about a minute after the send)"
     )
