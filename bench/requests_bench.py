@@ -84,8 +84,8 @@ class SenderFigures:
 
     @property
     def ses_calls(self) -> int:
-        """SES calls (SendEmail, and GetAccount if a limit is not overridden)."""
-        return self.counter.total("ses").calls
+        """SES calls, v1 and v2 (SendBulkEmail, and GetAccount if a limit is not overridden)."""
+        return self.counter.total("ses").calls + self.counter.total("sesv2").calls
 
     @property
     def seconds_per_email(self) -> float:
@@ -95,7 +95,8 @@ class SenderFigures:
     @property
     def ses_seconds_per_email(self) -> float:
         """Of which in SES calls."""
-        return self.counter.total("ses").seconds / self.emails
+        seconds = self.counter.total("ses").seconds + self.counter.total("sesv2").seconds
+        return seconds / self.emails
 
     def operations(self, service: str) -> dict[str, float]:
         """Calls per email by operation (limiter apart, empty receives left out)."""

@@ -484,6 +484,21 @@ def main() -> None:
         " and operation (botocore hooks), with DynamoDB's consumed capacity. Receives that"
         " return nothing (an idle poller) are left out. The launcher's requests are counted"
         " the same way in the launch above.",
+        f"- Large campaign: `bench/campaign_bench.py` POSTs a campaign of {campaign.recipients:,}"
+        " new addresses through the API, due in 15 s, and times it from its date until it is"
+        " COMPLETED with every Delivery counted (sent, delivered and finished all equal to its"
+        " recipients), with the stack's own launcher, two campaign senders (SendBulkEmail, R ="
+        " 200/s) and tracker (events through Firehose, S3 and SQS); /_aws/ses then shows how many"
+        " recipients got an email and how many got two.",
+        "- Limiter at AWS rates: `bench/limiter_model.py` runs the senders' own functions"
+        " (`burst_size`, `stripe_count`, `grid_spacing_us`, `block_size`) at the default settings"
+        " for R = 100, 300 and 1,000/s; a limiter write's capacity units are the sender bench's;"
+        " the senders' GB-s per email assumes `sender_max_concurrency` senders running"
+        " throughout, each billed while it waits.",
+        f"- Chaos: the default `make chaos` run (`chaos.run.run_verdict`, seed {chaos_seed}):"
+        f" {chaos.tally.accepted:,} recipients sent while services are killed and SES and"
+        " DynamoDB faults are injected; duplicates and losses counted at /_aws/ses"
+        " (`docs/chaos.md`).",
         "",
     ]
     REPORT.write_text("\n".join(lines))
