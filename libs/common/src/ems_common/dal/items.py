@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+BATCH_GET_MAX: Final = 100
+"""Keys one BatchGetItem call takes at most."""
+
+
+def batch_get(
+    client: Any, table: str, keys: Sequence[Mapping[str, Any]], **options: Any
+) -> Iterator[dict[str, Any]]:
+    """The raw items of `table` found among `keys` (DynamoDB-typed), BATCH_GET_MAX keys a
+    BatchGetItem call, each call's unprocessed keys asked again. `options` go with the keys
+    (ProjectionExpression, ExpressionAttributeNames, ConsistentRead)."""
+    for start in range(0, len(keys), BATCH_GET_MAX):
+        request: dict[str, Any] = {
+            table: {"Keys": list(keys[start : start + BATCH_GET_MAX]), **options}
+        }
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            yield from response.get("Responses", {}).get(table, [])
+            request = dict(response.get("UnprocessedKeys") or {})
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
-from ems_common.dal.items import from_item, to_item
+from ems_common.dal.items import batch_get, from_item, to_item
 from ems_common.suppressions import Suppression, blocking_scopes, suppression_key
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ SUPPRESSED_AT: Final = "suppressed_at"
 SUPPRESSED_DAY: Final = "suppressed_day"
 """The day (UTC, YYYY-MM-DD) of `suppressed_at`: the day index's partition (Terraform names
 the index; `InfraSettings.suppressions_day_index`)."""
-_BATCH_GET_MAX: Final = 100
 _BATCH_WRITE_MAX: Final = 25
 _WRITERS: Final = 4  # BatchWriteItem calls in flight during an import
 
@@ -148,22 +147,11 @@ class SuppressionList:
     def _existing(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Suppression]:
         """The stored suppressions among (address, scope) keys: BatchGetItem, 100 keys a call."""
         unique = sorted(set(wanted))
+        item_keys = [to_item({keys.PARTITION_KEY: a, keys.SORT_KEY: s}) for a, s in unique]
         found: dict[tuple[str, str], Suppression] = {}
-        for start in range(0, len(unique), _BATCH_GET_MAX):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [
-                        to_item({keys.PARTITION_KEY: address, keys.SORT_KEY: scope})
-                        for address, scope in unique[start : start + _BATCH_GET_MAX]
-                    ]
-                }
-            }
-            while request:
-                response = self._db.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    suppression = _suppression(item)
-                    found[(suppression.address, suppression.scope)] = suppression
-                request = dict(response.get("UnprocessedKeys") or {})
+        for item in batch_get(self._db, self._table, item_keys):
+            suppression = _suppression(item)
+            found[(suppression.address, suppression.scope)] = suppression
         return found
 
     def made_since(self, since: datetime, day_index: str) -> list[Suppression]:

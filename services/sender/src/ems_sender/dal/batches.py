@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
 from ems_common.dal.emails import EmailKey, batch_sort_key
-from ems_common.dal.items import from_item, to_item, update_expression
+from ems_common.dal.items import batch_get, from_item, to_item, update_expression
 from ems_common.dal.metrics import CampaignMetrics
 from ems_common.emails import (
     BOUNCED_AT,
@@ -300,26 +300,19 @@ class BatchRecords:
         found: set[str] = set()
         projection = ", ".join(f"#f{i}" for i in range(len(_SEEN_FIELDS) + 2))
         names = {f"#f{i}": name for i, name in enumerate((*_SEEN_FIELDS, STATE, keys.SORT_KEY))}
-        for start in range(0, len(wanted), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [
-                        EmailKey(campaign_id, address).item_key()
-                        for address in wanted[start : start + 100]
-                    ],
-                    "ProjectionExpression": projection,
-                    "ExpressionAttributeNames": names,
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                response = self._db.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._table, []):
-                    item = from_item(raw)
-                    taken = any(item.get(name) for name in _SEEN_FIELDS)
-                    if taken or item.get(STATE) in {s.value for s in FINAL_STATES}:
-                        found.add(str(item[keys.SORT_KEY]))
-                request = dict(response.get("UnprocessedKeys") or {})
+        item_keys = [EmailKey(campaign_id, address).item_key() for address in wanted]
+        final = {state.value for state in FINAL_STATES}
+        for raw in batch_get(
+            self._db,
+            self._table,
+            item_keys,
+            ProjectionExpression=projection,
+            ExpressionAttributeNames=names,
+            ConsistentRead=True,
+        ):
+            item = from_item(raw)
+            if any(item.get(name) for name in _SEEN_FIELDS) or item.get(STATE) in final:
+                found.add(str(item[keys.SORT_KEY]))
         return found
 
 
