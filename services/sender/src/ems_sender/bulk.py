@@ -48,7 +48,7 @@ from ems_sender.dal.batches import (
     LineState,
     LostClaimError,
 )
-from ems_sender.dal.queues import MAX_DELAY_SECONDS, Requeue
+from ems_sender.dal.queues import Requeue
 from ems_sender.dal.ses import (
     AmbiguousSendError,
     EntryResult,
@@ -63,7 +63,7 @@ from ems_sender.dal.ses import (
 )
 from ems_sender.gate import Sends
 from ems_sender.limiter.model import Lane
-from ems_sender.messages import Outcome, SendCounts, list_of, read_batch
+from ems_sender.messages import Outcome, SendCounts, hold_backoff, list_of, read_batch
 from ems_sender.recent_suppressions import RecentSuppressions
 from ems_sender.watch import CampaignWatch, Hold, missing_reason, refused_reason
 
@@ -413,17 +413,13 @@ class BatchSender:
         return Outcome.DONE
 
     def _later(self, batch: SendBatch, indexes: list[int], stop: _Stop, *, sent_any: bool) -> None:
-        """The emails at `indexes` back on the queue as a new message, after `stop.delay_s`;
-        holds in a row wait twice as long each time (up to SQS's 15 minutes), from the start
-        again once the batch sent something."""
+        """The emails at `indexes` back on the queue as a new message, after `stop.delay_s`
+        (a hold's growing with the holds in a row: `hold_backoff`)."""
         if not indexes:
             return
-        holds = 0
-        delay = stop.delay_s
+        delay, holds = stop.delay_s, 0
         if stop.hold:
-            before = 0 if sent_any else batch.holds
-            delay = min(stop.delay_s * 2**before, MAX_DELAY_SECONDS)
-            holds = before + 1
+            delay, holds = hold_backoff(batch, stop.delay_s, progressed=sent_any)
         rest = batch.subset(indexes, holds=holds)
         self.requeue.later(self.queue_url, rest.model_dump_json(by_alias=True), delay)
         self.stats.add("requeued", len(indexes))

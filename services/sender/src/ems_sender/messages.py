@@ -1,5 +1,6 @@
 """What both lanes' senders share about a send-queue message: reading it (or dead-lettering it
-with the reason), what to tell SQS about it, the list its emails belong to, and the counts."""
+with the reason), what to tell SQS about it, the list its emails belong to, how long held email
+waits, and the counts."""
 
 from __future__ import annotations
 
@@ -15,12 +16,20 @@ from pydantic import ValidationError
 from ems_common.formats.campaign_file import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.transactional import is_transactional_scope
-from ems_sender.dal.queues import Requeue
+from ems_sender.dal.queues import MAX_DELAY_SECONDS, Requeue
 
 logger = logging.getLogger(__name__)
 
 ONE_CLICK_HEADER: Final = "List-Unsubscribe-Post"
 """RFC 8058's header: an email carrying it is list mail, whatever lane it takes."""
+
+
+def hold_backoff(batch: SendBatch, base_s: float, *, progressed: bool) -> tuple[float, int]:
+    """How long a held rest of `batch` waits, and its holds in a row: twice as long each hold
+    (up to SQS's 15 minutes), so that a campaign paused for a weekend costs a few requeues an
+    hour, not thousands; a batch that sent something since its last hold starts from `base_s`."""
+    before = 0 if progressed else batch.holds
+    return min(base_s * 2**before, MAX_DELAY_SECONDS), before + 1
 
 
 class Outcome(StrEnum):

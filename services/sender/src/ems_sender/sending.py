@@ -48,7 +48,7 @@ from ems_common.formats.send_batch import SendBatch
 from ems_common.suppressions import most_telling
 from ems_common.transactional import is_transactional_scope
 from ems_sender.dal.account import AccountStanding
-from ems_sender.dal.queues import MAX_DELAY_SECONDS, Requeue
+from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import ClaimOutcome, EmailRecords
 from ems_sender.dal.ses import (
     AmbiguousSendError,
@@ -61,7 +61,7 @@ from ems_sender.dal.ses import (
     TransientSendError,
 )
 from ems_sender.limiter.model import Lane
-from ems_sender.messages import Outcome, SendCounts, list_of, read_batch
+from ems_sender.messages import Outcome, SendCounts, hold_backoff, list_of, read_batch
 from ems_sender.watch import CampaignWatch, Hold, Timing, missing_reason, refused_reason
 
 logger = logging.getLogger(__name__)
@@ -330,12 +330,9 @@ class Sender:
         *,
         progressed: bool,
     ) -> None:
-        """Put held emails back, each hold in a row waiting twice as long (up to 15 min): a
-        campaign paused for a weekend costs a few requeues an hour, not thousands. A batch that
-        sent something since its last hold starts again from `base_s`."""
-        before = 0 if progressed else batch.holds
-        delay = min(base_s * 2**before, MAX_DELAY_SECONDS)
-        self._later(batch, emails, delay, why, holds=before + 1)
+        """Put held emails back, each hold in a row waiting longer (`hold_backoff`)."""
+        delay, holds = hold_backoff(batch, base_s, progressed=progressed)
+        self._later(batch, emails, delay, why, holds=holds)
 
     def _later(
         self,
