@@ -15,7 +15,7 @@ from ems_common.suppressions import (
     ALL,
     Suppression,
     SuppressionReason,
-    blocking_scopes,
+    blocked_among,
     suppression_key,
 )
 
@@ -58,17 +58,7 @@ class InMemorySuppressions:
     def blocking(
         self, addresses: Iterable[tuple[str, str | None]]
     ) -> dict[tuple[str, str | None], list[Suppression]]:
-        found = {}
-        for address, list_name in addresses:
-            key = suppression_key(address)
-            hits = [
-                self.items[(key, scope)]
-                for scope in blocking_scopes(list_name)
-                if (key, scope) in self.items
-            ]
-            if hits:
-                found[(address, list_name)] = hits
-        return found
+        return blocked_among(addresses, self.items)
 
     def page(
         self,

@@ -15,6 +15,7 @@ receipts and password resets. Campaign email is blocked by any scope that covers
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final
@@ -77,6 +78,26 @@ def suppression_key(address: str) -> str:
     """The form an address is stored and compared in: mailbox providers treat local parts
     case-insensitively in practice, and a suppression a capital letter could dodge is none."""
     return address.strip().lower()
+
+
+def blocking_keys(address: str, list_name: str | None) -> list[tuple[str, str]]:
+    """The (stored address, scope) keys whose suppression blocks an email to `address` of the
+    list `list_name` (None: transactional)."""
+    key = suppression_key(address)
+    return [(key, scope) for scope in blocking_scopes(list_name)]
+
+
+def blocked_among(
+    pairs: Iterable[tuple[str, str | None]], found: Mapping[tuple[str, str], Suppression]
+) -> dict[tuple[str, str | None], list[Suppression]]:
+    """Of (address, list name) pairs, those a suppression of `found` (by its stored address
+    and scope) blocks, with what blocks them; the answer's keys are the pairs as given."""
+    blocked: dict[tuple[str, str | None], list[Suppression]] = {}
+    for address, list_name in pairs:
+        hits = [found[key] for key in blocking_keys(address, list_name) if key in found]
+        if hits:
+            blocked[(address, list_name)] = hits
+    return blocked
 
 
 class Suppression(BaseModel):

@@ -21,7 +21,7 @@ from typing import Final
 
 from ems_common.campaigns import utc_now
 from ems_common.dal.suppressions import SuppressionList
-from ems_common.suppressions import Suppression, blocking_scopes, suppression_key
+from ems_common.suppressions import Suppression, blocked_among
 
 REFRESH_SECONDS: Final = 20.0
 MAX_AGE: Final = timedelta(days=7)
@@ -50,14 +50,7 @@ class RecentSuppressions:
         `since`, those blocked, with what blocks them (as `SuppressionList.blocking`)."""
         if since is None or utc_now() - since > self.max_age:
             return self.suppressions.blocking(pairs)
-        found = self._made_since(since)
-        blocked: dict[Pair, list[Suppression]] = {}
-        for address, list_name in pairs:
-            key = suppression_key(address)
-            hits = [found[(key, s)] for s in blocking_scopes(list_name) if (key, s) in found]
-            if hits:
-                blocked[(address, list_name)] = hits
-        return blocked
+        return blocked_among(pairs, self._made_since(since))
 
     def _made_since(self, since: datetime) -> dict[tuple[str, str], Suppression]:
         with self._lock:

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any, Final
 from ems_common import keys
 from ems_common.campaigns import utc_iso, utc_now
 from ems_common.dal.items import batch_get, from_item, to_item
-from ems_common.suppressions import Suppression, blocking_scopes, suppression_key
+from ems_common.suppressions import (
+    Suppression,
+    blocked_among,
+    blocking_keys,
+    suppression_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -131,18 +136,9 @@ class SuppressionList:
         The list name is the campaign email's list; None for a transactional email (only
         `all` blocks it). Addresses are compared lower-cased; the answer keys are as given.
         """
-        wanted = {
-            (address, list_name): [
-                (suppression_key(address), scope) for scope in blocking_scopes(list_name)
-            ]
-            for address, list_name in addresses
-        }
-        found = self._existing(key for keys_ in wanted.values() for key in keys_)
-        return {
-            pair: [found[key] for key in keys_ if key in found]
-            for pair, keys_ in wanted.items()
-            if any(key in found for key in keys_)
-        }
+        pairs = list(addresses)
+        found = self._existing(key for pair in pairs for key in blocking_keys(*pair))
+        return blocked_among(pairs, found)
 
     def _existing(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Suppression]:
         """The stored suppressions among (address, scope) keys: BatchGetItem, 100 keys a call."""
