@@ -45,6 +45,12 @@ LOCALSTACK_SERVICES = (
 # `ems-stack install` has (one in Docker does not).
 SESV2_SERVICE = "sesv2"
 SESV2_PROVIDER_DIST = "ems-localstack-sesv2"  # its [project] name
+# The emulators run at a lower CPU priority than EMS's own processes. On AWS the senders'
+# Lambdas do not share a CPU with SES, SQS and DynamoDB; here, on 2 cores, a sender starved
+# for tens of milliseconds by LocalStack's or DynamoDB Local's work misses its send slots
+# (each may start at most 15 ms late), and the campaign runs below its rate. Niced, the
+# emulators still take every idle cycle: their answers come a little later instead.
+EMULATOR_NICENESS = 10
 # What the install stamp records (one `key=digest` line each): a change in either reinstalls.
 _STAMP_REQUIREMENTS = "requirements"
 _STAMP_SESV2 = "sesv2-provider"
@@ -249,6 +255,7 @@ class LocalStack:
             [str(self.config.localstack_venv / "bin" / "python"), "-m", "localstack.runtime.main"],
             env=env,
             cwd=self.config.state_dir,
+            niceness=EMULATOR_NICENESS,
         )
         self._wait_ready()
         return Ownership.STARTED
@@ -382,6 +389,7 @@ class DynamoDBLocal:
                 str(self.config.dynamodb_port),
             ],
             cwd=jar_dir,
+            niceness=EMULATOR_NICENESS,
         )
         self._wait_ready()
         return Ownership.STARTED

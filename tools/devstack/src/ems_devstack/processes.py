@@ -56,9 +56,17 @@ class ManagedProcess:
     log_file: Path
 
     def start(
-        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        niceness: int = 0,
     ) -> int:
-        """Start `argv` in the background and record its pid."""
+        """Start `argv` in the background (at a lower CPU priority by `niceness`, with every
+        thread it starts) and record its pid."""
+        if niceness:
+            argv = ["nice", "-n", str(niceness), *argv]
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:

@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     sqs.add_argument("--batch-size", type=int, default=10)
     sqs.add_argument("--timeout", type=float, default=60.0, help="seconds per invocation")
     sqs.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="invocations at once, each long-polling for its own batch (the event source"
+        " mapping's maximum_concurrency; they share the process, as one warm container would)",
+    )
+    sqs.add_argument(
         "--visibility-timeout", type=int, default=None, help="override the queue's, in seconds"
     )
     tick = modes.add_parser("tick", help="call the handler on an interval (scheduled event)")
@@ -71,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout_s=args.timeout,
             visibility_timeout_s=args.visibility_timeout,
         )
-        poller.run(stop)
+        poller.run(stop, concurrency=args.concurrency)
     else:
         run_ticks(
             handler, every_s=args.every, function_name=name, rule_arn=args.rule_arn, stop=stop

@@ -112,8 +112,26 @@ class SqsPoller:
             )
         return len(done), len(failed)
 
-    def run(self, stop: threading.Event) -> None:
-        """Poll until `stop` is set."""
+    def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
+        """Poll until `stop` is set, with `concurrency` invocations at once.
+
+        Like an event source mapping's concurrency: each invocation long-polls for its own
+        batch, so a message waits for a free invocation, never behind another's batch.
+        """
+        if concurrency < 1:
+            msg = f"concurrency must be at least 1, got {concurrency}"
+            raise ValueError(msg)
+        others = [
+            threading.Thread(target=self._poll, args=(stop,), name=f"invocation-{n}", daemon=True)
+            for n in range(2, concurrency + 1)
+        ]
+        for thread in others:
+            thread.start()
+        self._poll(stop)
+        for thread in others:
+            thread.join()
+
+    def _poll(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 self.poll_once()
