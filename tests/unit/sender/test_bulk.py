@@ -175,13 +175,22 @@ class Gate:
     allow: int | None = None
     retry_after_s: float = 1.0
     asked: list[int] = field(default_factory=list)
+    expected: int = 0  # sends the sender said are still to come, less those granted
+    most_expected: int = 0
 
     def sends(self, lane: Lane, wanted: int) -> Sends:
         assert lane is Lane.CAMPAIGN
         self.asked.append(wanted)
         if self.allow is not None and len(self.asked) > self.allow:
             return Sends(0, self.retry_after_s)
-        return Sends(min(wanted, self.burst))
+        granted = min(wanted, self.burst)
+        self.expected -= granted
+        return Sends(granted)
+
+    def expect(self, lane: Lane, count: int) -> None:
+        assert lane is Lane.CAMPAIGN
+        self.expected += count
+        self.most_expected = max(self.most_expected, self.expected)
 
 
 @dataclass
@@ -259,6 +268,21 @@ def test_a_batch_goes_out_in_calls_as_large_as_the_limiter_grants_each_recipient
     assert rig.batches.lines() == "S" * 20
     # Each email's events can be traced to its launcher batch
     assert rig.ses.tags[0] == {BATCH_TAG: "1-100"}
+
+
+def test_the_limiter_hears_what_is_left_to_send_and_nothing_once_a_batch_ends() -> None:
+    # Given a batch of 20 emails, and a limiter that grants two calls, then none for a while
+    rig = _rig()
+    rig.gate.allow = 2
+
+    # When the sender handles it (its rest goes back on the queue)
+    rig.sender.process(_body(_batch(*ADDRESSES)))
+
+    # Then it told the limiter of its 20 sends before the first call, and once the message is
+    # put back, nothing is left counted (the limiter would keep slots for it otherwise)
+    assert rig.gate.most_expected == 20
+    assert rig.gate.expected == 0
+    assert len(rig.ses.sent) == 18
 
 
 def test_the_same_message_twice_sends_nothing_twice() -> None:

@@ -10,12 +10,21 @@ import random
 
 import pytest
 
-from ems_sender.limiter import DenyReason, Lane, LimiterSettings, SendLimiter, build_send_limiter
-from ems_sender.limiter.logic import block_size
+from ems_sender.limiter import (
+    DenyReason,
+    Lane,
+    LimiterSettings,
+    SendLimiter,
+    build_send_limiter,
+    tuning_from,
+)
+from ems_sender.limiter.limiter import MAX_WRITE_LEAD_S
+from ems_sender.limiter.logic import block_size, grid_spacing_us
 from tests.support.limiter_fakes import InMemoryLimiterStore, ManualClock
 
 RATE = 40.0
-SPACING_S = 0.0255
+# The grid's spacing at RATE with the default settings (room for bursts made): one stripe.
+SPACING_S = grid_spacing_us(RATE, tuning_from(LimiterSettings(limiter_worker_send_rate=1000))) / 1e6
 
 
 def _limiter(
@@ -58,12 +67,37 @@ def test_a_campaign_takes_a_block_and_hands_it_out_without_more_requests(
 ) -> None:
     limiter = _limiter(store, clock)
     first = limiter.acquire(Lane.CAMPAIGN, 2, max_wait_s=1)
-    assert first.slots == pytest.approx([clock.now() + i * SPACING_S for i in range(2)])
+    # From when the reservation's write is expected back (a few ms), one spacing apart
+    assert 0 < first.slots[0] - clock.now() <= MAX_WRITE_LEAD_S
+    assert first.slots[1] == pytest.approx(first.slots[0] + SPACING_S, abs=1e-6)
     requests = store.requests
     second = limiter.acquire(Lane.CAMPAIGN, 2, max_wait_s=1)
-    assert second.slots[0] == pytest.approx(first.slots[-1] + SPACING_S)
+    assert second.slots[0] == pytest.approx(first.slots[-1] + SPACING_S, abs=1e-6)
     assert store.requests == requests  # from the process's pool
     assert limiter.stats.slots_reserved == block_size(RATE, limiter.tuning)
+
+
+def test_a_campaign_worker_reserves_no_more_than_it_said_it_has_left_to_send(
+    store: InMemoryLimiterStore, clock: ManualClock
+) -> None:
+    # Given a worker with 3 emails left to send (less than a block) and another worker
+    a, b = _limiter(store, clock), _limiter(store, clock)
+    assert block_size(RATE, a.tuning) > 3
+    a.expect(Lane.CAMPAIGN, 3)
+
+    # When it sends 2 of them, then the other worker asks for slots
+    first = a.acquire(Lane.CAMPAIGN, 2, max_wait_s=1)
+    writes = store.requests
+    last = a.acquire(Lane.CAMPAIGN, 1, max_wait_s=1)
+    a_writes = store.requests - writes
+    other = b.acquire(Lane.CAMPAIGN, 2, max_wait_s=1)
+
+    # Then the first reserved 3 slots, no top-up for its last email, and the other worker's
+    # slots follow at once: none reserved beyond the first worker's work lapse between them
+    assert a.stats.slots_reserved == 3
+    assert a_writes == 0
+    assert last.slots[0] == pytest.approx(first.slots[-1] + SPACING_S, abs=1e-6)
+    assert other.slots[0] - last.slots[0] <= SPACING_S + MAX_WRITE_LEAD_S
 
 
 def test_pace_yields_each_slot_when_it_is_due(
@@ -110,15 +144,15 @@ def test_a_campaign_worker_takes_its_next_block_before_the_pool_runs_dry(
 ) -> None:
     limiter = _limiter(store, clock)
     block = block_size(RATE, limiter.tuning)
-    sent = 0
+    sent = []
     for _ in range(3 * block):
         grant = limiter.take(Lane.CAMPAIGN, max_wait_s=1)
         assert grant
-        sent += 1
+        sent.append(clock.now())
     # Three blocks' worth sent back to back, one spacing apart, none lost between blocks
-    assert sent == 3 * block
+    assert len(sent) == 3 * block
     assert limiter.stats.slots_forfeited == 0
-    assert clock.now() == pytest.approx(ManualClock().now() + (3 * block - 1) * SPACING_S)
+    assert sent[-1] == pytest.approx(sent[0] + (3 * block - 1) * SPACING_S, abs=1e-6)
 
 
 def test_a_second_worker_waits_for_the_lookahead_then_continues_the_chain(
@@ -140,7 +174,7 @@ def test_a_second_worker_waits_for_the_lookahead_then_continues_the_chain(
     assert refused.retry_after_s > 0
     # B may wait: it sleeps until the chain is within the lookahead and takes the next slots
     granted = b.acquire(Lane.CAMPAIGN, 5, max_wait_s=2)
-    assert granted.slots[0] == pytest.approx(chain_end)
+    assert granted.slots[0] == pytest.approx(chain_end, abs=1e-6)
     assert granted.slots[0] - clock.now() <= 0.5 + 1e-6
     # Its cached item was stale: one lost race (a write that returned the item as it is)
     assert b.stats.conflicts == 1
@@ -228,10 +262,11 @@ def test_with_stripes_each_worker_sends_its_share_at_its_own_pace(
             if grant:
                 sent[name].append(grant.slots[0])
         clock.sleep(min(s[-1] for s in sent.values() if s) - clock.now())
-    # Then each worker's own slots come no faster than 20/s
+    # Then each worker's own slots come no faster than 20/s (every other slot of the grid)
+    spacing_s = grid_spacing_us(RATE, a.tuning) / 1e6
     for slots in sent.values():
         gaps = [b - a for a, b in itertools.pairwise(slots)]
-        assert min(gaps) >= 2 * SPACING_S - 1e-6
+        assert min(gaps) >= 2 * spacing_s - 1e-6
     # And together they use the whole grid
     together = sorted(sent["a"] + sent["b"])
     assert len(together) >= 0.95 * 2 * 39.2

@@ -83,6 +83,11 @@ class BurstGate(Protocol):
         """Up to `wanted` sends for one call, returning when it may go out."""
         ...
 
+    def expect(self, lane: Lane, count: int) -> None:
+        """`count` more sends are coming (negative: that many fewer than said); each one
+        granted counts as one of them."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Stop:
@@ -108,6 +113,7 @@ class _Work:
     claimed_at: float = 0.0  # the sender's clock when it claimed the batch
     sent_any: bool = False
     finished: bool = False
+    granted: int = 0  # sends the limiter granted its calls
 
     def line(self, index: int) -> CampaignFileLine:
         return self.batch.emails[index]
@@ -223,12 +229,19 @@ class BatchSender:
 
     def _send(self, work: _Work, time_left: Callable[[], float]) -> Outcome:
         self._skip_suppressed(work)
-        while work.todo:
-            stop = self._stop_before_call(work, time_left)
-            if stop is None:
-                stop = self._call(work)
-            if stop is not None:
-                return self._stop(work, stop)
+        # The limiter sizes this process's blocks of slots by the sends still to come, so that
+        # none are left to lapse when the invocation's messages run out.
+        expected = len(work.todo)
+        self.gate.expect(Lane.CAMPAIGN, expected)
+        try:
+            while work.todo:
+                stop = self._stop_before_call(work, time_left)
+                if stop is None:
+                    stop = self._call(work)
+                if stop is not None:
+                    return self._stop(work, stop)
+        finally:
+            self.gate.expect(Lane.CAMPAIGN, work.granted - expected)
         # All done: the states written and the claim given back in one write.
         self.batches.record(work.key, owner=work.owner, lines=work.states, release=True)
         return Outcome.DONE
@@ -289,6 +302,7 @@ class BatchSender:
             if sends.retry_after_s >= 60:  # the limiter's daily quota, not a busy second
                 self.watch.note_held(work.batch.campaign_id, "the SES account's quota is spent")
             return _Stop("no send slot in time", sends.retry_after_s)
+        work.granted += sends.count
         call = group[: sends.count]
         lines = [work.line(i) for i in call]
         tag = {BATCH_TAG: f"{work.batch.part}-{work.batch.first_line}"}

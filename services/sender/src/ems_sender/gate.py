@@ -33,6 +33,10 @@ class LimiterGate:
             return None
         return max(1.0, grant.retry_after_s)
 
+    def expect(self, lane: Lane, count: int) -> None:
+        """`count` more sends of `lane` are coming (negative: fewer): `SendLimiter.expect`."""
+        self.limiter.expect(lane, count)
+
     def sends(self, lane: Lane, wanted: int) -> Sends:
         """Up to `wanted` sends for one SES call, returning when the call may go out; at most
         the limiter's burst size (`SendLimiter.burst_size`)."""

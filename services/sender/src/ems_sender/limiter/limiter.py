@@ -46,6 +46,10 @@ PEEK_AFTER_S: Final = 0.02
 CONTENDED_S: Final = 10.0
 # Half-life of a process's own transactional demand, which sizes its transactional blocks.
 LOCAL_DEMAND_HALF_LIFE_S: Final = 5.0
+# A reservation is planned from when its write is expected back (twice the running estimate of
+# a write's latency, at most this), not from when it is sent: slots planned from "now" would
+# be past their tolerance by the time the write returns, and lapse unused.
+MAX_WRITE_LEAD_S: Final = 0.1
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,9 @@ class SendLimiter:
         # demand estimate counts requests, not slots reserved (which would feed on itself).
         self._unreported_demand = 0
         self._save_latency_us = 5_000.0  # running estimate, decides when a top-up is safe
+        # Campaign sends the process's callers said are still to come (`expect`); None until
+        # one says: blocks are then always whole.
+        self._campaign_backlog: int | None = None
 
     # -- public -------------------------------------------------------------------------
 
@@ -219,6 +226,7 @@ class SendLimiter:
             if taken:
                 self._add(granted=len(taken))
                 if lane is Lane.CAMPAIGN:
+                    self._owe(-len(taken))
                     self._top_up(taken[0], now_us)
                 return Grant(lane, tuple(s / MICROS for s in taken))
             if too_late is not None:
@@ -237,6 +245,24 @@ class SendLimiter:
             if retry_at_us > deadline_us:
                 return self._denied(lane, DenyReason.RATE_LIMITED, retry_at_us - now_us)
             self._clock.sleep((retry_at_us - now_us) / MICROS)
+
+    def expect(self, lane: Lane, count: int) -> None:
+        """`count` more sends of `lane` are coming from this process (negative: that many fewer
+        than said before); each slot granted (and sent on) counts as one of them.
+
+        Campaign blocks are then sized to what is still to come, not reserved whole: slots
+        reserved beyond the process's work (its invocation's last messages) would lapse unused
+        while another process could have sent on them. Transactional blocks are sized by the
+        process's recent demand already.
+        """
+        if lane is Lane.CAMPAIGN:
+            with self._stats_lock:
+                self._campaign_backlog = (self._campaign_backlog or 0) + count
+
+    def _owe(self, count: int) -> None:
+        with self._stats_lock:
+            if self._campaign_backlog is not None:
+                self._campaign_backlog += count
 
     def pace(self, grant: Grant) -> Turns:
         """The grant's turns: iterate to send one email per yielded slot, when it is due.
@@ -277,6 +303,8 @@ class SendLimiter:
         if self._wait_for(grant.slots[-1]):
             return True
         self._add(forfeited=grant.count - 1)  # the last one is counted by _wait_for
+        if grant.lane is Lane.CAMPAIGN:
+            self._owe(grant.count)  # its sends are still to come
         return False
 
     # -- for Turns --------------------------------------------------------------------------
@@ -294,6 +322,8 @@ class SendLimiter:
         now_us = self._now_us()
         usable = [us for s in slots if (us := round(s * MICROS)) + self._late_us >= now_us]
         self._add(granted=-len(usable), forfeited=len(slots) - len(usable))
+        if lane is Lane.CAMPAIGN:
+            self._owe(len(slots))  # their sends are still to come
         if usable:
             self._pools[lane].give_back(usable)
 
@@ -329,12 +359,21 @@ class SendLimiter:
     def _block(self, lane: Lane, wanted: int, budget: Budget) -> int:
         full = block_size(budget.send_rate, self._tuning)
         if lane is Lane.CAMPAIGN:
-            return full  # campaigns are bulk: always a whole block
+            # A whole block, or what the process still has to send if that is less.
+            return max(wanted, min(full, self._unreserved_backlog(full)))
         # Transactional: what this process is likely to use within a block (rounded, so that
         # light traffic takes one slot at a time and none lapse).
         with self._stats_lock:
             expected = round(self._local_demand * self._tuning.block_s)
         return min(full, max(wanted, expected))
+
+    def _unreserved_backlog(self, full: int) -> int:
+        """Campaign sends still to come beyond the slots in hand (`full` if nobody said)."""
+        with self._stats_lock:
+            backlog = self._campaign_backlog
+        if backlog is None:
+            return full
+        return backlog - len(self._pools[Lane.CAMPAIGN])
 
     def _top_up(self, first_taken_us: int, now_us: int) -> None:
         """Reserve the next campaign block early, if it is due and the caller has time."""
@@ -346,6 +385,8 @@ class SendLimiter:
         full = block_size(self.budget().send_rate, self._tuning)
         if len(self._pools[lane]) * 2 >= full:
             return
+        if self._unreserved_backlog(full) <= 0:
+            return  # the slots in hand cover what the process has left to send
         # The same stripe only: a block on another would overlap the one being spent, and the
         # process would have to send twice as fast.
         self._reserve(lane, full, latest_first_us=None, blocking=False, own_stripe=True)
@@ -378,7 +419,7 @@ class SendLimiter:
                     state,
                     lane,
                     size,
-                    now_us=now_us,
+                    now_us=now_us + self._write_lead_us(),
                     budget=budget,
                     tuning=self._tuning,
                     draw=self._rng.random,
@@ -442,6 +483,9 @@ class SendLimiter:
         elapsed_us = (self._clock.now() - started) * MICROS
         self._save_latency_us = 0.8 * self._save_latency_us + 0.2 * elapsed_us
         return current
+
+    def _write_lead_us(self) -> int:
+        return int(min(2 * self._save_latency_us, MAX_WRITE_LEAD_S * MICROS))
 
     def _jitter_us(self) -> int:
         # Spreads workers that wait for the same moment, so that one wins and the rest
