@@ -70,6 +70,7 @@ from bench.transactional_bench import (
 )
 from chaos.run import Options as ChaosOptions
 from chaos.run import run_verdict as run_chaos
+from ems_devstack.services import LOCAL_SERVICE_SETTINGS
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 TX_SECTION = "## Transactional latency under campaign load"
@@ -488,7 +489,8 @@ def main() -> None:
         " new addresses through the API, due in 15 s, and times it from its date until it is"
         " COMPLETED with every Delivery counted (sent, delivered and finished all equal to its"
         " recipients), with the stack's own launcher, two campaign senders (SendBulkEmail, R ="
-        " 200/s) and tracker (events through Firehose, S3 and SQS); /_aws/ses then shows how many"
+        f" {LOCAL_SERVICE_SETTINGS['EMS_SEND_RATE_OVERRIDE']}/s) and tracker (events through"
+        " Firehose, S3 and SQS); /_aws/ses then shows how many"
         " recipients got an email and how many got two.",
         "- Limiter at AWS rates: `bench/limiter_model.py` runs the senders' own functions"
         " (`burst_size`, `stripe_count`, `grid_spacing_us`, `block_size`) at the default settings"

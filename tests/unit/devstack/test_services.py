@@ -3,6 +3,7 @@ the local stack gives its services."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.cost import LambdaSizing, terraform_block_setting
 from ems_common.settings import ENV_PREFIX, InfraSettings
 from ems_devstack import services
 from ems_devstack.config import StackConfig
@@ -87,3 +89,41 @@ def test_every_local_setting_is_read_by_a_service_that_accepts_its_value(
             assert str(getattr(cls(), field)) in {value, str(float(value))}, (cls, variable)
     # And the tracker's brake judges a local campaign of a few hundred recipients
     assert TrackerSettings().brake_min_sent == 100
+
+
+def _option(command: tuple[str, ...], option: str) -> int:
+    return int(command[command.index(option) + 1])
+
+
+def test_local_pollers_are_sized_as_terraform_sizes_the_functions_triggers() -> None:
+    # Given Terraform's sizing of the functions and their SQS triggers (the app module)
+    root = Path(__file__).parents[3]
+    app = root / "terraform" / "modules" / "app"
+    sizing = LambdaSizing.from_terraform(app)
+    variables = (app / "variables.tf").read_text()
+    locals_text = (app / "main.tf").read_text()
+    tracker_timeout = re.search(r"^\s*tracker_timeout_s\s*=\s*(\d+)\s*$", locals_text, re.M)
+    assert tracker_timeout is not None
+
+    # When the local stack's pollers are laid out
+    commands = {s.name: s.argv for s in services.local_services(StackConfig(root=root))}
+
+    # Then each takes the batch, the timeout and the concurrency its function has on AWS
+    sender_timeout = terraform_block_setting(
+        variables, "variable", "sender_timeout_seconds", "default"
+    )
+    for name in services.CAMPAIGN_SENDER_NAMES:
+        assert _option(commands[name], "--batch-size") == sizing.sender_batch_size
+        assert SenderSettings.model_fields["send_threads"].default == sizing.sender_batch_size
+        assert _option(commands[name], "--timeout") == sender_timeout
+    transactional = commands["sender-transactional"]
+    assert _option(transactional, "--batch-size") == 1
+    assert _option(transactional, "--timeout") == sender_timeout
+    assert _option(transactional, "--concurrency") == terraform_block_setting(
+        variables, "variable", "transactional_max_concurrency", "default"
+    )
+    tracker = commands[services.TRACKER_NAME]
+    assert _option(tracker, "--batch-size") == sizing.tracker_batch_size
+    assert _option(tracker, "--timeout") == int(tracker_timeout[1])
+    # And the campaign lane runs as many senders as its event source mapping allows at least
+    assert len(services.CAMPAIGN_SENDER_NAMES) == sizing.sender_max_concurrency

@@ -38,7 +38,7 @@ class SenderSettings(InfraSettings, RecordSettings, LimiterSettings):
         ),
     )
     send_threads: int = Field(
-        default=4,
+        default=8,
         ge=1,
         le=16,
         description=(

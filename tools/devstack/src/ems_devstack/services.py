@@ -130,10 +130,13 @@ LAUNCHER_NAME = "launcher"
 
 # Messages an invocation takes and its timeout, as Terraform's defaults give each function
 # (terraform/modules/app: sender_batch_size, sender_timeout_seconds, the tracker's own):
-# the sender's threads and its stop margin work as on AWS.
+# the sender's threads and its stop margin work as on AWS. The transactional lane runs as many
+# invocations at once as its event source mapping (transactional_max_concurrency): one at a
+# time, an email arriving while another waits for its send slot would queue behind it.
+# tests/unit/devstack/test_services.py holds these to Terraform's values.
 _SQS_SIZING = {
-    "sender": ("--batch-size", "4", "--timeout", "120"),
-    "sender_transactional": ("--batch-size", "1", "--timeout", "120"),
+    "sender": ("--batch-size", "8", "--timeout", "120"),
+    "sender_transactional": ("--batch-size", "1", "--timeout", "120", "--concurrency", "3"),
     "tracker": ("--batch-size", "10", "--timeout", "180"),
 }
 
@@ -146,14 +149,17 @@ CAMPAIGN_SENDER_NAMES = tuple(f"sender-campaign-{w}" for w in range(1, CAMPAIGN_
 # Settings the local deployment uses where the defaults are sized for AWS: parts of 2,000
 # lines make a campaign of a few thousand recipients span several parts, as a large one does;
 # LocalStack's SES answers the send quota with a fixed 1 email/s and 200 a day, so the local
-# send rate and quota are set here: R = 200/s, reached as on AWS in SendBulkEmail calls, with the
-# limiter sized as on AWS (one stripe, calls of up to 6 emails: docs/sending.md, "Bulk calls").
+# send rate and quota are set here: R = 140/s, reached as on AWS in SendBulkEmail calls, with the
+# limiter sized as on AWS (one stripe, calls of up to 3 emails: docs/sending.md, "Bulk calls").
+# R is what 2 cores carry with every service at work: at 200/s the emulators, the tracker and
+# the senders kept both cores busy, the senders missed their slots and the campaign ran at
+# 0.86 R (docs/benchmarks.md, "Transactional latency under campaign load").
 # The tracker's reputation brake judges a campaign after 100 sent emails instead of 500, so that
 # a local campaign of a few hundred recipients can trip it (tests publish its Bounce events:
 # LocalStack's SES makes none); its rates are AWS's defaults.
 LOCAL_SERVICE_SETTINGS = {
     "EMS_PART_LINES": "2000",
-    "EMS_SEND_RATE_OVERRIDE": "200",
+    "EMS_SEND_RATE_OVERRIDE": "140",
     "EMS_DAILY_QUOTA_OVERRIDE": "10000000",
     # Held email (a paused campaign, SES's pause) looks again within seconds, not the half
     # minute and minute sized for AWS's cost: resume and SES's un-pause show at once locally.

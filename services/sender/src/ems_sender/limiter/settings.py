@@ -101,14 +101,14 @@ class LimiterSettings(BaseSettings):
         ),
     )
     limiter_burst_fraction: float = Field(
-        default=0.025,
+        default=0.015,
         ge=0,
         le=0.1,
         description=(
             "Room for SendBulkEmail calls: a call carries up to this fraction of R (over the"
             " stripes) plus one email, and the grid runs that much below R so that no second"
-            " holds more than R sends (0: one email a call). 2.5 % keeps the grid, pacing"
-            " tolerance included, at 0.95 R or more"
+            " holds more than R sends (0: one email a call). 1.5 % keeps the grid, pacing"
+            " tolerance included, at 0.96 R or more, leaving room for slots that lapse"
         ),
     )
     transactional_headroom: float = Field(
