@@ -50,7 +50,12 @@ import httpx
 from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
-from ems_devstack.services import CAMPAIGN_SENDER_NAMES, LOCAL_SERVICE_SETTINGS, local_services
+from ems_devstack.services import (
+    CAMPAIGN_SENDER_NAMES,
+    LOCAL_SERVICE_SETTINGS,
+    TRANSACTIONAL_CONCURRENCY,
+    local_services,
+)
 from ems_devstack.stack import LocalStackStack
 
 DEFAULT_RECIPIENTS: Final = 20_000
@@ -596,7 +601,8 @@ def method_text(figures: TransactionalFigures) -> str:
     f = figures
     text = (
         "`bench/transactional_bench.py` drives the running local stack through its API; the"
-        f" stack's launcher, senders ({len(CAMPAIGN_SENDER_NAMES)} campaign, 1 transactional,"
+        f" stack's launcher, senders ({len(CAMPAIGN_SENDER_NAMES)} campaign, 1 transactional"
+        f" running {TRANSACTIONAL_CONCURRENCY} invocations at once as its event source mapping,"
         f" sharing one limiter at R = {f.configured_rate:g}/s, transactional lane first) and"
         f" tracker do the work. A campaign of {f.recipients:,} recipients (candidateS3Uri) is"
         f" scheduled for now; once SES takes its emails at {FULL_RATE_SHARE:g} R (or after"

@@ -134,9 +134,17 @@ LAUNCHER_NAME = "launcher"
 # invocations at once as its event source mapping (transactional_max_concurrency): one at a
 # time, an email arriving while another waits for its send slot would queue behind it.
 # tests/unit/devstack/test_services.py holds these to Terraform's values.
+TRANSACTIONAL_CONCURRENCY = 3  # Terraform's transactional_max_concurrency
 _SQS_SIZING = {
     "sender": ("--batch-size", "8", "--timeout", "120"),
-    "sender_transactional": ("--batch-size", "1", "--timeout", "120", "--concurrency", "3"),
+    "sender_transactional": (
+        "--batch-size",
+        "1",
+        "--timeout",
+        "120",
+        "--concurrency",
+        str(TRANSACTIONAL_CONCURRENCY),
+    ),
     "tracker": ("--batch-size", "10", "--timeout", "180"),
 }
 
