@@ -26,6 +26,8 @@ from ems_common.dal.metrics import CampaignMetrics
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.settings import InfraSettings
+from ems_launcher.logic.packing import pack_messages
+from ems_launcher.settings import LauncherSettings
 from tests.e2e.waiting import eventually, take_dead_letter
 
 pytestmark = pytest.mark.e2e
@@ -157,43 +159,57 @@ def test_the_same_messages_delivered_twice_send_nothing_twice(
         interval_s=2,
     )
 
-    # When every email of the campaign is enqueued again, twice
+    # When each of the launcher's messages is delivered again, twice (packed as it packs them)
     lines = (
         aws.client("s3")
         .get_object(Bucket=settings.campaigns_bucket, Key=part_key(campaign_id, 1))["Body"]
         .read()
         .splitlines()
     )
-    body = SendBatch(
+    packing = LauncherSettings()
+    messages = list(
+        pack_messages(
+            campaign_id,
+            1,
+            lines,
+            start_line=0,
+            emails_per_message=packing.emails_per_message,
+            max_bytes=packing.message_max_bytes,
+        )
+    )
+    assert len(messages) > 1
+    sqs = aws.client("sqs")
+    for message in messages * 2:
+        sqs.send_message(QueueUrl=settings.send_queue_url, MessageBody=message.body.decode())
+    # ... and a message of all its emails at once, which is no batch the launcher makes
+    not_a_batch = SendBatch(
         campaign_id=campaign_id,
         part=1,
         first_line=0,
         emails=[CampaignFileLine.from_json_line(line) for line in lines],
     ).model_dump_json(by_alias=True)
-    sqs = aws.client("sqs")
-    for _ in range(2):
-        sqs.send_message(QueueUrl=settings.send_queue_url, MessageBody=body)
+    sqs.send_message(QueueUrl=settings.send_queue_url, MessageBody=not_a_batch)
 
-    # Then the queue drains and nobody got a second email
-    eventually(
-        lambda: (
-            int(
-                sqs.get_queue_attributes(
-                    QueueUrl=settings.send_queue_url,
-                    AttributeNames=[
-                        "ApproximateNumberOfMessages",
-                        "ApproximateNumberOfMessagesNotVisible",
-                    ],
-                )["Attributes"]["ApproximateNumberOfMessages"]
-            )
-            == 0
-        ),
-        deadline_s=60,
-        what="the send queue drained",
-    )
+    # Then the queue drains (nothing waiting, nothing being handled) and nobody got a second
+    # email; the message that is not a launcher batch is on the DLQ, saying why
+    def drained() -> bool:
+        counts = sqs.get_queue_attributes(
+            QueueUrl=settings.send_queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(count) for count in counts.values()) == 0
+
+    eventually(drained, deadline_s=60, what="the send queue drained")
     sent = _sent_to(localstack_url, templates)
     assert len(sent) == 300
     assert max(sent.values()) == 1
+    _, reason = take_dead_letter(
+        sqs, settings.send_dlq_url, campaign_id, what="the message that is not a launcher batch"
+    )
+    assert reason.startswith(
+        f"not a launcher batch: the record of part 1 line 0 has {messages[0].count} emails,"
+        f" this message says {len(lines)}"
+    )
 
 
 def test_a_template_ses_lacks_pauses_the_campaign_with_the_reason_and_resume_sends_the_rest(

@@ -92,6 +92,8 @@ class Batches:
 
     def claim(self, key: BatchKey, *, size: int, owner: str) -> BatchClaim:
         record = self.records.setdefault(key, _Record("." * size))
+        if len(record.lines) != size:
+            return BatchClaim(ClaimOutcome.MISMATCHED, record.lines)
         if record.owner is not None and record.owner != "expired":
             return BatchClaim(ClaimOutcome.BUSY, record.lines)
         outcome = ClaimOutcome.RECLAIMED if record.owner == "expired" else ClaimOutcome.CLAIMED
@@ -294,6 +296,24 @@ def test_the_same_message_twice_sends_nothing_twice() -> None:
 
     assert rig.ses.sent == ADDRESSES[:5]
     assert rig.sender.stats.counts["already_done"] == 5
+
+
+def test_a_message_that_is_not_its_launcher_batch_is_dead_lettered_and_sends_nothing() -> None:
+    # Given a launcher batch of 5 emails, sent
+    rig = _rig()
+    rig.sender.process(_body(_batch(*ADDRESSES[:5])))
+
+    # When a message names the same batch with 20 emails (another packing than the launcher's)
+    assert rig.sender.process(_body(_batch(*ADDRESSES))) is Outcome.DONE
+
+    # Then nothing more is sent: the message is on the DLQ, saying why
+    assert rig.ses.sent == ADDRESSES[:5]
+    ((_, reason),) = rig.requeue.dead
+    assert reason == (
+        "not a launcher batch: the record of part 1 line 100 has 5 emails, this message says 20;"
+        " nothing was sent"
+    )
+    assert rig.requeue.later_calls == []
 
 
 def test_a_message_of_a_batch_another_worker_holds_comes_back_later() -> None:

@@ -6,7 +6,9 @@ For each send-queue message (a launcher batch of up to 50 emails, or the unsent 
    review, they are held (`CampaignWatch`).
 2. The batch's record (`BatchRecords`): claimed for this message, so that one worker sends it;
    emails already done are skipped. A batch whose last holder died mid-way: its pending emails
-   that SES's events show sent are recorded so (`recovered`), the others are sent.
+   that SES's events show sent are recorded so (`recovered`), the others are sent. A message
+   whose batch size is not its record's is not the launcher's packing (its record's states
+   would not say which of its emails are done): it goes to the DLQ with the reason, unsent.
 3. Suppressed addresses are skipped, counted (checked at send time: an unsubscribe made while a
    campaign sends stops the rest of it).
 4. The rest goes out in calls of one segment's emails each, as many as the limiter grants at
@@ -197,6 +199,16 @@ class BatchSender:
         key = BatchKey(batch.campaign_id, batch.part, batch.first_line)
         owner = f"{self.owner}-{uuid.uuid4().hex[:8]}"
         claim = self.batches.claim(key, size=batch.batch_size, owner=owner)
+        if claim.outcome is ClaimOutcome.MISMATCHED:
+            reason = (
+                f"not a launcher batch: the record of part {batch.part} line {batch.first_line}"
+                f" has {len(claim.lines)} emails, this message says {batch.batch_size};"
+                " nothing was sent"
+            )
+            self.requeue.dead_letter(self.dlq_url, batch.model_dump_json(by_alias=True), reason)
+            self.stats.add("dead_lettered")
+            logger.warning("message dead-lettered: %s", reason)
+            return None
         positions = batch.positions()
         pending = [i for i, position in enumerate(positions) if not claim.state(position).done]
         self.stats.add("already_done", len(positions) - len(pending))

@@ -104,6 +104,7 @@ class ClaimOutcome(StrEnum):
     CLAIMED = "claimed"
     RECLAIMED = "reclaimed"  # its last holder's claim ran out: it may have sent some
     BUSY = "busy"  # another worker holds it
+    MISMATCHED = "mismatched"  # its record has another number of emails: not the launcher's batch
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,12 @@ class BatchRecords:
                     "SET #owner = :owner, #until = :until, #lines = if_not_exists(#lines, :blank),"
                     " #expires = if_not_exists(#expires, :expires) ADD #claims :one"
                 ),
-                ConditionExpression="attribute_not_exists(#owner) OR #until < :now",
+                # A record of another size is another packing's batch: its states would not
+                # say which of this message's emails are done, so it is never taken for it.
+                ConditionExpression=(
+                    "(attribute_not_exists(#owner) OR #until < :now)"
+                    " AND (attribute_not_exists(#lines) OR size(#lines) = :size)"
+                ),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(
                     {
@@ -201,6 +207,7 @@ class BatchRecords:
                         ":blank": LineState.PENDING.value * size,
                         ":expires": now + self._ttl_seconds,
                         ":one": 1,
+                        ":size": size,
                     }
                 ),
                 ReturnValues="ALL_OLD",
@@ -211,6 +218,9 @@ class BatchRecords:
                 raise
             found: Mapping[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
             held = from_item(found) or self._get(key)
+            recorded = str(held.get(LINES) or "")
+            if recorded and len(recorded) != size:
+                return BatchClaim(ClaimOutcome.MISMATCHED, recorded)
             return BatchClaim(ClaimOutcome.BUSY, _lines(held, size))
         before = from_item(response.get("Attributes") or {})
         # A holder recorded in the record, past its time: it died (or ran out of time) mid-way.
