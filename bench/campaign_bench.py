@@ -14,21 +14,20 @@ this machine: LocalStack, DynamoDB Local and every EMS process share its cores.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 import httpx
 
 from ems_common.aws import AwsClients
 from ems_common.settings import InfraSettings
 from ems_devstack.config import StackConfig
+from ems_devstack.ses_outbox import sent_emails
 
 DEFAULT_RECIPIENTS: Final = 20_000
 GOAL_EMAILS_PER_SECOND: Final = 100.0
@@ -59,12 +58,9 @@ def _say(message: str) -> None:
 
 
 def _outbox(localstack_url: str, template: str) -> Counter[str]:
-    url = f"{localstack_url}/_aws/ses"
-    with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 - a local URL
-        messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
     return Counter(
         address
-        for message in messages
+        for message in sent_emails(localstack_url)
         if message.get("Template") == template
         for address in message["Destination"]["ToAddresses"]
     )

@@ -7,9 +7,6 @@ are sent by them. Tests that need a message in a given state enqueue it themselv
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -26,6 +23,7 @@ from ems_common.dal.metrics import CampaignMetrics
 from ems_common.formats import CampaignFileLine
 from ems_common.formats.send_batch import SendBatch
 from ems_common.settings import InfraSettings
+from ems_devstack.ses_outbox import sent_emails
 from ems_launcher.logic.packing import pack_messages
 from ems_launcher.settings import LauncherSettings
 from tests.e2e.waiting import eventually, take_dead_letter
@@ -50,17 +48,8 @@ def repo(aws: AwsClients, settings: InfraSettings) -> CampaignRepository:
 
 
 def _outbox(localstack_url: str) -> list[dict[str, Any]]:
-    """Everything LocalStack's SES sent. Its listing fails now and then while mail is being
-    sent (a race inside LocalStack: "dictionary changed size during iteration"): ask again."""
-    for attempt in range(10):
-        try:
-            with urllib.request.urlopen(f"{localstack_url}/_aws/ses", timeout=30) as response:
-                messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
-        except urllib.error.HTTPError:
-            time.sleep(0.2 * (attempt + 1))
-            continue
-        return messages
-    raise AssertionError("LocalStack's /_aws/ses kept failing")
+    """Everything LocalStack's SES sent."""
+    return sent_emails(localstack_url)
 
 
 def _sent_to(localstack_url: str, templates: set[str]) -> Counter[str]:

@@ -10,10 +10,14 @@ makes them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import subprocess
+import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -598,3 +602,53 @@ def test_the_aws_cli_sends_through_sesv2_with_local_env_loaded(
         mail = sent[result["MessageId"]]
         assert json.loads(mail["TemplateData"]) == {"name": f"C{i}", "count": i}
         assert mail["Headers"] == [{"Name": "X-Ems-Run", "Value": f"{run}-{i}"}]
+
+
+def test_the_sent_record_lists_while_mail_is_being_sent(
+    sesv2: Any, settings: InfraSettings, localstack_url: str, template: str
+) -> None:
+    # Given SendBulkEmail calls going out from several threads (as while a campaign sends),
+    # until the record holds thousands of messages more
+    total, listing_from = 12_000, 6_000
+    sent = itertools.count(1)
+    counted = [0]
+    stop = threading.Event()
+
+    def send() -> None:
+        run = uuid.uuid4().hex[:8]
+        while not stop.is_set() and counted[0] < total:
+            call = next(sent)
+            sesv2.send_bulk_email(
+                FromEmailAddress=settings.default_from,
+                DefaultContent={
+                    "Template": {"TemplateName": template, "TemplateData": '{"name": "r"}'}
+                },
+                BulkEmailEntries=[
+                    {"Destination": {"ToAddresses": [f"r{i}.{run}.{call}@example.org"]}}
+                    for i in range(BULK)
+                ],
+            )
+            counted[0] = max(counted[0], call * BULK)
+
+    senders = [threading.Thread(target=send) for _ in range(3)]
+    for thread in senders:
+        thread.start()
+    # When /_aws/ses is listed meanwhile, each time once
+    answers: list[int] = []
+    try:
+        eventually(lambda: counted[0] >= listing_from, deadline_s=120, what="the record filled")
+        while any(thread.is_alive() for thread in senders):
+            try:
+                with urllib.request.urlopen(f"{localstack_url}/_aws/ses", timeout=30) as response:
+                    answers.append(response.status)
+            except urllib.error.HTTPError as error:
+                answers.append(error.code)
+    finally:
+        stop.set()
+        for thread in senders:
+            thread.join()
+
+    # Then every listing answered (LocalStack's own listing iterates the record live, and
+    # failed with a 500 whenever a send saved a message while it was listing)
+    assert len(answers) >= 5
+    assert Counter(answers) == {200: len(answers)}

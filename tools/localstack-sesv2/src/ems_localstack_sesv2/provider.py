@@ -34,16 +34,14 @@ from botocore.model import OperationModel
 from localstack.aws.api import RequestContext, handler
 from localstack.aws.api.ses import MessageTag
 from localstack.services.plugins import ServiceLifecycleHook
+from localstack.services.ses import provider as ses_v1
 from localstack.services.ses.models import SentEmail, SentEmailBody
-from localstack.services.ses.provider import EMAILS as SENT_EMAILS
 from localstack.services.ses.provider import (
     EventDestinationPayload,
-    SesServiceApiResource,
     register_ses_api_resource,
     save_for_retrospection,
 )
 from localstack.state import StateVisitor
-from localstack.utils.patch import Patch
 from moto.ses import exceptions as moto_errors
 from moto.ses.models import SESBackend, ses_backends
 from moto.ses.template import parse_template
@@ -235,20 +233,28 @@ def _sender_of(request: Mapping[str, Any]) -> str:
     return str(sender)
 
 
-def _list_sent(_resource: Any, request: Any) -> dict[str, Any]:
-    """`GET /_aws/ses` as LocalStack answers it (filters `id` and `email`, the source), over a
-    snapshot of the messages. LocalStack's own iterates the live dict, and fails ("dictionary
-    changed size during iteration") whenever a message is saved meanwhile: at the local stack's
-    200 emails a second, nearly always. `list()` of the values is one step under the GIL."""
-    filter_id, filter_source = request.args.get("id"), request.args.get("email")
-    return {
-        "messages": [
-            message
-            for message in list(SENT_EMAILS.values())
-            if filter_id in (message.get("Id"), None, "")
-            and filter_source in (message.get("Source"), None, "")
-        ]
-    }
+class _SnapshotEmails(dict[str, Any]):
+    """LocalStack's record of the sent messages (`ses_v1.EMAILS`), whose `values()` is a
+    snapshot.
+
+    `GET /_aws/ses` iterates `EMAILS.values()` live, and fails ("dictionary changed size during
+    iteration", a 500) whenever a message is saved meanwhile: while a campaign sends, nearly
+    every listing once the record holds thousands. Patching the handler is not enough: the
+    route binds it when it is registered, which the v1 provider does first if a v1 call (such as
+    Terraform's SES resources) comes before any v2 one. Both the handler and
+    `save_for_retrospection` look the dict up in their module when called, so this one serves
+    them whichever registered the route. `list()` of the values is one step under the GIL.
+    """
+
+    def values(self) -> list[Any]:  # type: ignore[override]  # a list, not a live view
+        return list(super().values())
+
+
+def snapshot_sent_emails() -> None:
+    """Make LocalStack's record of sent messages list a snapshot (`_SnapshotEmails`), keeping
+    what it holds."""
+    if not isinstance(ses_v1.EMAILS, _SnapshotEmails):
+        ses_v1.EMAILS = _SnapshotEmails(ses_v1.EMAILS)
 
 
 class Sesv2Provider(ServiceLifecycleHook):
@@ -258,8 +264,8 @@ class Sesv2Provider(ServiceLifecycleHook):
 
     def on_after_init(self) -> None:
         """Make `/_aws/ses` exist even if no v1 call has loaded LocalStack's SES provider yet,
-        listing a snapshot of the sent messages (`_list_sent`)."""
-        Patch(SesServiceApiResource, "on_get", _list_sent).apply()  # type: ignore[no-untyped-call]
+        listing a snapshot of the sent messages (`snapshot_sent_emails`)."""
+        snapshot_sent_emails()
         register_ses_api_resource()  # type: ignore[no-untyped-call]  # LocalStack's, untyped
 
     def accept_state_visitor(self, visitor: StateVisitor) -> None:
