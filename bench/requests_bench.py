@@ -224,7 +224,7 @@ def measure_sender(emails: int = DEFAULT_EMAILS) -> SenderFigures:
             durations.append(time.perf_counter() - started)
 
     environment = _sender_environment(f"bench-requests-{uuid.uuid4().hex[:8]}")
-    send.warm_sender.cache_clear()  # a fresh sender, its every client counted
+    send.forget_warm_senders()  # a fresh sender, its every client counted
     with mock.patch.dict(os.environ, environment), _counting(counter):
         settings = SenderSettings()
         sender = send.warm_sender(Lane.CAMPAIGN)
@@ -246,7 +246,7 @@ def measure_sender(emails: int = DEFAULT_EMAILS) -> SenderFigures:
                 if sum(counts.get(k, 0) for k in ("sent", "failed", "suppressed")) >= emails:
                     break
         log_bytes = logs.bytes
-    send.warm_sender.cache_clear()  # built under this environment: not for later callers
+    send.forget_warm_senders()  # built under this environment: not for later callers
     with contextlib.suppress(Exception):  # completed by the tracker already: nothing to do
         repo.transition(campaign_id, expected={CampaignStatus.SENDING},
                         to=CampaignStatus.CANCELLED, action="bench cleanup")  # fmt: skip

@@ -7,7 +7,10 @@ Against the running local stack (started if down), through its API only: the sta
 launcher, senders and tracker do the work, at the rate its senders run with
 (EMS_SEND_RATE_OVERRIDE, R, shared by both lanes). Nothing is paused.
 
-1. Registers the template `bench-receipt` (PUT, so reruns replace it) and a campaign of
+1. Warms the transactional lane: WARM_UP_EMAILS emails at once, before anything else, their
+   latencies reported apart (a lane's first invocations build its sender: Lambda's cold
+   start, which a lane under steady traffic pays once per environment, not per email).
+   Registers the template `bench-receipt` (PUT, so reruns replace it) and a campaign of
    `recipients` through S3 (candidateS3Uri), every address new to this run and sent From an
    address of the run's own; once SCHEDULED its date is moved to now, and the background
    launcher starts it.
@@ -34,9 +37,6 @@ import math
 import os
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -56,12 +56,14 @@ from ems_devstack.services import (
     TRANSACTIONAL_CONCURRENCY,
     local_services,
 )
+from ems_devstack.ses_outbox import sent_emails
 from ems_devstack.stack import LocalStackStack
 
 DEFAULT_RECIPIENTS: Final = 20_000
 DEFAULT_SAMPLES: Final = 150
 DEFAULT_INTERVAL_S: Final = 0.4
 DEFAULT_TIMEOUT_S: Final = 60.0
+WARM_UP_EMAILS: Final = 2 * TRANSACTIONAL_CONCURRENCY  # each concurrent invocation gets some
 GOAL_P99_S: Final = 1.0
 REQUIRED_RECIPIENTS: Final = 20_000  # issue 7: a campaign of at least this many sends meanwhile
 TEMPLATE: Final = "bench-receipt"
@@ -129,6 +131,7 @@ class TransactionalFigures:
     interval_s: float
     timeout_s: float
     samples: tuple[Sample, ...]
+    warm_up: tuple[Sample, ...]  # before the campaign; not among the samples
     campaign_sent: int  # campaign emails SES took before the cancel took hold
     setup_s: float  # template, candidate, compile, launch, ramp-up
     seconds: float  # the whole run
@@ -156,6 +159,12 @@ class TransactionalFigures:
     def sent_twice(self) -> int:
         """Samples /_aws/ses lists more than once."""
         return sum(1 for s in self.samples if s.at_ses > 1)
+
+    @property
+    def warm_up_text(self) -> str:
+        """The warm-up emails' slowest latency, for the report."""
+        slowest = max(sample.latency_s for sample in self.warm_up)
+        return f"> {self.timeout_s:g} s (missing)" if math.isinf(slowest) else f"{slowest:.2f} s"
 
     @property
     def api_p50(self) -> float:
@@ -213,22 +222,11 @@ class Outbox:
     """LocalStack's record of what its SES sent (/_aws/ses), by From address."""
 
     def __init__(self, localstack_url: str) -> None:
-        self.url = f"{localstack_url}/_aws/ses"
+        self.localstack_url = localstack_url
 
     def messages(self, source: str) -> list[dict[str, Any]]:
-        """Every email sent From `source`. The listing fails now and then while mail is sent
-        (a race inside LocalStack: "dictionary changed size during iteration"): ask again."""
-        url = f"{self.url}?{urllib.parse.urlencode({'email': source})}"
-        for attempt in range(10):
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - local
-                    messages: list[dict[str, Any]] = json.loads(response.read())["messages"]
-            except urllib.error.HTTPError:
-                time.sleep(0.2 * (attempt + 1))
-                continue
-            return messages
-        msg = f"{self.url} kept failing"
-        raise RuntimeError(msg)
+        """Every email sent From `source`."""
+        return sent_emails(self.localstack_url, source=source)
 
     def count(self, source: str) -> int:
         """How many emails were sent From `source`."""
@@ -297,6 +295,9 @@ class _Run:
 
     def transactional_address(self, index: int) -> str:
         return f"t{index}@tx-{self.token}.bench.example.org"
+
+    def warm_up_address(self, index: int) -> str:
+        return f"w{index}@tx-{self.token}.bench.example.org"
 
 
 def _put_template(api: httpx.Client) -> None:
@@ -414,26 +415,36 @@ def _wait_full_rate(outbox: Outbox, source: str, rate: float) -> float:
 # --- the samples ----------------------------------------------------------------------------
 
 
+def _post_one(api: httpx.Client, run: _Run, to: str, index: int) -> Sample:
+    body = {
+        "to": to,
+        "template": TEMPLATE,
+        "data": {"fname": f"T{index}", "order": f"{run.token}-{index}"},
+        "from": run.transactional_from,
+        "tags": {"bench": "transactional"},
+    }
+    posted_at = time.time()
+    answer = _checked(api.post("/emails", json=body), 202)
+    return Sample(answer["email_id"], to, posted_at, time.time() - posted_at)
+
+
 def _post_samples(api: httpx.Client, run: _Run, samples: int, interval_s: float) -> list[Sample]:
     """POST one email every `interval_s` (a fixed schedule: a slow answer is not waited out)."""
     posted: list[Sample] = []
     first = time.monotonic()
     for index in range(samples):
         time.sleep(max(0.0, first + index * interval_s - time.monotonic()))
-        to = run.transactional_address(index)
-        body = {
-            "to": to,
-            "template": TEMPLATE,
-            "data": {"fname": f"T{index}", "order": f"{run.token}-{index}"},
-            "from": run.transactional_from,
-            "tags": {"bench": "transactional"},
-        }
-        posted_at = time.time()
-        answer = _checked(api.post("/emails", json=body), 202)
-        posted.append(Sample(answer["email_id"], to, posted_at, time.time() - posted_at))
+        posted.append(_post_one(api, run, run.transactional_address(index), index))
         if (index + 1) % 25 == 0:
             say(f"{index + 1} of {samples} emails posted")
     return posted
+
+
+def _warm_up(api: httpx.Client, outbox: Outbox, run: _Run, timeout_s: float) -> list[Sample]:
+    """WARM_UP_EMAILS emails at once, each seen at SES: the lane's senders are built."""
+    say(f"warming the transactional lane: {WARM_UP_EMAILS} emails")
+    posted = [_post_one(api, run, run.warm_up_address(i), i) for i in range(WARM_UP_EMAILS)]
+    return _collect(api, outbox, run, posted, timeout_s)
 
 
 def _send_time(api: httpx.Client, email_id: str) -> float | None:
@@ -518,6 +529,7 @@ def measure_transactional(
     say(f"run {run.token}: R = {rate:g}/s, campaign of {recipients:,}, {samples} samples")
     with _api_client() as api:
         _put_template(api)
+        warm_up = _warm_up(api, outbox, run, timeout_s)
         _create_campaign(api, run, recipients)
         try:
             accepted = _launch(api, run.campaign_id)
@@ -544,6 +556,7 @@ def measure_transactional(
         interval_s=interval_s,
         timeout_s=timeout_s,
         samples=tuple(collected),
+        warm_up=tuple(warm_up),
         campaign_sent=campaign_sent,
         setup_s=setup_s,
         seconds=time.monotonic() - started,
@@ -567,6 +580,8 @@ def describe(figures: TransactionalFigures) -> str:
         f"  API answer p50 {f.api_p50 * 1000:.0f} ms, p99 {f.api_p99 * 1000:.0f} ms; setup"
         f" {f.setup_s:.0f} s, whole run {f.seconds:.0f} s; {f.campaign_sent:,} campaign emails"
         " sent before the cancel took hold",
+        f"  warm-up before the campaign: {len(f.warm_up)} emails at once, the slowest"
+        f" {f.warm_up_text}",
     ]
     lines += [f"  missing: {s.email_id} to {s.to}" for s in f.missing[:10]]
     return "\n".join(lines)
@@ -591,6 +606,8 @@ def report_rows(figures: TransactionalFigures) -> list[tuple[str, str, str, bool
          f"full rate: >= {full:g}/s ({FULL_RATE_SHARE:g} R, R = {f.configured_rate:g}/s)",
          f.at_full_rate),
         ("Campaign alone, just before", f"{f.rate_before:.1f}/s", "reference", None),
+        (f"Warm-up, before the campaign: {len(f.warm_up)} emails at once, the slowest",
+         f.warm_up_text, "reference: a cold lane builds its senders first", None),
         ("API answer to POST /emails: p50 / p99",
          f"{f.api_p50 * 1000:.0f} ms / {f.api_p99 * 1000:.0f} ms", "reference", None),
     ]  # fmt: skip
@@ -608,7 +625,10 @@ def method_text(figures: TransactionalFigures) -> str:
         f" scheduled for now; once SES takes its emails at {FULL_RATE_SHARE:g} R (or after"
         f" {_FULL_RATE_DEADLINE_S:g} s, at whatever rate it holds), {len(f.samples)} single"
         f" emails are POSTed, one every {f.interval_s:g} s, each to a new address, the client's"
-        " clock noted just before each request. An email's SES time is its Send event's"
+        " clock noted just before each request. Before the campaign,"
+        f" {len(f.warm_up)} emails are POSTed at once and awaited at SES, apart from the samples:"
+        " a lane's first invocations build its sender (Lambda's cold start, paid once per"
+        " environment; the slowest of them is reported). An email's SES time is its Send event's"
         " `mail.timestamp` (GET /emails/{id}): LocalStack's clock, in microseconds, when it"
         " handled the SendTemplatedEmail call, on the same machine. LocalStack's /_aws/ses"
         " (times to the second) gives the rates, over the whole seconds from the first POST to"

@@ -55,6 +55,7 @@ class _SenderThatPaused:
     """A sender that paused one campaign because SES refused its sender."""
 
     watch: _WatchThatPaused = field(default_factory=_WatchThatPaused)
+    gate: object = None  # no limiter: its counts are not logged
     threads: int = 1
 
     def summary(self) -> dict[str, int]:

@@ -9,6 +9,7 @@ deleted.
 """
 
 import functools
+import threading
 from typing import Any
 
 import orjson
@@ -34,7 +35,7 @@ from ems_sender.dal.batches import BatchRecords
 from ems_sender.dal.queues import Requeue
 from ems_sender.dal.records import EmailRecords
 from ems_sender.dal.ses import SesSender
-from ems_sender.gate import build_gate
+from ems_sender.gate import LimiterGate, build_gate
 from ems_sender.limiter import Lane
 from ems_sender.messages import Outcome
 from ems_sender.recent_suppressions import RecentSuppressions
@@ -118,10 +119,28 @@ def build_sender(
     )
 
 
-@functools.cache
+_BUILDING = threading.Lock()
+
+
 def warm_sender(lane: Lane) -> Sender | BatchSender:
-    """The lane's sender, built on the first invocation and kept while the environment is warm."""
+    """The lane's sender, built on the first invocation and kept while the environment is warm.
+
+    Built once even when invocations start together (the local runtime runs a lane's
+    concurrent invocations as threads of one process): the others wait for it rather than
+    each building one on a busy CPU.
+    """
+    with _BUILDING:
+        return _built(lane)
+
+
+@functools.cache
+def _built(lane: Lane) -> Sender | BatchSender:
     return build_sender(lane, SenderSettings())
+
+
+def forget_warm_senders() -> None:
+    """Build the next sender afresh (a new environment's, as after a cold start)."""
+    _built.cache_clear()
 
 
 def _campaign_id(body: str) -> str | None:
@@ -149,7 +168,17 @@ def _handle(lane: Lane, event: dict[str, Any], context: Any) -> PartialItemFailu
         ) as metric:
             metric.add_dimension("by", PausedBy.SES.value)
         logger.warning("campaign %s paused: SES refused it", campaign_id)
-    logger.info("%s lane so far: %s", lane, sender.summary())
+    summary = sender.summary()
+    if isinstance(sender.gate, LimiterGate):
+        # Slots forfeited: reserved, then not sent on in time (a sender kept off the CPU, or
+        # its messages ran out): what the lane lost of the account's rate.
+        stats = sender.gate.limiter.stats
+        summary |= {
+            "slots_reserved": stats.slots_reserved,
+            "slots_granted": stats.slots_granted,
+            "slots_forfeited": stats.slots_forfeited,
+        }
+    logger.info("%s lane so far: %s", lane, summary)
     return response
 
 
