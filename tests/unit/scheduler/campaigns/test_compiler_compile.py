@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import orjson
 import pytest
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -154,9 +155,12 @@ def test_any_personalization_data_gives_the_models_line(data: dict[str, str], lo
 
     result, sink = compile_document(document)
 
+    # The domain lower-cased; the local part kept, but for RFC 2142's role names (NEWS@, ...),
+    # which email-validator lower-cases
+    kept = local.lower() if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES else local
     expected = CampaignFileLine.for_recipient(
         from_email_address=SETTINGS.default_from,
-        to_address=f"{local}@example.org",
+        to_address=f"{kept}@example.org",
         template_name=result.templates[0].name,
         template_data=data,
         campaign_id="summer-sale",
