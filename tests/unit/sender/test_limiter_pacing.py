@@ -25,6 +25,7 @@ from tests.support.limiter_fakes import InMemoryLimiterStore, ManualClock
 RATE = 40.0
 # The grid's spacing at RATE with the default settings (room for bursts made): one stripe.
 SPACING_S = grid_spacing_us(RATE, tuning_from(LimiterSettings(limiter_worker_send_rate=1000))) / 1e6
+LOOKAHEAD_S = LimiterSettings.model_fields["limiter_campaign_lookahead_seconds"].default
 
 
 def _limiter(
@@ -35,8 +36,10 @@ def _limiter(
     name: str = "t",
     half_life_s: float = 30,
     worker_rate: float = 1000,
+    lookahead_s: float = LOOKAHEAD_S,
 ) -> SendLimiter:
     settings = LimiterSettings(
+        limiter_campaign_lookahead_seconds=lookahead_s,
         limiter_name=name,
         send_rate_override=RATE,
         daily_quota_override=quota,
@@ -65,7 +68,7 @@ def clock() -> ManualClock:
 def test_a_campaign_takes_a_block_and_hands_it_out_without_more_requests(
     store: InMemoryLimiterStore, clock: ManualClock
 ) -> None:
-    limiter = _limiter(store, clock)
+    limiter = _limiter(store, clock, lookahead_s=0.5)  # blocks of 9 at R = 40
     first = limiter.acquire(Lane.CAMPAIGN, 2, max_wait_s=1)
     # From when the reservation's write is expected back (a few ms), one spacing apart
     assert 0 < first.slots[0] - clock.now() <= MAX_WRITE_LEAD_S
@@ -160,12 +163,12 @@ def test_a_second_worker_waits_for_the_lookahead_then_continues_the_chain(
 ) -> None:
     a, b = _limiter(store, clock), _limiter(store, clock)
     start = clock.now()
-    # Worker A holds the chain 0.5 s ahead (two blocks, the lookahead)
+    # Worker A holds the chain the lookahead ahead (two blocks)
     a.acquire(Lane.CAMPAIGN, 1, max_wait_s=1)
     a.acquire(Lane.CAMPAIGN, 20, max_wait_s=1)
     while len(a._pools[Lane.CAMPAIGN]) < 9:  # top up to the lookahead
         a._reserve(Lane.CAMPAIGN, 9, latest_first_us=None, blocking=False)
-        if store.peek("t").stripes_next_us[0] > (start + 0.5) * 1e6:
+        if store.peek("t").stripes_next_us[0] > (start + LOOKAHEAD_S) * 1e6:
             break
     chain_end = store.peek("t").stripes_next_us[0] / 1e6
     # B may not wait: told when to come back
@@ -175,7 +178,7 @@ def test_a_second_worker_waits_for_the_lookahead_then_continues_the_chain(
     # B may wait: it sleeps until the chain is within the lookahead and takes the next slots
     granted = b.acquire(Lane.CAMPAIGN, 5, max_wait_s=2)
     assert granted.slots[0] == pytest.approx(chain_end, abs=1e-6)
-    assert granted.slots[0] - clock.now() <= 0.5 + 1e-6
+    assert granted.slots[0] - clock.now() <= LOOKAHEAD_S + 1e-6
     # Its cached item was stale: one lost race (a write that returned the item as it is)
     assert b.stats.conflicts == 1
     # While contended, B reads the item before writing instead of losing more writes
@@ -206,7 +209,7 @@ def test_transactional_email_gets_a_slot_within_the_lookahead_while_a_campaign_s
         elif campaign.take(Lane.CAMPAIGN, max_wait_s=2):
             campaign_sent += 1
     # Never behind more than the campaign lookahead
-    assert max(waits) <= 0.5 + SPACING_S
+    assert max(waits) <= LOOKAHEAD_S + SPACING_S
     # Once the demand is known, campaigns leave free slots and transactional waits shrink
     early, late = waits[:5], waits[-40:]
     assert sum(late) / len(late) < 0.5 * sum(early) / len(early)

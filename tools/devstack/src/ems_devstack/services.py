@@ -158,7 +158,7 @@ CAMPAIGN_SENDER_NAMES = tuple(f"sender-campaign-{w}" for w in range(1, CAMPAIGN_
 # lines make a campaign of a few thousand recipients span several parts, as a large one does;
 # LocalStack's SES answers the send quota with a fixed 1 email/s and 200 a day, so the local
 # send rate and quota are set here: R = 140/s, reached as on AWS in SendBulkEmail calls, with the
-# limiter sized as on AWS (one stripe, calls of up to 3 emails: docs/sending.md, "Bulk calls").
+# limiter sized as on AWS (one stripe, calls of up to 2 emails: docs/sending.md, "Bulk calls").
 # R is what 2 cores carry with every service at work: at 200/s the emulators, the tracker and
 # the senders kept both cores busy, the senders missed their slots and the campaign ran at
 # 0.86 R (docs/benchmarks.md, "Transactional latency under campaign load").
