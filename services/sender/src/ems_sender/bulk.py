@@ -65,7 +65,14 @@ from ems_sender.dal.ses import (
 )
 from ems_sender.gate import Sends
 from ems_sender.limiter.model import Lane
-from ems_sender.messages import Outcome, SendCounts, hold_backoff, list_of, read_batch
+from ems_sender.messages import (
+    Outcome,
+    SendCounts,
+    dead_letter,
+    hold_backoff,
+    list_of,
+    read_batch,
+)
 from ems_sender.recent_suppressions import RecentSuppressions
 from ems_sender.watch import CampaignWatch, Hold, missing_reason, refused_reason
 
@@ -205,9 +212,8 @@ class BatchSender:
                 f" has {len(claim.lines)} emails, this message says {batch.batch_size};"
                 " nothing was sent"
             )
-            self.requeue.dead_letter(self.dlq_url, batch.model_dump_json(by_alias=True), reason)
-            self.stats.add("dead_lettered")
-            logger.warning("message dead-lettered: %s", reason)
+            body = batch.model_dump_json(by_alias=True)
+            dead_letter(body, reason, requeue=self.requeue, dlq_url=self.dlq_url, stats=self.stats)
             return None
         positions = batch.positions()
         pending = [i for i, position in enumerate(positions) if not claim.state(position).done]

@@ -80,7 +80,14 @@ def read_batch(body: str, *, requeue: Requeue, dlq_url: str, stats: SendCounts) 
         first = error.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "$"
         reason = f"not a send batch: {where}: {first['msg']} ({error.error_count()} problems)"
-        requeue.dead_letter(dlq_url, body, reason)
-        stats.add("dead_lettered")
-        logger.warning("message dead-lettered: %s", reason)
+        dead_letter(body, reason, requeue=requeue, dlq_url=dlq_url, stats=stats)
         return None
+
+
+def dead_letter(
+    body: str, reason: str, *, requeue: Requeue, dlq_url: str, stats: SendCounts
+) -> None:
+    """Put a message the sender will not send on the DLQ with `reason`, counted and logged."""
+    requeue.dead_letter(dlq_url, body, reason)
+    stats.add("dead_lettered")
+    logger.warning("message dead-lettered: %s", reason)
