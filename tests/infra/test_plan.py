@@ -232,6 +232,37 @@ def identity_statements(plan: Plan) -> tuple[list[Statement], list[str]]:
     return [s for s in statements if not s.has_principal], unreadable
 
 
+def test_ses_events_firehose_cannot_deliver_raise_an_alarm(plan: Plan) -> None:
+    # SES events stuck in Firehose reach no tracker (statuses, metrics and suppressions stop),
+    # and Firehose drops them after 24 h of retries: an alarm on the age of the oldest one
+    # waiting, above the buffering interval (AWS's advice), must tell someone
+    alarms = plan.managed("aws_cloudwatch_metric_alarm")
+    streams = plan.managed("aws_kinesis_firehose_delivery_stream")
+    assert streams, f"{plan.name}: no Firehose stream for the SES events"
+    for stream in streams:
+        name = stream.values["name"]
+        interval = stream.values["extended_s3_configuration"][0]["buffering_interval"]
+        watching = [
+            a
+            for a in alarms
+            if a.values.get("namespace") == "AWS/Firehose"
+            and a.values.get("metric_name") == "DeliveryToS3.DataFreshness"
+            and (a.values.get("dimensions") or {}).get("DeliveryStreamName") == name
+        ]
+        assert len(watching) == 1, f"{plan.name}: no alarm on the SES events waiting in {name}"
+        alarm = watching[0]
+        # above what a buffered event waits normally, well before Firehose gives up (24 h)
+        assert interval < alarm.values["threshold"] <= 3_600, (
+            f"{plan.name}: {alarm.address} fires above {alarm.values['threshold']} s; the"
+            f" stream buffers events for {interval} s"
+        )
+        assert alarm.values.get("comparison_operator") == "GreaterThanThreshold", alarm.address
+        assert alarm.values.get("treat_missing_data") == "notBreaching", alarm.address
+        assert alarm.is_unknown("alarm_actions") or alarm.values.get("alarm_actions"), (
+            f"{plan.name}: {alarm.address} notifies nobody"
+        )
+
+
 def test_identity_policies_use_no_unscoped_wildcard(plan: Plan) -> None:
     statements, unreadable = identity_statements(plan)
     wildcards = [

@@ -1,6 +1,6 @@
 # What an operator watches: an alarm topic, the alarms EMS needs (a dead-letter queue holding
 # a message, SES reputation nearing a review, a campaign that paused itself, functions failing,
-# the API answering 5xx), and one dashboard for the environment.
+# the API answering 5xx, SES events stuck in Firehose), and one dashboard for the environment.
 
 data "aws_partition" "current" {}
 
@@ -202,6 +202,29 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   tags                = var.tags
 }
 
+# SES events that Firehose cannot write to the events bucket wait in the stream: the tracker sees
+# none of them (statuses, metrics and suppressions stop moving, campaigns do not complete), and
+# Firehose drops them after retrying for 24 hours. AWS's advice is an alarm on the age of the
+# oldest record waiting (DeliveryToS3.DataFreshness) beyond the buffering interval
+# (https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html);
+# twice the interval leaves room for a slow write.
+resource "aws_cloudwatch_metric_alarm" "ses_events_delivery" {
+  alarm_name          = "${var.name_prefix}-ses-events-delivery"
+  alarm_description   = "SES events have waited in the Firehose stream ${var.ses_events_stream.name} more than twice its ${var.ses_events_stream.buffer_seconds} s buffer: S3 refuses its writes (the delivery role, the events key or the bucket policy). The tracker sees none of them meanwhile, and Firehose drops them after 24 hours of retries. The dashboard's SES events widget shows since when."
+  namespace           = "AWS/Firehose"
+  metric_name         = "DeliveryToS3.DataFreshness"
+  dimensions          = { DeliveryStreamName = var.ses_events_stream.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 2 * var.ses_events_stream.buffer_seconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.topic.arn]
+  ok_actions          = [module.topic.arn]
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "api_5xx" {
   alarm_name          = "${var.name_prefix}-api-5xx"
   alarm_description   = "The HTTP API answered 5xx: the API function's log group says why (EMS answers every bad request with a 4xx)."
@@ -275,6 +298,11 @@ locals {
       title   = "API: requests, 4xx, 5xx"
       stat    = "Sum"
       metrics = [for name in ["Count", "4xx", "5xx"] : ["AWS/ApiGateway", name, "ApiId", var.api_id, "Stage", var.api_stage]]
+    },
+    {
+      title   = "SES events: oldest waiting in Firehose, s (alarm above ${2 * var.ses_events_stream.buffer_seconds})"
+      stat    = "Maximum"
+      metrics = [["AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", var.ses_events_stream.name]]
     },
   ]
 }

@@ -18,6 +18,7 @@ output "alarm_names" {
       aws_cloudwatch_metric_alarm.bounce_rate.alarm_name,
       aws_cloudwatch_metric_alarm.complaint_rate.alarm_name,
       aws_cloudwatch_metric_alarm.api_5xx.alarm_name,
+      aws_cloudwatch_metric_alarm.ses_events_delivery.alarm_name,
     ],
   )
 }

@@ -33,6 +33,14 @@ variable "configuration_set_name" {
   type        = string
 }
 
+variable "ses_events_stream" {
+  description = "The Firehose stream SES events go through (name) and how long it buffers them (buffer_seconds): its alarm fires when events wait more than twice that."
+  type = object({
+    name           = string
+    buffer_seconds = number
+  })
+}
+
 variable "bounce_rate_threshold" {
   description = "Bounce rate that raises the alarm. SES reviews an account at 5 % and may pause it at 10 %."
   type        = number

@@ -621,8 +621,12 @@ module "alarms" {
   account_id             = local.account_id
   region                 = local.region
   configuration_set_name = module.platform.service_settings.configuration_set_name
-  api_id                 = module.http_api.api_id
-  api_stage              = module.http_api.stage_name
+  ses_events_stream = {
+    name           = module.platform.ses_events.stream
+    buffer_seconds = module.platform.ses_events.buffer_seconds
+  }
+  api_id    = module.http_api.api_id
+  api_stage = module.http_api.stage_name
 
   dead_letter_queues = {
     send          = module.platform.queue_names.send_dlq
