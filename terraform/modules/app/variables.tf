@@ -143,8 +143,8 @@ variable "sender_batch_size" {
   default     = 8
 
   validation {
-    condition     = var.sender_batch_size >= 1 && var.sender_batch_size <= 16 && floor(var.sender_batch_size) == var.sender_batch_size
-    error_message = "sender_batch_size must be a whole number from 1 to 16 (the sender's threads, EMS_SEND_THREADS, follow it)."
+    condition     = var.sender_batch_size >= 1 && var.sender_batch_size <= 10 && floor(var.sender_batch_size) == var.sender_batch_size
+    error_message = "sender_batch_size must be a whole number from 1 to 10 (the sender's threads, EMS_SEND_THREADS, follow it): an SQS trigger takes more than 10 messages only with a batching window, which would hold campaign email back, and Lambda refuses the trigger without one."
   }
 }
 

@@ -40,11 +40,11 @@ class SenderSettings(InfraSettings, RecordSettings, LimiterSettings):
     send_threads: int = Field(
         default=8,
         ge=1,
-        le=16,
+        le=10,
         description=(
             "Messages one invocation handles at once: several SES calls in flight, so that the"
-            " limiter's slots do not lapse while a call is out (the trigger's batch size should"
-            " be at least this)"
+            " limiter's slots do not lapse while a call is out (the trigger's batch size, at"
+            " most 10 without a batching window, should be at least this)"
         ),
     )
     account_check_seconds: int = Field(
