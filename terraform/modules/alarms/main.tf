@@ -7,6 +7,10 @@ data "aws_partition" "current" {}
 locals {
   ses_dimensions = { "ses:configuration-set" = var.configuration_set_name }
 
+  # SES events older than this in Firehose raise the delivery alarm: twice its buffering
+  # interval leaves room for a slow write (the alarm and its dashboard widget both say it).
+  ses_events_alarm_age_s = 2 * var.ses_events_stream.buffer_seconds
+
   # EMS's own metrics, which the functions log in CloudWatch's embedded metric format:
   # ems_common.lambda_handlers' METRICS_NAMESPACE and PAUSED_METRIC (tests/infra fails if these
   # differ from the code's, or from the dimensions the tracker and sender emit).
@@ -206,8 +210,7 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
 # none of them (statuses, metrics and suppressions stop moving, campaigns do not complete), and
 # Firehose drops them after retrying for 24 hours. AWS's advice is an alarm on the age of the
 # oldest record waiting (DeliveryToS3.DataFreshness) beyond the buffering interval
-# (https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html);
-# twice the interval leaves room for a slow write.
+# (https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html).
 resource "aws_cloudwatch_metric_alarm" "ses_events_delivery" {
   alarm_name          = "${var.name_prefix}-ses-events-delivery"
   alarm_description   = "SES events have waited in the Firehose stream ${var.ses_events_stream.name} more than twice its ${var.ses_events_stream.buffer_seconds} s buffer: S3 refuses its writes (the delivery role, the events key or the bucket policy). The tracker sees none of them meanwhile, and Firehose drops them after 24 hours of retries. The dashboard's SES events widget shows since when."
@@ -217,7 +220,7 @@ resource "aws_cloudwatch_metric_alarm" "ses_events_delivery" {
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1
-  threshold           = 2 * var.ses_events_stream.buffer_seconds
+  threshold           = local.ses_events_alarm_age_s
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [module.topic.arn]
@@ -300,7 +303,7 @@ locals {
       metrics = [for name in ["Count", "4xx", "5xx"] : ["AWS/ApiGateway", name, "ApiId", var.api_id, "Stage", var.api_stage]]
     },
     {
-      title   = "SES events: oldest waiting in Firehose, s (alarm above ${2 * var.ses_events_stream.buffer_seconds})"
+      title   = "SES events: oldest waiting in Firehose, s (alarm above ${local.ses_events_alarm_age_s})"
       stat    = "Maximum"
       metrics = [["AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", var.ses_events_stream.name]]
     },
