@@ -249,6 +249,11 @@ class LocalStack:
             # Queue URLs on 127.0.0.1 rather than *.localhost.localstack.cloud, which needs DNS.
             "LOCALSTACK_HOST": f"{self.config.host}:{self.config.localstack_port}",
             "SQS_ENDPOINT_STRATEGY": "off",
+            # LocalStack's SQS puts queue metrics into its CloudWatch as messages are sent,
+            # received and deleted. Nothing here reads them (the alarms that would are not
+            # deployed locally), and while a campaign sends they took a tenth of LocalStack's
+            # CPU, which the senders share on 2 cores (docs/benchmarks.md).
+            "SQS_DISABLE_CLOUDWATCH_METRICS": "1",
             "LOCALSTACK_VOLUME_DIR": str(self.config.state_dir / "localstack-volume"),
         }
         self.process.start(

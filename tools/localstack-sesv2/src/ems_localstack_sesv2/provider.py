@@ -6,8 +6,8 @@ What is reused rather than rewritten:
   both APIs share one store), template rendering, configuration sets and their event
   destinations, and the send count GetSendQuota reports. Every message is also recorded there
   through the backend's own send_* calls, so v1 GetSendQuota / GetSendStatistics count it.
-- LocalStack's `/_aws/ses` record (`save_for_retrospection`), one entry per message, with
-  `Headers` and `Tags` added to the v1 keys.
+- LocalStack's `/_aws/ses` record (`ses_v1.EMAILS`, as `save_for_retrospection` keeps it), one
+  entry per message, with `Headers` and `Tags` added to the v1 keys (`record_sent_email`).
 - LocalStack's configuration-set emitter for Send and Delivery events, published to the
   configuration set's SNS and Firehose destinations through LocalStack's own clients (events.py).
   Destinations made with v2 are kept on the same moto backend, beside the one v1 keeps, and a v2
@@ -35,13 +35,10 @@ from localstack.aws.api import RequestContext, handler
 from localstack.aws.api.ses import MessageTag
 from localstack.services.plugins import ServiceLifecycleHook
 from localstack.services.ses import provider as ses_v1
-from localstack.services.ses.models import SentEmail, SentEmailBody
-from localstack.services.ses.provider import (
-    EventDestinationPayload,
-    register_ses_api_resource,
-    save_for_retrospection,
-)
+from localstack.services.ses.models import SentEmailBody
+from localstack.services.ses.provider import EventDestinationPayload, register_ses_api_resource
 from localstack.state import StateVisitor
+from localstack.utils.time import timestamp
 from moto.ses import exceptions as moto_errors
 from moto.ses.models import SESBackend, ses_backends
 from moto.ses.template import parse_template
@@ -241,13 +238,27 @@ class _SnapshotEmails(dict[str, Any]):
     iteration", a 500) whenever a message is saved meanwhile: while a campaign sends, nearly
     every listing once the record holds thousands. Patching the handler is not enough: the
     route binds it when it is registered, which the v1 provider does first if a v1 call (such as
-    Terraform's SES resources) comes before any v2 one. Both the handler and
-    `save_for_retrospection` look the dict up in their module when called, so this one serves
-    them whichever registered the route. `list()` of the values is one step under the GIL.
+    Terraform's SES resources) comes before any v2 one. The handler,
+    `save_for_retrospection` (v1 sends) and `record_sent_email` (v2 sends) look the dict up in
+    their module when called, so this one serves them whichever registered the route. `list()`
+    of the values is one step under the GIL.
     """
 
     def values(self) -> list[Any]:  # type: ignore[override]  # a list, not a live view
         return list(super().values())
+
+
+def record_sent_email(sent_email: dict[str, Any]) -> None:
+    """Add a sent message to LocalStack's record at `/_aws/ses`, as `save_for_retrospection`
+    does, but without the JSON file that it also writes for each message.
+
+    Nothing reads those files (`/_aws/ses` lists the record in memory), and writing one for each
+    message, tens of thousands in a campaign, took a tenth of LocalStack's CPU, which on 2 cores
+    the senders share (docs/benchmarks.md).
+    """
+    if not sent_email.get("Timestamp"):
+        sent_email["Timestamp"] = timestamp()
+    ses_v1.EMAILS[sent_email["Id"]] = sent_email
 
 
 def snapshot_sent_emails() -> None:
@@ -667,7 +678,7 @@ class Sesv2Provider(ServiceLifecycleHook):
             "Headers": headers,
             "Tags": message.tags,
         }
-        save_for_retrospection(cast(SentEmail, sent_email))
+        record_sent_email(sent_email)
         addresses = content.recipients(message.destination)
         mail_members = content.event_headers(
             sender=message.sender,
