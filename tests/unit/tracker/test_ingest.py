@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ems_common.dal.emails import EmailKey
-from ems_common.emails import EmailRecord
+from ems_common.emails import EmailRecord, EmailStatus
 from ems_common.metrics import Metric
 from ems_common.timeline import minute_key
 from ems_tracker.changes import RecordUpdate
@@ -39,6 +39,7 @@ class FakeEmailEvents:
         self.kept: list[str] = []
         self.unmatched: list[str] = []
         self.broken: set[str] = set()  # recipients whose update fails
+        self.writes: list[EmailKey] = []  # the emails of the updates made, in order
 
     def locate(self, scope: str | None, recipient: str | None, message_id: str) -> Any:
         if scope and recipient:
@@ -49,6 +50,7 @@ class FakeEmailEvents:
     def update(self, ref: EmailKey, update: RecordUpdate, now: int) -> EmailRecord | None:
         if ref.recipient in self.broken:
             raise RuntimeError("DynamoDB is down")
+        self.writes.append(ref)
         key = (ref.scope, ref.recipient.lower())
         before = dict(self.records.get(key, {}))
         digests = set(before.get("engagement_digests", []))
@@ -293,6 +295,59 @@ def test_a_failing_event_is_retried_alone_and_the_others_are_counted() -> None:
     assert outcome.failed == [1]
     assert metrics.adds == [(CAMPAIGN, SEGMENT, {Metric.DELIVERED: 1, Metric.FINISHED: 1})]
     assert tracker.stats["failed"] == 1
+
+
+def test_an_emails_send_and_delivery_in_one_batch_share_a_write_and_each_counts() -> None:
+    # Given two emails' Sends and Deliveries in one batch, and an Open of the first
+    a, b = "a@example.org", "b@example.org"
+    tracker, events, metrics, _, _ = _tracker(FakeEmailEvents({**_sent(a), **_sent(b)}))
+    bodies = [
+        _body("ses_send", a), _body("ses_send", b), _body("ses_delivery", a),
+        _body("ses_delivery", b), _body("ses_open", a),
+    ]  # fmt: skip
+
+    outcome = tracker.process_batch(bodies)
+
+    # Then each email's Send and Delivery took one write; the Open (conditional) its own
+    assert outcome.failed == []
+    assert [ref.recipient for ref in events.writes] == [a, b, a]
+    assert tracker.stats["Send"] == tracker.stats["Delivery"] == 2
+    assert tracker.stats["Open"] == 1
+    # ... and every event counted what it changed, as a write each would have
+    assert metrics.adds == [
+        (
+            CAMPAIGN,
+            SEGMENT,
+            {
+                Metric.SENT: 2,
+                Metric.DELIVERED: 2,
+                Metric.FINISHED: 2,
+                Metric.OPENED_TOTAL: 1,
+                Metric.OPENED_UNIQUE: 1,
+            },
+        )
+    ]
+    assert EmailRecord.of(events.records[(CAMPAIGN, a)]).status is EmailStatus.OPENED
+    assert EmailRecord.of(events.records[(CAMPAIGN, b)]).status is EmailStatus.DELIVERED
+
+
+def test_a_shared_write_that_fails_retries_each_of_its_events() -> None:
+    a, b = "a@example.org", "b@example.org"
+    events = FakeEmailEvents({**_sent(a), **_sent(b)})
+    events.broken.add(b)
+    tracker, _, metrics, _, _ = _tracker(events)
+    bodies = [
+        _body("ses_send", a), _body("ses_send", b), _body("ses_delivery", a),
+        _body("ses_delivery", b),
+    ]  # fmt: skip
+
+    outcome = tracker.process_batch(bodies)
+
+    assert outcome.failed == [1, 3]
+    assert tracker.stats["failed"] == 2
+    assert metrics.adds == [
+        (CAMPAIGN, SEGMENT, {Metric.SENT: 1, Metric.DELIVERED: 1, Metric.FINISHED: 1})
+    ]
 
 
 def test_counters_that_cannot_be_written_are_left_to_the_recount_not_retried() -> None:

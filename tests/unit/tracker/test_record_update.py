@@ -25,7 +25,15 @@ from hypothesis import strategies as st
 from ems_common.dal.items import from_item
 from ems_common.emails import EmailRecord, EmailStatus
 from ems_common.metrics import Metric
-from ems_tracker.changes import apply_event, engagement_digest, is_kept_raw, record_update
+from ems_tracker.changes import (
+    applied,
+    apply_event,
+    engagement_digest,
+    is_kept_raw,
+    merged,
+    record_update,
+    shares_a_write,
+)
 from ems_tracker.dal.emails import UpdateRequest, update_request
 from ems_tracker.ses_events import SesEvent, SesNotification, parse_ses_event
 
@@ -190,11 +198,15 @@ def _nonzero(totals: Counter[Metric]) -> dict[Metric, int]:
     return {metric: n for metric, n in totals.items() if n}
 
 
-@settings(max_examples=300, deadline=None)
-@given(
+# A record to start from and a sequence of the pool's events (one drawn twice is a duplicate).
+_START_AND_EVENTS: Final = given(
     st.sampled_from(STARTS),
     st.lists(st.sampled_from(sorted(POOL)), min_size=1, max_size=12),
 )
+
+
+@settings(max_examples=300, deadline=None)
+@_START_AND_EVENTS
 def test_one_write_per_event_counts_and_records_what_the_transaction_did(
     start: dict[str, Any], names: list[str]
 ) -> None:
@@ -229,6 +241,79 @@ def test_any_order_gives_one_count_per_email_and_every_engagement(order: list[st
     assert totals[Metric.BOUNCED_HARD] == 1
     assert totals[Metric.BOUNCED_SOFT] == 0
     assert record["bounce_type"] == "Permanent"
+
+
+def _shared_writes(
+    start: Mapping[str, Any], bodies: list[str]
+) -> tuple[Any, Counter[Any], list[str]]:
+    """The tracker with one email's events in a batch: those that share a write
+    (`shares_a_write`) in one, at the first one's place, the others one each; each event counts
+    what it changed on the record as the events before it in its write left it (`applied`).
+    Also the order the events were applied in."""
+    events = [_event(body) for body in bodies]
+    updates = [record_update(event) for event in events]
+    shared = [n for n, update in enumerate(updates) if shares_a_write(update)]
+    writes = [
+        shared if shares_a_write(update) else [n]
+        for n, update in enumerate(updates)
+        if not shares_a_write(update) or n == shared[0]
+    ]
+    record, totals = dict(start), Counter[Metric]()
+    for write in writes:
+        update = merged([updates[n] for n in write]) if len(write) > 1 else updates[write[0]]
+        after = simulate(record, update_request(update, expires_at=EXPIRES_AT))
+        if after is None:
+            continue
+        state = EmailRecord.of(record)
+        for n in write:
+            totals.update(apply_event(state, events[n]).metrics)
+            state = applied(state, updates[n])
+        # What `applied` says the write left is what DynamoDB left
+        assert _tracked(state.model_dump()) == _tracked(after)
+        assert (state.segment_id, state.ses_message_id) == (
+            after.get("segment_id"),
+            after.get("ses_message_id"),
+        )
+        record = after
+    return record, totals, [bodies[n] for write in writes for n in write]
+
+
+@settings(max_examples=300, deadline=None)
+@_START_AND_EVENTS
+def test_events_that_share_a_write_count_and_record_what_a_write_each_does(
+    start: dict[str, Any], names: list[str]
+) -> None:
+    bodies = [POOL[name] for name in names]
+
+    shared, shared_totals, order = _shared_writes(start, bodies)
+    # A write each, in the order the shared write put them in (a batch's order is SES's and
+    # Firehose's anyway: events come in any order)
+    each, each_totals = _one_write_per_event(start, order)
+
+    assert _tracked(shared) == _tracked(each)
+    assert _nonzero(shared_totals) == _nonzero(each_totals)
+    for name in ("ses_message_id", "segment_id", "expires_at", "engagement_digests"):
+        assert shared.get(name) == each.get(name)
+
+
+def test_an_emails_send_and_delivery_share_one_write() -> None:
+    send, delivery = (record_update(_event(POOL[name])) for name in ("send", "delivery"))
+
+    write = merged([send, delivery])
+    after = simulate({}, update_request(write, expires_at=EXPIRES_AT))
+
+    assert after is not None
+    assert EmailRecord.of(after).status is EmailStatus.DELIVERED
+    assert after["sent_at"] < after["delivered_at"] == after["finished_at"]
+
+
+@pytest.mark.parametrize("name", ["hard_bounce", "open_1", "click_1"])
+def test_a_hard_bounce_an_open_or_a_click_is_written_alone(name: str) -> None:
+    update = record_update(_event(POOL[name]))
+
+    assert not shares_a_write(update)
+    with pytest.raises(ValueError, match="written alone"):
+        merged([record_update(_event(POOL["send"])), update])
 
 
 def test_a_soft_bounce_then_a_hard_one_keeps_the_first_bounce_time() -> None:

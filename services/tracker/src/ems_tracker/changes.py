@@ -16,7 +16,7 @@ one email each see the state before their own write, so nothing is counted twice
 import base64
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -273,6 +273,40 @@ def record_update(event: SesEvent | SesNotification) -> RecordUpdate:
     ):
         firsts[UNSUBSCRIBED_AT] = at
     return RecordUpdate(firsts=firsts, sets=sets, adds=adds, digest=engagement_digest(event))
+
+
+def shares_a_write(update: RecordUpdate) -> bool:
+    """Whether `update` may be written together with other events of its email (`merged`): it
+    only sets first times, as Send, Delivery and most other kinds do. An open's or click's write
+    is conditional on its digest, and a hard bounce sets its type whatever came before, so
+    those are written alone."""
+    return update.digest is None and not update.sets and not update.adds
+
+
+def merged(updates: Sequence[RecordUpdate]) -> RecordUpdate:
+    """One write that leaves any record as `updates` (each `shares_a_write`) written one after
+    the other would: each first-time field takes its first value, as `if_not_exists` keeps
+    it. An email's Send and Delivery, which SES publishes within seconds and so mostly arrive
+    in one batch, then cost one write instead of two."""
+    firsts: dict[str, Any] = {}
+    for update in updates:
+        if not shares_a_write(update):
+            msg = f"an update with sets, adds or a digest is written alone: {update}"
+            raise ValueError(msg)
+        for name, value in update.firsts.items():
+            firsts.setdefault(name, value)
+    return RecordUpdate(firsts=firsts)
+
+
+def applied(record: EmailRecord, update: RecordUpdate) -> EmailRecord:
+    """`record` as `update`'s write leaves it, as DynamoDB applies it (`update_request`): what
+    the next event of a shared write finds, to count what that event changed."""
+    fields = {name: value for name, value in update.firsts.items() if not record.has(name)}
+    fields |= update.sets
+    fields |= {name: getattr(record, name) + n for name, n in update.adds.items()}
+    if update.digest is not None:
+        fields["engagement_digests"] = record.engagement_digests | {update.digest}
+    return record.model_copy(update=fields)
 
 
 def is_kept_raw(event: SesEvent | SesNotification, *, transactional: bool) -> bool:

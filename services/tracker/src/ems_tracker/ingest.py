@@ -5,6 +5,8 @@ message id), suppress the addresses a hard bounce, complaint or unsubscribe-all 
 raw JSON of the rare kinds (`ems_tracker.changes.is_kept_raw`), then write the event to the
 email's record in one conditional update (`ems_tracker.changes.record_update`) that returns the
 record as it was: what the event changed on it (`apply_event`) is what it adds to the counters.
+An email's events in the batch that only set first times (its Send and Delivery, mostly) share
+one update (`merged`), each counting what it changed on the record the events before it left.
 The batch's counters are summed per metrics item and written once each at the end of the batch
 (and any other per-batch sums, through `batch_writers`); then the campaigns whose emails
 finished are checked for completion and the brake looks at those whose bounces or complaints
@@ -26,14 +28,24 @@ from typing import TYPE_CHECKING
 from ems_common.campaigns import PAUSABLE, PausedBy
 from ems_common.dal.campaigns import CampaignRepository
 from ems_common.dal.dead_letters import dead_letter
+from ems_common.dal.emails import EmailKey
 from ems_common.dal.metrics import CampaignMetrics, complete_if_finished
 from ems_common.dal.suppressions import SuppressionList
 from ems_common.metrics import Metric
 from ems_common.transactional import is_transactional_scope, metrics_partition
 from ems_tracker.brake import BrakeLimits, brake_reason
-from ems_tracker.changes import apply_event, is_kept_raw, record_update, suppressions_of
+from ems_tracker.changes import (
+    RecordUpdate,
+    applied,
+    apply_event,
+    is_kept_raw,
+    merged,
+    record_update,
+    shares_a_write,
+    suppressions_of,
+)
 from ems_tracker.dal.emails import EmailEvents, event_name
-from ems_tracker.ses_events import MalformedEventError, parse_ses_event
+from ems_tracker.ses_events import MalformedEventError, SesEvent, SesNotification, parse_ses_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -90,6 +102,24 @@ class BatchOutcome:
     paused: list[str]  # campaigns the brake paused
 
 
+@dataclass(frozen=True)
+class _Located:
+    """An event of the batch whose email is known: what its write is, and its place in the
+    batch (to retry it if the write fails)."""
+
+    position: int
+    event: SesEvent | SesNotification
+    ref: EmailKey
+    update: RecordUpdate
+
+    @property
+    def write_key(self) -> tuple[str, str, int]:
+        """Events of one email with the same key share a write (`shares_a_write`); any other
+        event has a key of its own (its position)."""
+        alone = -1 if shares_a_write(self.update) else self.position
+        return self.ref.scope, self.ref.recipient.lower(), alone
+
+
 @dataclass
 class Tracker:
     """Applies SES events."""
@@ -115,30 +145,43 @@ class Tracker:
         their events are to be delivered again (what they wrote is not counted twice)."""
         sums = BatchSums()
         failed: list[int] = []
+        writes: dict[tuple[str, str, int], list[_Located]] = {}
         for position, body in enumerate(bodies):
             try:
-                self._apply(body, sums)
+                located = self._locate(position, body)
             except Exception:
                 logger.exception("event %d of the batch failed; it will be retried", position)
-                self.stats["failed"] += 1
                 failed.append(position)
+                continue
+            if located is not None:
+                writes.setdefault(located.write_key, []).append(located)
+        for events in writes.values():
+            try:
+                self._apply(events, sums)
+            except Exception:
+                positions = [located.position for located in events]
+                logger.exception("events %s of the batch failed; they will be retried", positions)
+                failed.extend(positions)
+        self.stats["failed"] += len(failed)
         self._write(sums)
         completed = self.complete_finished(sums.finished)
         self.reputation_moved |= sums.reputation_moved
         paused = self.brake()
         return BatchOutcome(
-            failed=failed, finished=set(sums.finished), completed=completed, paused=paused
+            failed=sorted(failed), finished=set(sums.finished), completed=completed, paused=paused
         )
 
-    def _apply(self, body: str, sums: BatchSums) -> None:
-        """Apply one event to its email's record and count what it changed into `sums`."""
+    def _locate(self, position: int, body: str) -> _Located | None:
+        """Parse one event and find its email; suppress the addresses it names and keep it raw
+        if it is of a rare kind. None when there is nothing to write: a malformed body
+        (dead-lettered) or an event of no known email (kept apart)."""
         try:
             event = parse_ses_event(body)
         except MalformedEventError as error:
             dead_letter(self.sqs, self.dlq_url, body, str(error))
             self.stats["dead_lettered"] += 1
             logger.warning("event dead-lettered: %s", error.reason)
-            return
+            return None
         now = int(self.clock())
         kind = event_name(event)
         recipient = event.mail.destination[0] if event.mail.destination else None
@@ -146,7 +189,7 @@ class Tracker:
         if ref is None:
             kept = self.events.keep_unmatched(event, body, now)
             self.stats["unmatched" if kept else "duplicates"] += 1
-            return
+            return None
         suppress = suppressions_of(event)
         for suppression in suppress:
             self.suppressions.add(
@@ -154,20 +197,31 @@ class Tracker:
                     update={"source": f"ses:{kind}", "campaign_id": event.campaign_id}
                 )
             )
+        self.stats["suppressed_addresses"] += len(suppress)
         if is_kept_raw(event, transactional=is_transactional_scope(ref.scope)):
             self.events.keep(ref, event, body, now)
-        before = self.events.update(ref, record_update(event), now)
-        if before is None:  # this open or click was applied before
+        return _Located(position, event, ref, record_update(event))
+
+    def _apply(self, events: Sequence[_Located], sums: BatchSums) -> None:
+        """Write the events of one email (one event, or several that share a write) to its
+        record, and count into `sums` what each changed, in the batch's order, from the record
+        as it was before it (the write returns the record before them all)."""
+        ref = events[0].ref
+        update = merged([e.update for e in events]) if len(events) > 1 else events[0].update
+        record = self.events.update(ref, update, int(self.clock()))
+        if record is None:  # this open or click was applied before
             self.stats["duplicates"] += 1
             return
-        change = apply_event(before, event)
-        if change.metrics[Metric.FINISHED] and self._is_settled(ref.scope):
-            # The reconciler counted this email finished (unconfirmed) already.
-            del change.metrics[Metric.FINISHED]
-        self.stats[kind] += 1
-        self.stats["suppressed_addresses"] += len(suppress)
-        segment = before.segment_id or event.segment_id
-        sums.add(ref.scope, segment, event.occurred_at, change.metrics)
+        for located in events:
+            event = located.event
+            change = apply_event(record, event)
+            if change.metrics[Metric.FINISHED] and self._is_settled(ref.scope):
+                # The reconciler counted this email finished (unconfirmed) already.
+                del change.metrics[Metric.FINISHED]
+            self.stats[event_name(event)] += 1
+            segment = record.segment_id or event.segment_id
+            sums.add(ref.scope, segment, event.occurred_at, change.metrics)
+            record = applied(record, located.update)
 
     def _write(self, sums: BatchSums) -> None:
         """One ADD per metrics item, then the other writers. A write that fails is logged and
