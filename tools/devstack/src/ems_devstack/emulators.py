@@ -252,7 +252,7 @@ class LocalStack:
             # LocalStack's SQS puts queue metrics into its CloudWatch as messages are sent,
             # received and deleted. Nothing here reads them (the alarms that would are not
             # deployed locally), and while a campaign sends they took a tenth of LocalStack's
-            # CPU, which the senders share on 2 cores (docs/benchmarks.md).
+            # CPU, which the senders share on 2 cores (docs/local-stack.md).
             "SQS_DISABLE_CLOUDWATCH_METRICS": "1",
             "LOCALSTACK_VOLUME_DIR": str(self.config.state_dir / "localstack-volume"),
         }

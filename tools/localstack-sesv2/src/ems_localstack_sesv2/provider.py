@@ -254,7 +254,7 @@ def record_sent_email(sent_email: dict[str, Any]) -> None:
 
     Nothing reads those files (`/_aws/ses` lists the record in memory), and writing one for each
     message, tens of thousands in a campaign, took a tenth of LocalStack's CPU, which on 2 cores
-    the senders share (docs/benchmarks.md).
+    the senders share (docs/local-stack.md).
     """
     if not sent_email.get("Timestamp"):
         sent_email["Timestamp"] = timestamp()
